@@ -1,0 +1,313 @@
+/*
+ * liblogitnorm: LogitNorm and cross-entropy loss kernels, OOD scorers and OOD metrics.
+ *
+ * LogitNorm (Wei et al., ICML 2022) trains on z / (tau * (||z||_2 + eps)) instead of the raw
+ * logits z, which keeps softmax confidence from growing on every input and makes max-softmax
+ * confidence separate in-distribution (ID) from out-of-distribution (OOD) inputs.
+ *
+ * Conventions (the stable ABI, see README.md):
+ *  - every function returns a logitnorm_status (0 = OK) except *_free, the version and the
+ *    string functions; a failed call writes no output and changes no handle;
+ *  - logitnorm_last_error() gives this thread's detail text for its last failed call;
+ *  - everything is an opaque handle: *_create(&out, ...) and *_free(h) (NULL is accepted);
+ *  - matrices are row-major with an explicit leading dimension ld >= columns, in elements;
+ *    only the first `columns` entries of each row are read or written;
+ *  - counts are int64_t, labels are int32_t;
+ *  - compute calls take a const handle: one configured handle may be shared by many threads,
+ *    but *_set must not race with compute;
+ *  - enum values are explicit and never renumbered; new values are only appended.
+ */
+#ifndef LOGITNORM_H
+#define LOGITNORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(LOGITNORM_STATIC_DEFINE)
+#  define LOGITNORM_API
+#elif defined(_WIN32)
+#  if defined(LOGITNORM_BUILDING)
+#    define LOGITNORM_API __declspec(dllexport)
+#  else
+#    define LOGITNORM_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define LOGITNORM_API __attribute__((visibility("default")))
+#else
+#  define LOGITNORM_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ================================ stable section ================================ */
+
+/* ---------------- version ---------------- */
+#define LOGITNORM_VERSION_MAJOR 1
+#define LOGITNORM_VERSION_MINOR 0
+#define LOGITNORM_VERSION_PATCH 0
+#define LOGITNORM_VERSION_NUMBER \
+  (LOGITNORM_VERSION_MAJOR * 10000 + LOGITNORM_VERSION_MINOR * 100 + LOGITNORM_VERSION_PATCH)
+#define LOGITNORM_VERSION_STRING "1.0.0"
+
+/* The version of the library actually linked (compare with LOGITNORM_VERSION_NUMBER). */
+LOGITNORM_API unsigned logitnorm_version_number(void);
+LOGITNORM_API const char *logitnorm_version_string(void);
+
+/* ---------------- status ---------------- */
+typedef enum logitnorm_status {
+  LOGITNORM_OK = 0,
+  LOGITNORM_ERR_NULL_POINTER = 1,     /* a required pointer was NULL */
+  LOGITNORM_ERR_INVALID_ARGUMENT = 2, /* bad size, stride, parameter, kind, range or overlap */
+  LOGITNORM_ERR_INVALID_LABEL = 3,    /* a label outside [0, C) that is not ignore_index */
+  LOGITNORM_ERR_NONFINITE = 4,        /* NaN or Inf in an input, or found while computing */
+  LOGITNORM_ERR_OUT_OF_MEMORY = 5,
+  LOGITNORM_ERR_INVALID_STATE = 6,    /* the call does not fit the handle's state */
+  LOGITNORM_ERR_CORRUPT_DATA = 7,     /* a blob that is truncated, corrupt or of a newer format */
+  LOGITNORM_ERR_BUFFER_TOO_SMALL = 8, /* the output capacity is too small; the size is reported */
+  LOGITNORM_ERR_UNSUPPORTED = 9       /* valid, but not supported by this kind or build */
+} logitnorm_status;
+
+/* A constant name for any status value; never NULL ("unknown status" for unknown values). */
+LOGITNORM_API const char *logitnorm_status_string(int status);
+/* This thread's detail text for its last failed call ("" if none); valid until the thread's
+   next failing call. Successful calls leave it unchanged. */
+LOGITNORM_API const char *logitnorm_last_error(void);
+
+/* ---------------- loss ---------------- */
+typedef struct logitnorm_loss logitnorm_loss;
+
+typedef enum logitnorm_loss_kind {
+  LOGITNORM_LOSS_CROSS_ENTROPY = 0, /* cross-entropy on the raw logits */
+  LOGITNORM_LOSS_LOGITNORM = 1      /* cross-entropy on z / (tau * (||z|| + eps)) */
+} logitnorm_loss_kind;
+
+typedef enum logitnorm_reduction {
+  LOGITNORM_REDUCTION_MEAN = 0, /* sum / (sum of target-class weights) (hard), sum / n (soft) */
+  LOGITNORM_REDUCTION_SUM = 1,
+  LOGITNORM_REDUCTION_NONE = 2  /* per-row losses; loss_out gets their plain sum */
+} logitnorm_reduction;
+
+typedef enum logitnorm_loss_param {
+  LOGITNORM_LOSS_TEMPERATURE = 100,     /* tau > 0, finite, default 0.04 (LogitNorm only) */
+  LOGITNORM_LOSS_EPSILON = 101,         /* >= 0, finite, default 1e-7, added to ||z|| */
+  LOGITNORM_LOSS_REDUCTION = 102,       /* logitnorm_reduction, default MEAN */
+  LOGITNORM_LOSS_LABEL_SMOOTHING = 103, /* [0, 1], default 0 */
+  LOGITNORM_LOSS_IGNORE_INDEX = 104,    /* integer in int32 range, default -100 */
+  LOGITNORM_LOSS_CHECK_FINITE = 105,    /* 0 | 1, default 1: reject NaN/Inf inputs before writing */
+  LOGITNORM_LOSS_THREADS = 106          /* integer >= 1, default 1: threads used inside one call */
+} logitnorm_loss_param;
+
+LOGITNORM_API logitnorm_status logitnorm_loss_create(logitnorm_loss **out, logitnorm_loss_kind kind,
+                                                     int64_t num_classes);
+LOGITNORM_API void logitnorm_loss_free(logitnorm_loss *loss);
+LOGITNORM_API logitnorm_status logitnorm_loss_set(logitnorm_loss *loss, logitnorm_loss_param param,
+                                                  double value);
+LOGITNORM_API logitnorm_status logitnorm_loss_get(const logitnorm_loss *loss, logitnorm_loss_param param,
+                                                  double *value);
+/* num_classes finite values >= 0, copied; NULL clears the weights (all 1). */
+LOGITNORM_API logitnorm_status logitnorm_loss_set_class_weights(logitnorm_loss *loss, const float *weights);
+
+/* logits: n rows of num_classes values, leading dimension ld >= num_classes.
+   labels: n class indices in [0, C) or ignore_index.
+   loss_out: the reduced loss (MEAN or SUM; with NONE the plain sum of row losses); may be NULL.
+   row_loss: n per-row losses (class weight applied, 0 for ignored rows), or NULL.
+   row_scale: NULL or n multipliers of each row's gradient (an upstream dL/d(row_loss) under NONE).
+   grad = alpha * d(loss)/d(logits) + beta * grad   (BLAS convention: beta = 0 overwrites, and grad
+   may then hold NaN). grad == logits with ldg == ld is allowed (in place); any other overlap
+   between outputs and inputs is rejected. With CHECK_FINITE on, all inputs are checked before
+   anything is written, so a NaN/Inf input leaves every output untouched. */
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_f32(const logitnorm_loss *loss, int64_t n,
+    const float *logits, int64_t ld, const int32_t *labels, double *loss_out, float *row_loss);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_f32(const logitnorm_loss *loss, int64_t n,
+    const float *logits, int64_t ld, const int32_t *labels, const float *row_scale,
+    float alpha, float beta, float *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_backward_f32(const logitnorm_loss *loss, int64_t n,
+    const float *logits, int64_t ld, const int32_t *labels, double *loss_out, float *row_loss,
+    float alpha, float beta, float *grad, int64_t ldg);
+/* Probability targets: n rows of num_classes values, leading dimension ldt >= num_classes,
+   PyTorch semantics (label smoothing mixes in 1/C; MEAN divides by n; ignore_index unused). */
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_soft_f32(const logitnorm_loss *loss, int64_t n,
+    const float *logits, int64_t ld, const float *targets, int64_t ldt, double *loss_out, float *row_loss);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_soft_f32(const logitnorm_loss *loss, int64_t n,
+    const float *logits, int64_t ld, const float *targets, int64_t ldt, const float *row_scale,
+    float alpha, float beta, float *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_backward_soft_f32(const logitnorm_loss *loss, int64_t n,
+    const float *logits, int64_t ld, const float *targets, int64_t ldt, double *loss_out, float *row_loss,
+    float alpha, float beta, float *grad, int64_t ldg);
+
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_f64(const logitnorm_loss *loss, int64_t n,
+    const double *logits, int64_t ld, const int32_t *labels, double *loss_out, double *row_loss);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_f64(const logitnorm_loss *loss, int64_t n,
+    const double *logits, int64_t ld, const int32_t *labels, const double *row_scale,
+    double alpha, double beta, double *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_backward_f64(const logitnorm_loss *loss, int64_t n,
+    const double *logits, int64_t ld, const int32_t *labels, double *loss_out, double *row_loss,
+    double alpha, double beta, double *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_soft_f64(const logitnorm_loss *loss, int64_t n,
+    const double *logits, int64_t ld, const double *targets, int64_t ldt, double *loss_out, double *row_loss);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_soft_f64(const logitnorm_loss *loss, int64_t n,
+    const double *logits, int64_t ld, const double *targets, int64_t ldt, const double *row_scale,
+    double alpha, double beta, double *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_backward_soft_f64(const logitnorm_loss *loss, int64_t n,
+    const double *logits, int64_t ld, const double *targets, int64_t ldt, double *loss_out, double *row_loss,
+    double alpha, double beta, double *grad, int64_t ldg);
+
+/* ---------------- OOD scores: higher = more in-distribution, for every kind ---------------- */
+typedef struct logitnorm_scorer logitnorm_scorer;
+
+typedef enum logitnorm_score_kind {
+  LOGITNORM_SCORE_MSP = 0,          /* max softmax(z/T) */
+  LOGITNORM_SCORE_MAX_LOGIT = 1,    /* max z */
+  LOGITNORM_SCORE_ENERGY = 2,       /* T * logsumexp(z/T) */
+  LOGITNORM_SCORE_ENTROPY = 3,      /* sum p log p  (negative entropy) */
+  LOGITNORM_SCORE_GEN = 4,          /* -sum over the top-M p of p^g (1-p)^g */
+  LOGITNORM_SCORE_ODIN = 5,         /* MSP at T (default 1000); pair with score_grad for the input perturbation */
+  LOGITNORM_SCORE_MAX_COSINE = 6,   /* max z / ||z|| */
+  LOGITNORM_SCORE_KL_MATCHING = 20, /* fit: logits (+labels) */
+  LOGITNORM_SCORE_MAHALANOBIS = 21, /* fit: features + labels; tied covariance */
+  LOGITNORM_SCORE_RMDS = 22,        /* relative Mahalanobis */
+  LOGITNORM_SCORE_KNN = 23,         /* fit: features; -(k-th distance of normalised features) */
+  LOGITNORM_SCORE_VIM = 24,         /* fit: features; needs head */
+  LOGITNORM_SCORE_GRADNORM = 30,    /* closed form ||h||_1 * sum_k |C p_k - 1|; needs head */
+  LOGITNORM_SCORE_REACT = 31,       /* energy of W min(h, c) + b; c = percentile of fit activations or set directly */
+  LOGITNORM_SCORE_ASH = 32,         /* variant S (default), P or B; then energy */
+  LOGITNORM_SCORE_DICE = 33         /* weight sparsification by contribution percentile; then energy */
+} logitnorm_score_kind;
+
+typedef enum logitnorm_scorer_param {
+  LOGITNORM_SCORER_TEMPERATURE = 200, /* > 0; default 1 (ODIN: 1000); MSP, ENERGY, ODIN, REACT, ASH, DICE */
+  LOGITNORM_SCORER_GAMMA = 201,       /* > 0, default 0.1 (GEN) */
+  LOGITNORM_SCORER_TOP_M = 202,       /* integer >= 1, default 100, capped at C (GEN) */
+  LOGITNORM_SCORER_K = 203,           /* integer >= 1, default 50 (KNN) */
+  LOGITNORM_SCORER_PERCENTILE = 204,  /* [0, 100), default 90 (REACT, ASH, DICE) */
+  LOGITNORM_SCORER_CLIP = 205,        /* > 0: REACT clip value set directly; 0 (default): from PERCENTILE */
+  LOGITNORM_SCORER_ASH_VARIANT = 206, /* logitnorm_ash_variant, default S */
+  LOGITNORM_SCORER_VIM_DIM = 207,     /* integer >= 1: principal dimensions kept; 0 (default): min(256, D/2) */
+  LOGITNORM_SCORER_THREADS = 208,     /* integer >= 1, default 1: threads for BLIS and the scorer */
+  LOGITNORM_SCORER_RIDGE = 209        /* >= 0: covariance ridge as a multiple of trace/D, default 1e-6 */
+} logitnorm_scorer_param;
+
+typedef enum logitnorm_ash_variant {
+  LOGITNORM_ASH_S = 0, LOGITNORM_ASH_P = 1, LOGITNORM_ASH_B = 2
+} logitnorm_ash_variant;
+
+LOGITNORM_API logitnorm_status logitnorm_scorer_create(logitnorm_scorer **out, logitnorm_score_kind kind,
+                                                       int64_t num_classes, int64_t feature_dim);
+LOGITNORM_API void logitnorm_scorer_free(logitnorm_scorer *s);
+LOGITNORM_API logitnorm_status logitnorm_scorer_set(logitnorm_scorer *s, int param, double value);
+LOGITNORM_API logitnorm_status logitnorm_scorer_get(const logitnorm_scorer *s, int param, double *value);
+/* weight: C x D row-major with leading dimension ldw >= D; bias: C values or NULL; both copied. */
+LOGITNORM_API logitnorm_status logitnorm_scorer_set_head_f32(logitnorm_scorer *s, const float *weight,
+                                                             int64_t ldw, const float *bias);
+/* Adds a batch to the fit; call repeatedly, then prepare. NULL what the kind does not use. */
+LOGITNORM_API logitnorm_status logitnorm_scorer_fit_f32(logitnorm_scorer *s, int64_t n, const float *features,
+    int64_t ldf, const float *logits, int64_t ld, const int32_t *labels);
+/* Ends fitting; required before score for kinds that fit. */
+LOGITNORM_API logitnorm_status logitnorm_scorer_prepare(logitnorm_scorer *s);
+LOGITNORM_API logitnorm_status logitnorm_scorer_score_f32(const logitnorm_scorer *s, int64_t n,
+    const float *logits, int64_t ld, const float *features, int64_t ldf, float *scores);
+/* d score / d logits (n rows, leading dimension ldg), logit-only kinds; scores may be NULL. */
+LOGITNORM_API logitnorm_status logitnorm_scorer_score_grad_f32(const logitnorm_scorer *s, int64_t n,
+    const float *logits, int64_t ld, float *scores, float *grad, int64_t ldg);
+/* capacity 0: size query (*size gets the blob size). */
+LOGITNORM_API logitnorm_status logitnorm_scorer_save(const logitnorm_scorer *s, void *buf, size_t capacity,
+                                                     size_t *size);
+LOGITNORM_API logitnorm_status logitnorm_scorer_load(logitnorm_scorer **out, const void *buf, size_t size);
+
+/* ---------------- OOD metrics ---------------- */
+typedef struct logitnorm_metrics logitnorm_metrics;
+
+typedef enum logitnorm_metrics_param {
+  LOGITNORM_METRICS_TPR_LEVEL = 300, /* (0, 1], default 0.95 */
+  LOGITNORM_METRICS_POSITIVE = 301,  /* logitnorm_positive, default ID */
+  LOGITNORM_METRICS_FPR_RULE = 302,  /* logitnorm_fpr_rule, default NEAREST */
+  LOGITNORM_METRICS_AUPR_RULE = 303  /* logitnorm_aupr_rule, default AVERAGE_PRECISION */
+} logitnorm_metrics_param;
+
+typedef enum logitnorm_positive {
+  LOGITNORM_POSITIVE_ID = 0, /* the LogitNorm paper and its code */
+  LOGITNORM_POSITIVE_OOD = 1 /* OpenOOD v1.5 and pytorch-ood: scores negated, OOD positive */
+} logitnorm_positive;
+
+typedef enum logitnorm_fpr_rule {
+  LOGITNORM_FPR_RULE_NEAREST = 0,  /* operating point with recall nearest the level (official LogitNorm code) */
+  LOGITNORM_FPR_RULE_AT_LEAST = 1, /* first operating point with TPR >= level */
+  LOGITNORM_FPR_RULE_OPENOOD = 2   /* AT_LEAST after scikit-learn's drop_intermediate */
+} logitnorm_fpr_rule;
+
+typedef enum logitnorm_aupr_rule {
+  LOGITNORM_AUPR_AVERAGE_PRECISION = 0, /* scikit-learn average_precision_score */
+  LOGITNORM_AUPR_TRAPEZOID = 1          /* trapezoid over the PR curve */
+} logitnorm_aupr_rule;
+
+typedef enum logitnorm_metric {
+  LOGITNORM_METRIC_AUROC = 0, LOGITNORM_METRIC_AUPR_IN = 1, LOGITNORM_METRIC_AUPR_OUT = 2,
+  LOGITNORM_METRIC_FPR_AT_TPR = 3, LOGITNORM_METRIC_THRESHOLD_AT_TPR = 4, LOGITNORM_METRIC_DETECTION_ERROR = 5,
+  LOGITNORM_METRIC_COUNT_ID = 6, LOGITNORM_METRIC_COUNT_OOD = 7
+} logitnorm_metric;
+
+typedef enum logitnorm_curve {
+  LOGITNORM_CURVE_ROC = 0, /* x = FPR, y = TPR */
+  LOGITNORM_CURVE_PR = 1   /* x = recall, y = precision */
+} logitnorm_curve;
+
+LOGITNORM_API logitnorm_status logitnorm_metrics_create(logitnorm_metrics **out);
+LOGITNORM_API void logitnorm_metrics_free(logitnorm_metrics *m);
+LOGITNORM_API logitnorm_status logitnorm_metrics_set(logitnorm_metrics *m, logitnorm_metrics_param p, double value);
+LOGITNORM_API logitnorm_status logitnorm_metrics_get(const logitnorm_metrics *m, logitnorm_metrics_param p,
+                                                     double *value);
+LOGITNORM_API logitnorm_status logitnorm_metrics_add_f32(logitnorm_metrics *m, const float *scores, int64_t n,
+                                                         int is_ood);
+LOGITNORM_API logitnorm_status logitnorm_metrics_add_f64(logitnorm_metrics *m, const double *scores, int64_t n,
+                                                         int is_ood);
+LOGITNORM_API logitnorm_status logitnorm_metrics_value(logitnorm_metrics *m, logitnorm_metric which, double *out);
+/* curve: logitnorm_curve. capacity 0: count query (*count gets the number of points). */
+LOGITNORM_API logitnorm_status logitnorm_metrics_curve(logitnorm_metrics *m, int curve, double *x, double *y,
+    double *thresholds, int64_t capacity, int64_t *count);
+LOGITNORM_API logitnorm_status logitnorm_metrics_merge(logitnorm_metrics *dst, const logitnorm_metrics *src);
+LOGITNORM_API logitnorm_status logitnorm_metrics_reset(logitnorm_metrics *m);
+LOGITNORM_API logitnorm_status logitnorm_metrics_save(const logitnorm_metrics *m, void *buf, size_t capacity,
+                                                      size_t *size);
+LOGITNORM_API logitnorm_status logitnorm_metrics_load(logitnorm_metrics **out, const void *buf, size_t size);
+/* One call with the defaults (ID positive, TPR 0.95, NEAREST, AP); any out pointer may be NULL. */
+LOGITNORM_API logitnorm_status logitnorm_ood_metrics_f32(const float *id_scores, int64_t n_id,
+    const float *ood_scores, int64_t n_ood, double *auroc, double *aupr_in, double *aupr_out,
+    double *fpr_at_95_tpr);
+
+/* ---------------- calibration and accuracy ---------------- */
+typedef struct logitnorm_calibration logitnorm_calibration;
+
+typedef enum logitnorm_calibration_param {
+  LOGITNORM_CALIBRATION_BINS = 400,       /* integer >= 1, default 15: equal-width bins (lo, hi] */
+  LOGITNORM_CALIBRATION_TEMPERATURE = 401 /* > 0, default 1: softmax(z / T) */
+} logitnorm_calibration_param;
+
+typedef enum logitnorm_calibration_value_kind {
+  LOGITNORM_CALIBRATION_ECE = 0, LOGITNORM_CALIBRATION_MCE = 1, LOGITNORM_CALIBRATION_ACCURACY = 2,
+  LOGITNORM_CALIBRATION_NLL = 3, LOGITNORM_CALIBRATION_BRIER = 4, LOGITNORM_CALIBRATION_COUNT = 5
+} logitnorm_calibration_value_kind;
+
+LOGITNORM_API logitnorm_status logitnorm_calibration_create(logitnorm_calibration **out, int64_t num_classes);
+LOGITNORM_API void logitnorm_calibration_free(logitnorm_calibration *c);
+LOGITNORM_API logitnorm_status logitnorm_calibration_set(logitnorm_calibration *c, int param, double value);
+LOGITNORM_API logitnorm_status logitnorm_calibration_get(const logitnorm_calibration *c, int param, double *value);
+LOGITNORM_API logitnorm_status logitnorm_calibration_add_f32(logitnorm_calibration *c, int64_t n,
+    const float *logits, int64_t ld, const int32_t *labels);
+LOGITNORM_API logitnorm_status logitnorm_calibration_value(const logitnorm_calibration *c, int which, double *out);
+LOGITNORM_API logitnorm_status logitnorm_calibration_merge(logitnorm_calibration *dst,
+                                                           const logitnorm_calibration *src);
+LOGITNORM_API logitnorm_status logitnorm_calibration_reset(logitnorm_calibration *c);
+LOGITNORM_API logitnorm_status logitnorm_calibration_save(const logitnorm_calibration *c, void *buf,
+                                                          size_t capacity, size_t *size);
+LOGITNORM_API logitnorm_status logitnorm_calibration_load(logitnorm_calibration **out, const void *buf,
+                                                          size_t size);
+
+/* ============================== end of stable section ============================== */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOGITNORM_H */

@@ -1,0 +1,101 @@
+#include "validate.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "error.h"
+
+logitnorm_status ln_check_ptr(const void *p, const char *name) {
+  if (p == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "%s is NULL", name);
+  return LOGITNORM_OK;
+}
+
+logitnorm_status ln_check_count(int64_t n, const char *name) {
+  if (n < 0) return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s = %lld is negative", name, (long long)n);
+  return LOGITNORM_OK;
+}
+
+logitnorm_status ln_check_matrix(const void *p, int64_t rows, int64_t cols, int64_t ld, size_t elem,
+                                 const char *name) {
+  logitnorm_status st = ln_check_ptr(p, name);
+  if (st != LOGITNORM_OK) return st;
+  if (rows < 0) return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s: n = %lld is negative", name, (long long)rows);
+  if (cols < 1) return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s: %lld columns", name, (long long)cols);
+  if (ld < cols)
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s: leading dimension %lld is below the %lld columns", name,
+                   (long long)ld, (long long)cols);
+  /* (rows - 1) * ld + cols elements must be addressable in bytes. */
+  if (rows > 0) {
+    uint64_t limit = (uint64_t)(SIZE_MAX / 2) / elem;
+    if ((uint64_t)(rows - 1) > (limit - (uint64_t)cols) / (uint64_t)ld)
+      return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s: %lld rows of leading dimension %lld overflow memory",
+                     name, (long long)rows, (long long)ld);
+  }
+  return LOGITNORM_OK;
+}
+
+size_t ln_matrix_span(int64_t rows, int64_t cols, int64_t ld, size_t elem) {
+  if (rows <= 0) return 0;
+  return ((size_t)(rows - 1) * (size_t)ld + (size_t)cols) * elem;
+}
+
+/* The scan is branch-free per row (an OR of exponent tests) so it runs at memory speed;
+   the exact position is looked up only once something was found. */
+#define LN_FINITE_CHECK(T, U, EXP_MASK)                                                           \
+  for (int64_t i = 0; i < rows; ++i) {                                                            \
+    const T *row = p + i * ld;                                                                    \
+    U bad = 0;                                                                                    \
+    for (int64_t j = 0; j < cols; ++j) {                                                          \
+      U u;                                                                                        \
+      memcpy(&u, row + j, sizeof u);                                                              \
+      bad |= (U)((u & EXP_MASK) == EXP_MASK);                                                     \
+    }                                                                                             \
+    if (bad) {                                                                                    \
+      for (int64_t j = 0; j < cols; ++j)                                                          \
+        if (!isfinite(row[j]))                                                                    \
+          return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld][%lld] is %s", name, (long long)i,   \
+                         (long long)j, isnan(row[j]) ? "NaN" : "infinite");                       \
+    }                                                                                             \
+  }                                                                                               \
+  return LOGITNORM_OK;
+
+logitnorm_status ln_check_finite_f32(const float *p, int64_t rows, int64_t cols, int64_t ld, const char *name) {
+  LN_FINITE_CHECK(float, uint32_t, UINT32_C(0x7f800000))
+}
+
+logitnorm_status ln_check_finite_f64(const double *p, int64_t rows, int64_t cols, int64_t ld, const char *name) {
+  LN_FINITE_CHECK(double, uint64_t, UINT64_C(0x7ff0000000000000))
+}
+
+logitnorm_status ln_check_labels(const int32_t *labels, int64_t n, int64_t num_classes, int64_t ignore_index) {
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t y = labels[i];
+    if ((y < 0 || y >= num_classes) && y != ignore_index)
+      return ln_fail(LOGITNORM_ERR_INVALID_LABEL, "label %lld at row %lld is outside [0, %lld)", (long long)y,
+                     (long long)i, (long long)num_classes);
+  }
+  return LOGITNORM_OK;
+}
+
+logitnorm_status ln_check_disjoint(const void *a, size_t a_bytes, const char *a_name,
+                                   const void *b, size_t b_bytes, const char *b_name) {
+  if (a == NULL || b == NULL || a_bytes == 0 || b_bytes == 0) return LOGITNORM_OK;
+  uintptr_t a0 = (uintptr_t)a, b0 = (uintptr_t)b;
+  if (a0 < b0 + b_bytes && b0 < a0 + a_bytes)
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s overlaps %s", a_name, b_name);
+  return LOGITNORM_OK;
+}
+
+logitnorm_status ln_check_param(double v, double lo, int lo_open, double hi, int hi_open, const char *name) {
+  if (!isfinite(v) || v < lo || v > hi || (lo_open && v == lo) || (hi_open && v == hi))
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s = %g is outside %c%g, %g%c", name, v, lo_open ? '(' : '[',
+                   lo, hi, hi_open ? ')' : ']');
+  return LOGITNORM_OK;
+}
+
+logitnorm_status ln_check_param_int(double v, double lo, double hi, const char *name) {
+  logitnorm_status st = ln_check_param(v, lo, 0, hi, 0, name);
+  if (st != LOGITNORM_OK) return st;
+  if (v != floor(v)) return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s = %g is not an integer", name, v);
+  return LOGITNORM_OK;
+}

@@ -1,0 +1,33 @@
+/* One validation helper per argument kind. Each returns LOGITNORM_OK or a failing status
+   with the thread's last-error text set; none writes anything else. `name` is the
+   argument's name as the public header spells it, for the message. */
+#ifndef LN_COMMON_VALIDATE_H
+#define LN_COMMON_VALIDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "logitnorm.h"
+
+logitnorm_status ln_check_ptr(const void *p, const char *name);
+logitnorm_status ln_check_count(int64_t n, const char *name);
+/* A rows x cols matrix at p with leading dimension ld: p non-NULL, cols >= 1, ld >= cols, and
+   its span addressable. */
+logitnorm_status ln_check_matrix(const void *p, int64_t rows, int64_t cols, int64_t ld, size_t elem,
+                                 const char *name);
+/* Every entry of the first cols columns is finite. */
+logitnorm_status ln_check_finite_f32(const float *p, int64_t rows, int64_t cols, int64_t ld, const char *name);
+logitnorm_status ln_check_finite_f64(const double *p, int64_t rows, int64_t cols, int64_t ld, const char *name);
+/* Labels in [0, num_classes) or equal to ignore_index (pass INT64_MIN for "no ignore"). */
+logitnorm_status ln_check_labels(const int32_t *labels, int64_t n, int64_t num_classes, int64_t ignore_index);
+/* Bytes spanned by a rows x cols matrix with leading dimension ld (0 when rows == 0). */
+size_t ln_matrix_span(int64_t rows, int64_t cols, int64_t ld, size_t elem);
+/* Rejects overlap of two byte ranges [a, a + a_bytes) and [b, b + b_bytes). */
+logitnorm_status ln_check_disjoint(const void *a, size_t a_bytes, const char *a_name,
+                                   const void *b, size_t b_bytes, const char *b_name);
+/* A parameter value: finite and within [lo, hi] (bounds inclusive unless the open flag is set). */
+logitnorm_status ln_check_param(double v, double lo, int lo_open, double hi, int hi_open, const char *name);
+/* A parameter that must be an integer in [lo, hi]. */
+logitnorm_status ln_check_param_int(double v, double lo, double hi, const char *name);
+
+#endif

@@ -1,0 +1,55 @@
+/* The loss handle and the row-kernel interface shared by the generic and SIMD kernels. */
+#ifndef LN_LOSS_LOSS_H
+#define LN_LOSS_LOSS_H
+
+#include <stdint.h>
+
+#include "logitnorm.h"
+
+struct logitnorm_loss {
+  logitnorm_loss_kind kind;
+  int64_t num_classes;
+  double tau;       /* LogitNorm temperature */
+  double eps;       /* added to ||z|| */
+  double smoothing; /* label smoothing in [0, 1] */
+  int reduction;    /* logitnorm_reduction */
+  int64_t ignore_index;
+  int check_finite;
+  int threads;
+  double *weights;   /* num_classes class weights, or NULL for all ones */
+  double weight_sum; /* sum of the weights (num_classes when NULL) */
+};
+
+/* One call's work, shared read-only by every part of the row range.
+   Per row i (ignored rows give 0 loss and 0 gradient):
+     row_loss[i] = l_i,   grad_i = gscale * s_i * dl_i/dz_i + beta * grad_i
+   where s_i = row_scale[i] (1 when NULL). The void pointers are float or double arrays
+   matching the kernel's type; targets is set for probability targets, labels otherwise. */
+typedef struct ln_loss_job {
+  const logitnorm_loss *loss;
+  const void *logits;
+  int64_t ld;
+  const int32_t *labels;
+  const void *targets;
+  int64_t ldt;
+  const void *row_scale;
+  void *row_loss;
+  void *grad;
+  int64_t ldg;
+  double gscale;
+  double beta;
+} ln_loss_job;
+
+/* Runs rows [begin, end) and returns the sum of their losses (accumulated in double). */
+typedef double (*ln_loss_rows_fn)(const ln_loss_job *job, int64_t begin, int64_t end);
+
+double ln_loss_rows_hard_f32(const ln_loss_job *job, int64_t begin, int64_t end);
+double ln_loss_rows_soft_f32(const ln_loss_job *job, int64_t begin, int64_t end);
+double ln_loss_rows_hard_f64(const ln_loss_job *job, int64_t begin, int64_t end);
+double ln_loss_rows_soft_f64(const ln_loss_job *job, int64_t begin, int64_t end);
+
+/* The L2 norm of a row without overflow or underflow in the sum of squares. */
+double ln_row_norm_f32(const float *z, int64_t n);
+double ln_row_norm_f64(const double *z, int64_t n);
+
+#endif
