@@ -1,0 +1,12 @@
+# Installs the library to a temporary prefix, moves the prefix (the package must be
+# relocatable), then builds and runs the find_package and the pkg-config consumers.
+add_test(NAME consumers.install_and_build
+         COMMAND ${CMAKE_COMMAND}
+                 -DBUILD_DIR=${PROJECT_BINARY_DIR}
+                 -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+                 -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/consumers
+                 -DSHARED=${BUILD_SHARED_LIBS}
+                 -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER}
+                 -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
+                 -P "${CMAKE_CURRENT_SOURCE_DIR}/consumers/install_and_build.cmake")
+set_tests_properties(consumers.install_and_build PROPERTIES TIMEOUT 300)

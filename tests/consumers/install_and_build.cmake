@@ -1,0 +1,44 @@
+# cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DSHARED=ON|OFF -P install_and_build.cmake
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  message(STATUS "ok: ${ARGN}\n${out}")
+endfunction()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+set(staging "${WORK_DIR}/staging")
+set(prefix "${WORK_DIR}/relocated")
+run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${staging}")
+# Relocate: nothing in the installed package may depend on the prefix it was installed to.
+file(RENAME "${staging}" "${prefix}")
+
+file(GLOB_RECURSE pc_file "${prefix}/*/logitnorm.pc")
+if(NOT pc_file)
+  message(FATAL_ERROR "logitnorm.pc not installed")
+endif()
+get_filename_component(pc_dir "${pc_file}" DIRECTORY)
+file(GLOB_RECURSE libs "${prefix}/*/liblogitnorm.*")
+list(GET libs 0 lib_file)
+get_filename_component(lib_dir "${lib_file}" DIRECTORY)
+
+# find_package consumer (C and C++).
+run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/examples/consumers/cmake" -B "${WORK_DIR}/cmake-consumer"
+    "-DCMAKE_PREFIX_PATH=${prefix}" -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER} -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER})
+run(${CMAKE_COMMAND} --build "${WORK_DIR}/cmake-consumer")
+run(${CMAKE_COMMAND} -E env "LD_LIBRARY_PATH=${lib_dir}" "${WORK_DIR}/cmake-consumer/consumer_c")
+run(${CMAKE_COMMAND} -E env "LD_LIBRARY_PATH=${lib_dir}" "${WORK_DIR}/cmake-consumer/consumer_cxx")
+
+# pkg-config consumer (a plain Makefile).
+find_program(MAKE_PROGRAM NAMES make gmake REQUIRED)
+find_program(PKG_CONFIG_PROGRAM NAMES pkg-config pkgconf REQUIRED)
+set(static_flag "")
+if(NOT SHARED)
+  set(static_flag "STATIC=1")
+endif()
+file(MAKE_DIRECTORY "${WORK_DIR}/pc-consumer")
+run(${CMAKE_COMMAND} -E env "PKG_CONFIG_PATH=${pc_dir}"
+    ${MAKE_PROGRAM} -C "${SOURCE_DIR}/examples/consumers/pkgconfig" "OUT=${WORK_DIR}/pc-consumer"
+    "PKG_CONFIG=${PKG_CONFIG_PROGRAM}" "CC=${CMAKE_C_COMPILER}" ${static_flag})
+run(${CMAKE_COMMAND} -E env "LD_LIBRARY_PATH=${lib_dir}" "${WORK_DIR}/pc-consumer/minimal")

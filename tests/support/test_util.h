@@ -1,0 +1,25 @@
+/* Small helpers shared by the Check suites: a seeded RNG and sentinel-filled buffers for
+   "nothing was written" checks. */
+#ifndef LN_TEST_UTIL_H
+#define LN_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* xorshift64* generator: deterministic across platforms. */
+typedef struct tu_rng {
+  uint64_t s;
+} tu_rng;
+
+void tu_seed(tu_rng *r, uint64_t seed);
+uint64_t tu_next(tu_rng *r);
+double tu_uniform(tu_rng *r);               /* [0, 1) */
+double tu_normal(tu_rng *r);                /* N(0, 1), Box-Muller */
+int64_t tu_int(tu_rng *r, int64_t lo, int64_t hi); /* [lo, hi] */
+
+/* Fills size bytes with a recognisable byte pattern; tu_sentinel_intact says whether the
+   bytes still hold it. */
+void tu_sentinel_fill(void *p, size_t size);
+int tu_sentinel_intact(const void *p, size_t size);
+
+#endif
