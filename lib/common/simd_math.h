@@ -1,0 +1,13 @@
+/* Array forms of the vectorised exp in simd_math_avx2.h, callable from baseline code
+   (only when ln_use_avx2() or the CPU check says AVX2+FMA is present). Accuracy and edge
+   behaviour are documented in simd_math_avx2.h. */
+#ifndef LN_COMMON_SIMD_MATH_H
+#define LN_COMMON_SIMD_MATH_H
+
+#include <stdint.h>
+
+/* y[i] = exp(x[i]) for i < n; x and y may be the same array. */
+void ln_exp_array_f32_avx2(const float *x, float *y, int64_t n);
+void ln_exp_array_f64_avx2(const double *x, double *y, int64_t n);
+
+#endif
