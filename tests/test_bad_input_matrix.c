@@ -1,0 +1,371 @@
+/* The bad-input matrix of docs/reliability.md as a table: one row per (function, bad-input
+   class) case. Every case runs on a fresh fixture whose outputs hold a sentinel pattern and
+   whose inputs are valid; the case breaks exactly one argument. Each case asserts
+     - the exact status,
+     - a non-empty logitnorm_last_error() that the case itself wrote (a marker message is
+       planted before the call and must have been replaced),
+     - that every output buffer still holds its sentinel and every input is unchanged,
+     - that the handles are unchanged (their parameters and a fixed computation, or their
+       saved blob, compare equal before and after). */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logitnorm.h"
+#include "test_util.h"
+
+enum { C = 4, N = 3, LD = 5 }; /* LD > C: the padded column must never be touched either */
+#define BLOB_CAP 4096
+
+typedef struct fx {
+  /* inputs (valid values) */
+  float logits[N * LD];
+  double logits64[N * LD];
+  float targets[N * LD];
+  double targets64[N * LD];
+  float row_scale[N];
+  double row_scale64[N];
+  int32_t labels[N];
+  float weights[C];
+  /* outputs (sentinel) */
+  float grad[N * LD];
+  double grad64[N * LD];
+  float row_loss[N];
+  double row_loss64[N];
+  double loss_out;
+  double value;
+  logitnorm_loss *new_loss;
+  /* handles */
+  logitnorm_loss *loss;
+} fx;
+
+static fx F;
+static fx F_before;
+
+/* ---------------- fixture ---------------- */
+
+static void fill_inputs(fx *f) {
+  for (int i = 0; i < N; ++i)
+    for (int c = 0; c < LD; ++c) {
+      float v = (float)(0.5 * (i + 1) - 0.75 * c); /* arbitrary finite values, no ties needed */
+      f->logits[i * LD + c] = v;
+      f->logits64[i * LD + c] = v;
+      f->targets[i * LD + c] = 0.25f;
+      f->targets64[i * LD + c] = 0.25;
+    }
+  for (int i = 0; i < N; ++i) {
+    f->row_scale[i] = 1.0f;
+    f->row_scale64[i] = 1.0;
+  }
+  f->labels[0] = 0;
+  f->labels[1] = 3;
+  f->labels[2] = 1;
+  for (int c = 0; c < C; ++c) f->weights[c] = 1.0f + (float)c;
+}
+
+static void fill_outputs(fx *f) {
+  tu_sentinel_fill(f->grad, sizeof f->grad);
+  tu_sentinel_fill(f->grad64, sizeof f->grad64);
+  tu_sentinel_fill(f->row_loss, sizeof f->row_loss);
+  tu_sentinel_fill(f->row_loss64, sizeof f->row_loss64);
+  tu_sentinel_fill(&f->loss_out, sizeof f->loss_out);
+  tu_sentinel_fill(&f->value, sizeof f->value);
+  tu_sentinel_fill(&f->new_loss, sizeof f->new_loss);
+}
+
+static int outputs_intact(const fx *f) {
+  return tu_sentinel_intact(f->grad, sizeof f->grad) && tu_sentinel_intact(f->grad64, sizeof f->grad64) &&
+         tu_sentinel_intact(f->row_loss, sizeof f->row_loss) &&
+         tu_sentinel_intact(f->row_loss64, sizeof f->row_loss64) &&
+         tu_sentinel_intact(&f->loss_out, sizeof f->loss_out) && tu_sentinel_intact(&f->value, sizeof f->value) &&
+         tu_sentinel_intact(&f->new_loss, sizeof f->new_loss);
+}
+
+static int inputs_intact(const fx *f, const fx *before) {
+  return memcmp(f->logits, before->logits, sizeof f->logits) == 0 &&
+         memcmp(f->logits64, before->logits64, sizeof f->logits64) == 0 &&
+         memcmp(f->targets, before->targets, sizeof f->targets) == 0 &&
+         memcmp(f->targets64, before->targets64, sizeof f->targets64) == 0 &&
+         memcmp(f->row_scale, before->row_scale, sizeof f->row_scale) == 0 &&
+         memcmp(f->row_scale64, before->row_scale64, sizeof f->row_scale64) == 0 &&
+         memcmp(f->labels, before->labels, sizeof f->labels) == 0 &&
+         memcmp(f->weights, before->weights, sizeof f->weights) == 0;
+}
+
+/* A fingerprint of the loss handle: every parameter and the row losses of a fixed batch
+   (which depend on the class weights too). */
+typedef struct loss_print {
+  double params[7];
+  double total;
+  double rows[N];
+} loss_print;
+
+static void loss_fingerprint(const logitnorm_loss *h, loss_print *p) {
+  static const logitnorm_loss_param params[7] = {
+      LOGITNORM_LOSS_TEMPERATURE,     LOGITNORM_LOSS_EPSILON,      LOGITNORM_LOSS_REDUCTION,
+      LOGITNORM_LOSS_LABEL_SMOOTHING, LOGITNORM_LOSS_IGNORE_INDEX, LOGITNORM_LOSS_CHECK_FINITE,
+      LOGITNORM_LOSS_THREADS};
+  memset(p, 0, sizeof *p);
+  for (int i = 0; i < 7; ++i) ck_assert_int_eq(logitnorm_loss_get(h, params[i], &p->params[i]), LOGITNORM_OK);
+  static const double z[N * C] = {1, 2, 3, 4, -1, 0.5, 0, 2, 3, -3, 1, 0};
+  static const int32_t y[N] = {2, 0, 3};
+  ck_assert_int_eq(logitnorm_loss_forward_f64(h, N, z, C, y, &p->total, p->rows), LOGITNORM_OK);
+}
+
+static void setup(void) {
+  memset(&F, 0, sizeof F);
+  fill_inputs(&F);
+  fill_outputs(&F);
+  ck_assert_int_eq(logitnorm_loss_create(&F.loss, LOGITNORM_LOSS_LOGITNORM, C), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_set_class_weights(F.loss, F.weights), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_set(F.loss, LOGITNORM_LOSS_LABEL_SMOOTHING, 0.1), LOGITNORM_OK);
+}
+
+static void teardown(void) {
+  logitnorm_loss_free(F.loss);
+  F.loss = NULL;
+}
+
+/* ---------------- the cases ---------------- */
+
+#define L F.loss
+#define LG F.logits
+#define LG64 F.logits64
+#define Y F.labels
+#define G F.grad
+#define G64 F.grad64
+#define RL F.row_loss
+#define RL64 F.row_loss64
+#define T F.targets
+#define T64 F.targets64
+#define RS F.row_scale
+
+/* Breaking one input in place before the call. */
+static logitnorm_status with_label(int32_t y, int row) {
+  F.labels[row] = y;
+  F_before.labels[row] = y;
+  return logitnorm_loss_forward_f32(L, N, LG, LD, Y, &F.loss_out, RL);
+}
+static logitnorm_status with_logit_f32(float v) {
+  F.logits[1 * LD + 2] = v;
+  F_before.logits[1 * LD + 2] = v;
+  return logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, 1.0f, 0.0f, G, LD);
+}
+static logitnorm_status with_logit_f64(double v) {
+  F.logits64[2 * LD + 3] = v;
+  F_before.logits64[2 * LD + 3] = v;
+  return logitnorm_loss_backward_f64(L, N, LG64, LD, Y, NULL, 1.0, 0.0, G64, LD);
+}
+static logitnorm_status with_target(float v) {
+  F.targets[0] = v;
+  F_before.targets[0] = v;
+  return logitnorm_loss_forward_soft_f32(L, N, LG, LD, T, LD, &F.loss_out, RL);
+}
+static logitnorm_status with_row_scale(float v) {
+  F.row_scale[1] = v;
+  F_before.row_scale[1] = v;
+  return logitnorm_loss_backward_f32(L, N, LG, LD, Y, RS, 1.0f, 0.0f, G, LD);
+}
+static logitnorm_status with_weight(float v) {
+  F.weights[2] = v;
+  F_before.weights[2] = v;
+  return logitnorm_loss_set_class_weights(L, F.weights);
+}
+
+/* X(function, class, expected status, call): one row of the table in docs/reliability.md. */
+#define LOSS_CASES(X)                                                                                            \
+  X("loss_create", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_create(NULL, LOGITNORM_LOSS_LOGITNORM, C)) \
+  X("loss_create", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                              \
+    logitnorm_loss_create(&F.new_loss, LOGITNORM_LOSS_LOGITNORM, -1))                                           \
+  X("loss_create", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                              \
+    logitnorm_loss_create(&F.new_loss, LOGITNORM_LOSS_CROSS_ENTROPY, 0))                                        \
+  X("loss_create", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                 \
+    logitnorm_loss_create(&F.new_loss, (logitnorm_loss_kind)7, C))                                              \
+  X("loss_create", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                 \
+    logitnorm_loss_create(&F.new_loss, LOGITNORM_LOSS_LOGITNORM, (int64_t)INT32_MAX + 1))                       \
+  X("loss_set", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_set(NULL, LOGITNORM_LOSS_TEMPERATURE, 1.0))   \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_TEMPERATURE, 0.0)) \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_TEMPERATURE, -1.0)) \
+  X("loss_set", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_TEMPERATURE, NAN)) \
+  X("loss_set", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                                                    \
+    logitnorm_loss_set(L, LOGITNORM_LOSS_TEMPERATURE, INFINITY))                                                 \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_EPSILON, -1e-9)) \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_REDUCTION, 3.0)) \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_REDUCTION, 0.5)) \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                    \
+    logitnorm_loss_set(L, LOGITNORM_LOSS_LABEL_SMOOTHING, 1.5))                                                  \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                    \
+    logitnorm_loss_set(L, LOGITNORM_LOSS_IGNORE_INDEX, 3e9))                                                     \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_CHECK_FINITE, 2.0)) \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_THREADS, 0.0)) \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, (logitnorm_loss_param)999, 1.0)) \
+  X("loss_get", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_get(NULL, LOGITNORM_LOSS_EPSILON, &F.value))  \
+  X("loss_get", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_get(L, LOGITNORM_LOSS_EPSILON, NULL))         \
+  X("loss_get", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_get(L, (logitnorm_loss_param)99, &F.value)) \
+  X("loss_set_class_weights", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_set_class_weights(NULL, F.weights)) \
+  X("loss_set_class_weights", "non-finite", LOGITNORM_ERR_NONFINITE, with_weight(NAN))                          \
+  X("loss_set_class_weights", "non-finite", LOGITNORM_ERR_NONFINITE, with_weight(-INFINITY))                    \
+  X("loss_set_class_weights", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, with_weight(-0.5f))                 \
+  X("loss_forward_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_forward_f32(NULL, N, LG, LD, Y, &F.loss_out, RL)) \
+  X("loss_forward_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_forward_f32(L, N, NULL, LD, Y, &F.loss_out, RL)) \
+  X("loss_forward_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_forward_f32(L, N, LG, LD, NULL, &F.loss_out, RL)) \
+  X("loss_forward_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                         \
+    logitnorm_loss_forward_f32(L, -1, LG, LD, Y, &F.loss_out, RL))                                              \
+  X("loss_forward_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                         \
+    logitnorm_loss_forward_f32(L, INT64_MIN, LG, LD, Y, &F.loss_out, RL))                                       \
+  X("loss_forward_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                           \
+    logitnorm_loss_forward_f32(L, N, LG, C - 1, Y, &F.loss_out, RL))                                            \
+  X("loss_forward_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                           \
+    logitnorm_loss_forward_f32(L, N, LG, -LD, Y, &F.loss_out, RL))                                              \
+  X("loss_forward_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                           \
+    logitnorm_loss_forward_f32(L, N, LG, INT64_MAX / 2, Y, &F.loss_out, RL))                                    \
+  X("loss_forward_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL, with_label(C, 2))                            \
+  X("loss_forward_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL, with_label(-1, 0))                           \
+  X("loss_forward_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL, with_label(INT32_MIN, 1))                    \
+  X("loss_forward_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL, with_label(INT32_MAX, 1))                    \
+  X("loss_forward_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                           \
+    logitnorm_loss_forward_f32(L, N, LG, LD, Y, &F.loss_out, LG + 2))                                           \
+  X("loss_forward_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                           \
+    logitnorm_loss_forward_f32(L, N, LG, LD, Y, (double *)(void *)RL, RL))                                      \
+  X("loss_forward_backward_f32", "non-finite", LOGITNORM_ERR_NONFINITE, with_logit_f32(NAN))                    \
+  X("loss_forward_backward_f32", "non-finite", LOGITNORM_ERR_NONFINITE, with_logit_f32(INFINITY))               \
+  X("loss_forward_backward_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                             \
+    logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, 1.0f, 0.0f, NULL, LD))                \
+  X("loss_forward_backward_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
+    logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, 1.0f, 0.0f, G, C - 1))                \
+  X("loss_forward_backward_f32", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                                   \
+    logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, NAN, 0.0f, G, LD))                    \
+  X("loss_forward_backward_f32", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                                   \
+    logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, 1.0f, INFINITY, G, LD))               \
+  X("loss_forward_backward_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
+    logitnorm_loss_forward_backward_f32(L, N - 1, LG, LD, Y, &F.loss_out, RL, 1.0f, 0.0f, LG + 1, LD))          \
+  X("loss_forward_backward_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
+    logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, 1.0f, 0.0f, LG, LD + 1))              \
+  X("loss_forward_backward_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
+    logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, G + LD, 1.0f, 0.0f, G, LD))               \
+  X("loss_backward_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                     \
+    logitnorm_loss_backward_f32(L, N, LG, LD, Y, RS, 1.0f, 0.0f, NULL, LD))                                     \
+  X("loss_backward_f32", "non-finite", LOGITNORM_ERR_NONFINITE, with_row_scale(NAN))                            \
+  X("loss_backward_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                          \
+    logitnorm_loss_backward_f32(L, N, LG, LD, Y, G + 4, 1.0f, 0.0f, G, LD))                                     \
+  X("loss_backward_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                          \
+    logitnorm_loss_backward_f32(L, 1, LG, LD, Y, RS, 1.0f, 0.0f, (float *)(void *)Y, C))                        \
+  X("loss_forward_soft_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                 \
+    logitnorm_loss_forward_soft_f32(L, N, LG, LD, NULL, LD, &F.loss_out, RL))                                   \
+  X("loss_forward_soft_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                      \
+    logitnorm_loss_forward_soft_f32(L, N, LG, LD, T, 0, &F.loss_out, RL))                                       \
+  X("loss_forward_soft_f32", "non-finite", LOGITNORM_ERR_NONFINITE, with_target(-INFINITY))                     \
+  X("loss_backward_soft_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    logitnorm_loss_backward_soft_f32(L, N, LG, LD, T, LD, NULL, 1.0f, 0.0f, T, LD))                             \
+  X("loss_forward_backward_soft_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                           \
+    logitnorm_loss_forward_backward_soft_f32(L, -3, LG, LD, T, LD, &F.loss_out, RL, 1.0f, 0.0f, G, LD))         \
+  X("loss_forward_f64", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                                               \
+    logitnorm_loss_forward_f64(L, N, LG64, LD, (const int32_t[]){0, 1, 4}, &F.loss_out, RL64))                  \
+  X("loss_forward_f64", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                           \
+    logitnorm_loss_forward_f64(L, 2, LG64, INT64_MAX, Y, &F.loss_out, RL64))                                    \
+  X("loss_backward_f64", "non-finite", LOGITNORM_ERR_NONFINITE, with_logit_f64(NAN))                            \
+  X("loss_backward_f64", "non-finite", LOGITNORM_ERR_NONFINITE, with_logit_f64(-INFINITY))                      \
+  X("loss_forward_backward_f64", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
+    logitnorm_loss_forward_backward_f64(L, N, LG64, LD, Y, &F.loss_out, G64 + 5, 1.0, 0.0, G64, LD))            \
+  X("loss_forward_soft_f64", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                 \
+    logitnorm_loss_forward_soft_f64(NULL, N, LG64, LD, T64, LD, &F.loss_out, RL64))                            \
+  X("loss_backward_soft_f64", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    logitnorm_loss_backward_soft_f64(L, N, LG64, LD, T64, C - 1, NULL, 1.0, 0.0, G64, LD))                      \
+  X("loss_forward_backward_soft_f64", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                              \
+    logitnorm_loss_forward_backward_soft_f64(L, N, LG64, LD, T64, LD, NULL, RL64, 1.0, NAN, G64, LD))
+
+typedef struct bad_case {
+  const char *function;
+  const char *cls;
+  logitnorm_status expect;
+} bad_case;
+
+#define LN_ROW(fn, cls, st, call) {fn, cls, st},
+static const bad_case CASES[] = {LOSS_CASES(LN_ROW)};
+#undef LN_ROW
+enum { N_CASES = (int)(sizeof CASES / sizeof CASES[0]) };
+
+static logitnorm_status run_case(int i) {
+  int k = 0;
+#define LN_CALL(fn, cls, st, call) \
+  if (k++ == i) return call;
+  LOSS_CASES(LN_CALL)
+#undef LN_CALL
+  ck_abort_msg("no case %d", i);
+  return LOGITNORM_OK;
+}
+
+/* A marker error text, distinct from every message a case can produce. */
+static void plant_marker(void) {
+  ck_assert_int_eq(logitnorm_loss_set(F.loss, (logitnorm_loss_param)31337, 0.0), LOGITNORM_ERR_INVALID_ARGUMENT);
+}
+
+START_TEST(test_bad_input_case) {
+  const bad_case *bc = &CASES[_i];
+  loss_print before, after;
+  loss_fingerprint(F.loss, &before);
+  fill_outputs(&F); /* the fingerprint wrote nothing of F, but be explicit */
+  F_before = F;
+  plant_marker();
+  char marker[256];
+  strncpy(marker, logitnorm_last_error(), sizeof marker - 1);
+  marker[sizeof marker - 1] = '\0';
+
+  logitnorm_status st = run_case(_i);
+
+  const char *err = logitnorm_last_error();
+  ck_assert_msg(st == bc->expect, "%s / %s (case %d): status %d (%s), expected %d; last error \"%s\"", bc->function,
+                bc->cls, _i, (int)st, logitnorm_status_string(st), (int)bc->expect, err);
+  ck_assert_msg(err != NULL && err[0] != '\0', "%s / %s (case %d): empty last error", bc->function, bc->cls, _i);
+  ck_assert_msg(strcmp(err, marker) != 0, "%s / %s (case %d): the call did not set its own error text",
+                bc->function, bc->cls, _i);
+  ck_assert_msg(outputs_intact(&F), "%s / %s (case %d): an output was written", bc->function, bc->cls, _i);
+  ck_assert_msg(inputs_intact(&F, &F_before), "%s / %s (case %d): an input was written", bc->function, bc->cls, _i);
+  loss_fingerprint(F.loss, &after);
+  ck_assert_msg(memcmp(&before, &after, sizeof before) == 0, "%s / %s (case %d): the loss handle changed",
+                bc->function, bc->cls, _i);
+}
+END_TEST
+
+/* The fixture itself is valid: the same calls with the broken argument restored succeed,
+   so every case above fails because of the one argument it breaks. */
+START_TEST(test_fixture_is_valid) {
+  ck_assert_int_eq(logitnorm_loss_forward_f32(L, N, LG, LD, Y, &F.loss_out, RL), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, 1.0f, 0.0f, G, LD),
+                   LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_backward_f32(L, N, LG, LD, Y, RS, 1.0f, 0.0f, G, LD), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_forward_soft_f32(L, N, LG, LD, T, LD, &F.loss_out, RL), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_backward_f64(L, N, LG64, LD, Y, NULL, 1.0, 0.0, G64, LD), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_backward_soft_f64(L, N, LG64, LD, T64, LD, NULL, 1.0, 0.0, G64, LD), LOGITNORM_OK);
+  /* in place is the one allowed overlap */
+  ck_assert_int_eq(logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, 1.0f, 0.0f, LG, LD),
+                   LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_set_class_weights(L, F.weights), LOGITNORM_OK);
+}
+END_TEST
+
+START_TEST(test_free_accepts_null) {
+  logitnorm_loss_free(NULL);
+}
+END_TEST
+
+static Suite *bad_input_suite(void) {
+  Suite *s = suite_create("bad_input_matrix");
+  TCase *tc = tcase_create("loss");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_loop_test(tc, test_bad_input_case, 0, N_CASES);
+  tcase_add_test(tc, test_fixture_is_valid);
+  tcase_add_test(tc, test_free_accepts_null);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(bad_input_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
