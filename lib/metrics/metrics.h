@@ -1,0 +1,46 @@
+/* OOD metrics accumulator. Scores are kept exactly, as the order-preserving keys of their
+   double values, one array per class; the metrics are computed from the sorted arrays, so
+   they depend only on the multiset of scores (any add or merge order gives the same bits). */
+#ifndef LN_METRICS_METRICS_H
+#define LN_METRICS_METRICS_H
+
+#include <stdint.h>
+
+#include "logitnorm.h"
+
+enum { LN_ID = 0, LN_OOD = 1 };
+
+struct logitnorm_metrics {
+  double tpr_level; /* (0, 1] */
+  int positive;     /* logitnorm_positive */
+  int fpr_rule;     /* logitnorm_fpr_rule */
+  int aupr_rule;    /* logitnorm_aupr_rule */
+  uint64_t *keys[2];   /* [LN_ID], [LN_OOD] */
+  int64_t count[2];
+  int64_t capacity[2];
+  int sorted;          /* both key arrays are ascending (cleared by add and merge) */
+};
+
+/* Appends n keys to class c (c's array may be the source: it is read after growing). */
+logitnorm_status ln_metrics_reserve(logitnorm_metrics *m, int c, int64_t extra);
+/* Sorts both classes once; later calls are free until the data change. */
+logitnorm_status ln_metrics_sort(logitnorm_metrics *m);
+
+/* One operating point per distinct score, walked from the threshold that accepts the fewest
+   positives to the one that accepts all: descending scores with ID positive, ascending
+   scores (descending negated scores) with OOD positive. A whole tie block crosses at once. */
+typedef struct ln_walk {
+  const uint64_t *pos, *neg;
+  int64_t n_pos, n_neg;
+  int64_t i_pos, i_neg; /* elements already passed */
+  int descending;
+} ln_walk;
+
+void ln_walk_start(ln_walk *w, const logitnorm_metrics *m, int positive);
+/* The next tie block: its key and how many positives and negatives it holds; 0 at the end. */
+int ln_walk_next(ln_walk *w, uint64_t *key, int64_t *dp, int64_t *dn);
+
+/* Checks that both classes hold scores. */
+logitnorm_status ln_metrics_check_classes(const logitnorm_metrics *m);
+
+#endif
