@@ -1,12 +1,17 @@
 /* The twelve public compute entry points. Each one validates everything it will read or
    write, then runs the row kernels over fixed row parts (see common/parallel.h) and
    reduces the parts' loss sums in order, so THREADS never changes a bit of the result. */
+#include <float.h>
 #include <math.h>
 
+#include "common/dispatch.h"
 #include "common/error.h"
 #include "common/parallel.h"
 #include "common/validate.h"
 #include "loss.h"
+#if defined(LN_HAVE_AVX2)
+#include "rows_avx2.h"
+#endif
 
 typedef struct ln_loss_call {
   int f64;  /* element type: double when set, float otherwise */
@@ -37,7 +42,14 @@ static void ln_loss_part(void *ctx, int part) {
   run->part_sum[part] = run->rows(&run->job, ln_part_begin(run->n, part), ln_part_begin(run->n, part + 1));
 }
 
+/* The AVX2+FMA kernels when the CPU has them (and LOGITNORM_DISPATCH does not say generic). */
 static ln_loss_rows_fn ln_pick_rows(int f64, int soft) {
+#if defined(LN_HAVE_AVX2)
+  if (ln_use_avx2()) {
+    if (f64) return soft ? ln_loss_rows_soft_f64_avx2 : ln_loss_rows_hard_f64_avx2;
+    return soft ? ln_loss_rows_soft_f32_avx2 : ln_loss_rows_hard_f32_avx2;
+  }
+#endif
   if (f64) return soft ? ln_loss_rows_soft_f64 : ln_loss_rows_hard_f64;
   return soft ? ln_loss_rows_soft_f32 : ln_loss_rows_hard_f32;
 }
@@ -77,6 +89,26 @@ static logitnorm_status ln_loss_check_aliasing(const logitnorm_loss *L, const ln
   return LOGITNORM_OK;
 }
 
+/* LogitNorm scales each row by k = 1/(tau (||z|| + eps)), which the kernels keep in the element
+   type. k <= 1/(tau eps), so it can only overflow when tau * eps is below 1/max (eps = 0, or
+   extreme settings) and the row is zero or tiny; such rows (0/0 for a zero row) are rejected
+   here instead of turning into NaN. The scan runs only in that case. */
+static logitnorm_status ln_check_row_scale(const logitnorm_loss *L, const ln_loss_call *k) {
+  double max = k->f64 ? DBL_MAX : FLT_MAX;
+  if (L->kind != LOGITNORM_LOSS_LOGITNORM || L->tau * L->eps >= 2.0 / max) return LOGITNORM_OK;
+  for (int64_t i = 0; i < k->n; ++i) {
+    if (!k->soft && k->labels[i] == L->ignore_index) continue;
+    double norm = k->f64 ? ln_row_norm_f64((const double *)k->logits + i * k->ld, L->num_classes)
+                         : ln_row_norm_f32((const float *)k->logits + i * k->ld, L->num_classes);
+    double scale = 1.0 / (L->tau * (norm + L->eps));
+    if (!(scale <= max))
+      return ln_fail(LOGITNORM_ERR_NONFINITE,
+                     "logits row %lld has norm %g: 1/(temperature * (norm + epsilon)) overflows; use epsilon > 0",
+                     (long long)i, norm);
+  }
+  return LOGITNORM_OK;
+}
+
 /* Everything a call reads or writes is checked here, before any output is touched. */
 static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_call *k, int backward) {
   size_t elem = k->f64 ? sizeof(double) : sizeof(float);
@@ -96,6 +128,7 @@ static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_
     if (st == LOGITNORM_OK && k->row_scale && k->n > 0)
       st = ln_check_finite(k->f64, k->row_scale, 1, k->n, k->n, "row_scale");
   }
+  if (st == LOGITNORM_OK) st = ln_check_row_scale(L, k);
   return st;
 }
 

@@ -1,0 +1,15 @@
+/* AVX2+FMA row kernels: the same contract and math as the generic ones in loss.h (see
+   rows_avx2.inc). Call them only when ln_use_avx2() says so. */
+#ifndef LN_LOSS_ROWS_AVX2_H
+#define LN_LOSS_ROWS_AVX2_H
+
+#include <stdint.h>
+
+#include "loss.h"
+
+double ln_loss_rows_hard_f32_avx2(const ln_loss_job *job, int64_t begin, int64_t end);
+double ln_loss_rows_soft_f32_avx2(const ln_loss_job *job, int64_t begin, int64_t end);
+double ln_loss_rows_hard_f64_avx2(const ln_loss_job *job, int64_t begin, int64_t end);
+double ln_loss_rows_soft_f64_avx2(const ln_loss_job *job, int64_t begin, int64_t end);
+
+#endif

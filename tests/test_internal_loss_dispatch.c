@@ -1,0 +1,241 @@
+/* The AVX2+FMA row kernels against the generic ones, called directly on the same job.
+   Both evaluate the same formulas in the same precision; they differ only in
+   - exp: the vector exp is within 2 ulp, libm's within 1;
+   - rounding order: FMA contraction, and pass-2 sums added in a different order (the
+     vector kernels add in lanes and blocks, the generic ones left to right);
+   - k = 1/(tau (||z|| + eps)) rounded to T from double sums of squares added in another
+     order, which can move k by one ulp of T and so every u = k z by one ulp.
+   With |u| <= 1/tau = 25 (LogitNorm) or the logits' scale (cross-entropy, |z| <= 8 here),
+   one ulp of u is at most 25 * 2^-23 = 3e-6 in float, and p = exp(u - m)/s then moves by that
+   relative amount; a few such ulps plus the exp and sum differences stay below 2e-5 in float
+   and 1e-12 in double (2^-52 * 25 * a few). The error of a gradient element is measured
+   against |ref_c| + max_c |ref_c| of its row plus the size of the terms it is made of:
+   the target column is a difference (p_y - 1), and LogitNorm's gradient k g - (g.u) u tau/||z||
+   is a difference of two terms of size about k times the row's weights, which can cancel
+   almost completely (e.g. C = 2), so its rounding error scales with the terms, not the result. */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dispatch.h"
+#include "loss/loss.h"
+#include "loss/rows_avx2.h"
+#include "logitnorm.h"
+
+#define SENTINEL 12345.0
+
+static uint64_t rng_state;
+static double uniform(void) { /* in [0, 1) */
+  rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (double)(rng_state >> 11) * 0x1.0p-53;
+}
+
+static int have_avx2(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+typedef struct config {
+  int f64, soft, kind, weights, row_scale, ignore;
+  double smoothing, beta, scale;
+  int64_t n, C, pad;
+} config;
+
+/* Runs the generic and the AVX2 kernel on identical inputs and compares the results. */
+static void compare(const config *cfg) {
+  const int64_t n = cfg->n, C = cfg->C, ld = C + cfg->pad;
+  const size_t es = cfg->f64 ? sizeof(double) : sizeof(float);
+  const double rtol = cfg->f64 ? 1e-12 : 2e-5;
+  logitnorm_loss *L = NULL;
+  ck_assert_int_eq(logitnorm_loss_create(&L, cfg->kind, C), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_set(L, LOGITNORM_LOSS_LABEL_SMOOTHING, cfg->smoothing), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_set(L, LOGITNORM_LOSS_IGNORE_INDEX, 1), LOGITNORM_OK); /* inside [0, C) */
+  double maxw = 1.0;
+  if (cfg->weights) {
+    float *w = malloc((size_t)C * sizeof *w);
+    for (int64_t c = 0; c < C; ++c) {
+      w[c] = (float)(0.25 + 2.0 * uniform());
+      maxw = fmax(maxw, w[c]);
+    }
+    ck_assert_int_eq(logitnorm_loss_set_class_weights(L, w), LOGITNORM_OK);
+    free(w);
+  }
+  size_t mat = (size_t)(n * ld + 1);
+  double *zd = malloc(mat * sizeof(double)), *td = malloc(mat * sizeof(double)), *gd = malloc(mat * sizeof(double));
+  double *rsd = malloc((size_t)(n + 1) * sizeof(double));
+  int32_t *labels = malloc((size_t)(n + 1) * sizeof(int32_t));
+  for (size_t j = 0; j < mat; ++j) {
+    zd[j] = cfg->scale * (2.0 * uniform() - 1.0);
+    td[j] = uniform();
+    gd[j] = 2.0 * uniform() - 1.0;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    labels[i] = (int32_t)(uniform() * (double)C);
+    if (!cfg->ignore && labels[i] == 1) labels[i] = C > 2 ? 2 : 0; /* 1 is the ignore index */
+    if (cfg->ignore && i % 3 == 1) labels[i] = 1;
+    rsd[i] = 0.5 + uniform();
+    double tsum = 0.0; /* probability rows summing to 1 */
+    for (int64_t c = 0; c < C; ++c) tsum += td[i * ld + c];
+    for (int64_t c = 0; c < C; ++c) td[i * ld + c] /= tsum;
+    for (int64_t c = C; c < ld; ++c) gd[i * ld + c] = SENTINEL;
+    if (i == 2 && C > 1) memset(zd + i * ld, 0, (size_t)C * sizeof(double)); /* zero row: k = 1/(tau eps) */
+    if (i == 3) for (int64_t c = 0; c < C; ++c) zd[i * ld + c] *= 1e-25; /* sum of squares underflow range */
+  }
+  /* buffers of the kernel's type */
+  void *z = malloc(mat * es), *t = malloc(mat * es), *g_ref = malloc(mat * es), *g_simd = malloc(mat * es);
+  void *rl_ref = malloc((size_t)(n + 1) * es), *rl_simd = malloc((size_t)(n + 1) * es), *rs = malloc((size_t)(n + 1) * es);
+  for (size_t j = 0; j < mat; ++j) {
+    if (cfg->f64) {
+      ((double *)z)[j] = zd[j];
+      ((double *)t)[j] = td[j];
+      ((double *)g_ref)[j] = ((double *)g_simd)[j] = gd[j];
+    } else {
+      ((float *)z)[j] = (float)zd[j];
+      ((float *)t)[j] = (float)td[j];
+      ((float *)g_ref)[j] = ((float *)g_simd)[j] = (float)gd[j];
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (cfg->f64)
+      ((double *)rs)[i] = rsd[i];
+    else
+      ((float *)rs)[i] = (float)rsd[i];
+  }
+  ln_loss_job job = {L, z, ld, cfg->soft ? NULL : labels, cfg->soft ? t : NULL, ld, cfg->row_scale ? rs : NULL,
+                     rl_ref, g_ref, ld, 0.7, cfg->beta};
+  ln_loss_job job2 = job;
+  job2.row_loss = rl_simd;
+  job2.grad = g_simd;
+  ln_loss_rows_fn ref = cfg->f64 ? (cfg->soft ? ln_loss_rows_soft_f64 : ln_loss_rows_hard_f64)
+                                 : (cfg->soft ? ln_loss_rows_soft_f32 : ln_loss_rows_hard_f32);
+  ln_loss_rows_fn simd = cfg->f64 ? (cfg->soft ? ln_loss_rows_soft_f64_avx2 : ln_loss_rows_hard_f64_avx2)
+                                  : (cfg->soft ? ln_loss_rows_soft_f32_avx2 : ln_loss_rows_hard_f32_avx2);
+  double tot_ref = ref(&job, 0, n), tot_simd = simd(&job2, 0, n);
+  ck_assert_msg(fabs(tot_ref - tot_simd) <= rtol * (1.0 + fabs(tot_ref)) * (double)(n + 1),
+                "total %.17g vs %.17g (f64 %d soft %d C %lld)", tot_ref, tot_simd, cfg->f64, cfg->soft, (long long)C);
+  for (int64_t i = 0; i < n; ++i) {
+    double a = cfg->f64 ? ((double *)rl_ref)[i] : ((float *)rl_ref)[i];
+    double b = cfg->f64 ? ((double *)rl_simd)[i] : ((float *)rl_simd)[i];
+    ck_assert_msg(fabs(a - b) <= rtol * (1.0 + fabs(a)), "row_loss[%lld] %.17g vs %.17g", (long long)i, a, b);
+    double rowmax = 0.0, ss = 0.0;
+    for (int64_t c = 0; c < C; ++c) {
+      double r = cfg->f64 ? ((double *)g_ref)[i * ld + c] : ((float *)g_ref)[i * ld + c];
+      double zc = cfg->f64 ? ((double *)z)[i * ld + c] : ((float *)z)[i * ld + c];
+      rowmax = fmax(rowmax, fabs(r));
+      ss += zc * zc;
+    }
+    /* size of the two gradient terms: gscale * row_scale * k * (1 + max weight), and beta grad */
+    double k = cfg->kind == LOGITNORM_LOSS_LOGITNORM ? 1.0 / (0.04 * (sqrt(ss) + 1e-7)) : 1.0;
+    double terms = 0.7 * (cfg->row_scale ? rsd[i] * 1.01 : 1.0) * k * (1.0 + maxw) + fabs(cfg->beta);
+    for (int64_t c = 0; c < ld; ++c) {
+      double r = cfg->f64 ? ((double *)g_ref)[i * ld + c] : ((float *)g_ref)[i * ld + c];
+      double s = cfg->f64 ? ((double *)g_simd)[i * ld + c] : ((float *)g_simd)[i * ld + c];
+      if (c >= C) {
+        ck_assert_msg(s == SENTINEL, "padding grad[%lld][%lld] touched", (long long)i, (long long)c);
+        continue;
+      }
+      if (!cfg->soft && labels[i] == 1) { /* ignored: exactly what the generic kernel writes */
+        ck_assert_msg(s == r, "ignored row %lld: %.17g vs %.17g", (long long)i, s, r);
+        continue;
+      }
+      ck_assert_msg(fabs(r - s) <= rtol * (fabs(r) + rowmax + terms),
+                    "grad[%lld][%lld] %.17g vs %.17g (f64 %d soft %d kind %d C %lld beta %g)", (long long)i,
+                    (long long)c, r, s, cfg->f64, cfg->soft, cfg->kind, (long long)C, cfg->beta);
+    }
+  }
+  /* in place: grad == logits gives the same bits as a separate grad holding the same values */
+  if (cfg->beta == 0.0 || cfg->beta == 1.0) {
+    void *zin = malloc(mat * es), *gsep = malloc(mat * es);
+    memcpy(zin, z, mat * es);
+    memcpy(gsep, z, mat * es);
+    ln_loss_job sep = job2, inpl = job2;
+    sep.grad = gsep;
+    inpl.logits = zin;
+    inpl.grad = zin;
+    double a = simd(&sep, 0, n), b = simd(&inpl, 0, n);
+    ck_assert(a == b);
+    ck_assert_msg(memcmp(zin, gsep, mat * es) == 0, "in-place result differs (C %lld)", (long long)C);
+    free(zin);
+    free(gsep);
+  }
+  /* forward only: same losses, grad untouched */
+  job2.grad = NULL;
+  job2.row_loss = rl_simd;
+  double tot_fwd = simd(&job2, 0, n);
+  ck_assert(tot_fwd == tot_simd);
+  free(z); free(t); free(g_ref); free(g_simd); free(rl_ref); free(rl_simd); free(rs);
+  free(zd); free(td); free(gd); free(rsd); free(labels);
+  logitnorm_loss_free(L);
+}
+
+START_TEST(avx2_matches_generic) {
+  if (!have_avx2()) return;
+  rng_state = 42;
+  const int64_t Cs[] = {1, 2, 3, 7, 8, 9, 10, 15, 16, 17, 31, 100, 1000};
+  const int64_t ns[] = {0, 1, 7, 8, 13, 37};
+  int cases = 0;
+  for (size_t ci = 0; ci < sizeof Cs / sizeof Cs[0]; ++ci)
+    for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ++ni)
+      for (int variant = 0; variant < 16; ++variant) {
+        config cfg;
+        cfg.C = Cs[ci];
+        cfg.n = ns[ni];
+        cfg.f64 = variant & 1;
+        cfg.soft = (variant >> 1) & 1;
+        cfg.kind = (variant >> 2) & 1 ? LOGITNORM_LOSS_CROSS_ENTROPY : LOGITNORM_LOSS_LOGITNORM;
+        cfg.weights = (variant >> 3) & 1;
+        cfg.row_scale = (int)(ni % 2);
+        cfg.ignore = !cfg.soft && cfg.C > 1 && (variant % 3 != 0);
+        cfg.smoothing = (ci + ni) % 2 ? 0.1 : 0.0;
+        cfg.beta = (ci + variant) % 3 == 0 ? 0.0 : ((ci + variant) % 3 == 1 ? 1.0 : 0.5);
+        cfg.scale = cfg.kind == LOGITNORM_LOSS_CROSS_ENTROPY ? 8.0 : 100.0;
+        cfg.pad = (int64_t)((ni + variant) % 3);
+        compare(&cfg);
+        ++cases;
+      }
+  printf("%d configurations compared\n", cases);
+}
+END_TEST
+
+/* The dispatched public call gives bitwise identical results with THREADS = 1 and 2 (the row
+   parts are fixed), on both the tile path (C = 10) and the row path (C = 1000). */
+START_TEST(threads_bitwise_identical) {
+  rng_state = 7;
+  const int64_t shapes[2][2] = {{8192, 10}, {64, 1000}};
+  for (int s = 0; s < 2; ++s) {
+    int64_t n = shapes[s][0], C = shapes[s][1];
+    float *z = malloc((size_t)(n * C) * sizeof *z), *g1 = malloc((size_t)(n * C) * sizeof *g1),
+          *g2 = malloc((size_t)(n * C) * sizeof *g2);
+    int32_t *y = malloc((size_t)n * sizeof *y);
+    for (int64_t j = 0; j < n * C; ++j) z[j] = (float)(10.0 * uniform() - 5.0);
+    for (int64_t i = 0; i < n; ++i) y[i] = (int32_t)(uniform() * (double)C);
+    logitnorm_loss *L = NULL;
+    ck_assert_int_eq(logitnorm_loss_create(&L, LOGITNORM_LOSS_LOGITNORM, C), LOGITNORM_OK);
+    double l1 = 0, l2 = 0;
+    ck_assert_int_eq(logitnorm_loss_forward_backward_f32(L, n, z, C, y, &l1, NULL, 1.0f, 0.0f, g1, C), LOGITNORM_OK);
+    ck_assert_int_eq(logitnorm_loss_set(L, LOGITNORM_LOSS_THREADS, 2), LOGITNORM_OK);
+    ck_assert_int_eq(logitnorm_loss_forward_backward_f32(L, n, z, C, y, &l2, NULL, 1.0f, 0.0f, g2, C), LOGITNORM_OK);
+    ck_assert(memcmp(&l1, &l2, sizeof l1) == 0);
+    ck_assert(memcmp(g1, g2, (size_t)(n * C) * sizeof *g1) == 0);
+    logitnorm_loss_free(L);
+    free(z); free(g1); free(g2); free(y);
+  }
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("loss_dispatch");
+  TCase *tc = tcase_create("dispatch");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, avx2_matches_generic);
+  tcase_add_test(tc, threads_bitwise_identical);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
