@@ -16,7 +16,7 @@ mode=${1:-all}
 
 # ---- dependencies ----
 required=(cmake make gcc g++ pkgconf libblis-dev check abigail-tools)
-optional=(zlib1g-dev libfann-dev)
+optional=(zlib1g-dev libfann-dev libopenmpi-dev openmpi-bin) # OpenMPI: the mpi.* tests of examples/mpi_train.c
 install_missing() {
   local missing=()
   for p in "$@"; do
