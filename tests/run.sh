@@ -16,7 +16,8 @@ mode=${1:-all}
 
 # ---- dependencies ----
 required=(cmake make gcc g++ pkgconf libblis-dev check abigail-tools)
-optional=(zlib1g-dev libfann-dev libopenmpi-dev openmpi-bin) # OpenMPI: the mpi.* tests of examples/mpi_train.c
+optional=(zlib1g-dev libfann-dev)
+mpi=(libopenmpi-dev openmpi-bin) # the mpi.* tests of examples/mpi_train.c
 install_missing() {
   local missing=()
   for p in "$@"; do
@@ -37,6 +38,7 @@ install_missing() {
 if command -v dpkg-query >/dev/null; then
   install_missing "${required[@]}"
   install_missing "${optional[@]}" || echo "run.sh: optional packages unavailable; their tests are skipped"
+  install_missing "${mpi[@]}" || echo "run.sh: OpenMPI unavailable; the mpi.* tests are skipped"
 fi
 
 configure_build() { # dir, cmake args...
