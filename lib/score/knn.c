@@ -1,0 +1,150 @@
+/* Deep nearest neighbours (Sun et al., ICML 2022): the bank holds L2-normalised fit
+   features; score = -||q - x_(k)||, the distance from the normalised query to its k-th
+   nearest bank row. Distances come from GEMM dot products in blocks of queries and bank
+   rows, d^2 = |q|^2 + |x|^2 - 2 q.x (= 2 - 2 q.x for unit rows; zero rows stay zero and
+   keep |.|^2 = 0), and the k smallest per query are kept in a bounded max-heap. */
+#include <math.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/parallel.h"
+#include "scorer_internal.h"
+
+#define LN_KNN_QUERIES 512 /* query rows per block */
+#define LN_KNN_BANK 4096   /* bank rows per block */
+
+/* x / ||x|| in double (a zero row stays zero). */
+static void ln_normalise_row(const float *h, int64_t d, float *x) {
+  double sq = 0.0;
+  for (int64_t j = 0; j < d; ++j) sq += (double)h[j] * h[j];
+  double inv = sq > 0.0 ? 1.0 / sqrt(sq) : 0.0;
+  for (int64_t j = 0; j < d; ++j) x[j] = (float)(h[j] * inv);
+}
+
+static float ln_row_sq(const float *x, int64_t d) {
+  double sq = 0.0;
+  for (int64_t j = 0; j < d; ++j) sq += (double)x[j] * x[j];
+  return (float)sq;
+}
+
+logitnorm_status ln_bank_append(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, int normalise) {
+  int64_t d = s->feature_dim, need = s->bank_n + n;
+  if (need > s->bank_cap) {
+    int64_t cap = s->bank_cap * 2 > need ? s->bank_cap * 2 : need; /* geometric growth */
+    if (cap < 1024) cap = 1024;
+    float *b = (cap > INT64_MAX / d) ? NULL : ln_realloc(s->bank, cap * d, sizeof *b);
+    if (b == NULL)
+      return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for a feature bank of %lld rows", (long long)cap);
+    s->bank = b;
+    s->bank_cap = cap;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    float *x = s->bank + (s->bank_n + i) * d;
+    if (normalise)
+      ln_normalise_row(h + i * ldf, d, x);
+    else
+      memcpy(x, h + i * ldf, (size_t)d * sizeof *x);
+  }
+  s->bank_n = need;
+  s->fit_n += n;
+  return LOGITNORM_OK;
+}
+
+void ln_knn_norms(const logitnorm_scorer *s, float *sq) {
+  for (int64_t i = 0; i < s->bank_n; ++i) sq[i] = ln_row_sq(s->bank + i * s->feature_dim, s->feature_dim);
+}
+
+logitnorm_status ln_knn_prepare(logitnorm_scorer *s) {
+  if (s->bank_n == 0) return ln_fail(LOGITNORM_ERR_INVALID_STATE, "KNN was not fitted with any row");
+  if (s->k > s->bank_n)
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "k = %lld exceeds the %lld fitted rows of the bank",
+                   (long long)s->k, (long long)s->bank_n);
+  float *sq = ln_calloc(s->bank_n, sizeof *sq);
+  if (sq == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for the bank norms");
+  ln_knn_norms(s, sq);
+  s->bank_sq = sq;
+  return LOGITNORM_OK;
+}
+
+/* Bounded max-heap of the k smallest squared distances seen so far. */
+static void ln_heap_push(float *heap, int64_t *size, int64_t k, float v) {
+  int64_t i;
+  if (*size < k) { /* sift up */
+    i = (*size)++;
+    while (i > 0 && heap[(i - 1) / 2] < v) {
+      heap[i] = heap[(i - 1) / 2];
+      i = (i - 1) / 2;
+    }
+    heap[i] = v;
+    return;
+  }
+  if (!(v < heap[0])) return;
+  i = 0; /* replace the largest and sift down */
+  for (;;) {
+    int64_t l = 2 * i + 1, big = l;
+    if (l >= k) break;
+    if (l + 1 < k && heap[l + 1] > heap[l]) big = l + 1;
+    if (!(heap[big] > v)) break;
+    heap[i] = heap[big];
+    i = big;
+  }
+  heap[i] = v;
+}
+
+typedef struct ln_knn_job {
+  int64_t rows, cols, k;
+  const float *dots, *qsq, *bsq;
+  float *heaps;
+  int64_t *sizes;
+} ln_knn_job;
+
+static void ln_knn_select_part(void *ctx, int part) {
+  const ln_knn_job *job = ctx;
+  for (int64_t i = ln_part_begin(job->rows, part); i < ln_part_begin(job->rows, part + 1); ++i) {
+    const float *dot = job->dots + i * job->cols;
+    float *heap = job->heaps + i * job->k;
+    for (int64_t j = 0; j < job->cols; ++j) {
+      double d2 = (double)job->qsq[i] + job->bsq[j] - 2.0 * dot[j];
+      ln_heap_push(heap, &job->sizes[i], job->k, d2 > 0.0 ? (float)d2 : 0.0f);
+    }
+  }
+}
+
+logitnorm_status ln_knn_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out) {
+  int64_t d = s->feature_dim, k = s->k, nb = s->bank_n;
+  int64_t qb = LN_KNN_QUERIES, bb = LN_KNN_BANK < nb ? LN_KNN_BANK : nb;
+  float *q = ln_calloc(qb * d, sizeof *q), *qsq = ln_calloc(qb, sizeof *qsq);
+  float *dots = ln_calloc(qb * bb, sizeof *dots), *heaps = ln_calloc(qb * k, sizeof *heaps);
+  int64_t *sizes = ln_calloc(qb, sizeof *sizes);
+  if (q == NULL || qsq == NULL || dots == NULL || heaps == NULL || sizes == NULL) {
+    ln_free(q);
+    ln_free(qsq);
+    ln_free(dots);
+    ln_free(heaps);
+    ln_free(sizes);
+    return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for KNN work space");
+  }
+  for (int64_t i0 = 0; i0 < n; i0 += qb) {
+    int64_t rows = n - i0 < qb ? n - i0 : qb;
+    for (int64_t i = 0; i < rows; ++i) {
+      ln_normalise_row(h + (i0 + i) * ldf, d, q + i * d);
+      qsq[i] = ln_row_sq(q + i * d, d);
+      sizes[i] = 0;
+    }
+    for (int64_t j0 = 0; j0 < nb; j0 += bb) {
+      int64_t cols = nb - j0 < bb ? nb - j0 : bb;
+      /* dots = Q X^T: Q rows x d, X^T d x cols read in place from the row-major bank */
+      ln_gemm_f32(s->blas, rows, cols, d, 1.0f, q, d, 1, s->bank + j0 * d, 1, d, 0.0f, dots, cols, 1);
+      ln_knn_job job = {rows, cols, k, dots, qsq, s->bank_sq + j0, heaps, sizes};
+      ln_parallel_parts(s->threads, LN_PARTS, ln_knn_select_part, &job);
+    }
+    for (int64_t i = 0; i < rows; ++i) out[i0 + i] = -sqrtf(heaps[i * k]); /* heap top: the k-th smallest */
+  }
+  ln_free(q);
+  ln_free(qsq);
+  ln_free(dots);
+  ln_free(heaps);
+  ln_free(sizes);
+  return LOGITNORM_OK;
+}

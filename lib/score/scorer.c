@@ -1,0 +1,399 @@
+/* Scorer handle: creation, parameters, head, the fit -> prepare -> score state machine and
+   the validation in front of every family. Fitting after prepare is an INVALID_STATE error;
+   fitting a kind that does not fit is UNSUPPORTED. */
+#include <math.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/parallel.h"
+#include "common/validate.h"
+#include "scorer_internal.h"
+
+int ln_kind_valid(int kind) {
+  return (kind >= LOGITNORM_SCORE_MSP && kind <= LOGITNORM_SCORE_MAX_COSINE) ||
+         (kind >= LOGITNORM_SCORE_KL_MATCHING && kind <= LOGITNORM_SCORE_VIM) ||
+         (kind >= LOGITNORM_SCORE_GRADNORM && kind <= LOGITNORM_SCORE_DICE);
+}
+
+int ln_kind_logit_only(int kind) { return kind >= LOGITNORM_SCORE_MSP && kind <= LOGITNORM_SCORE_MAX_COSINE; }
+
+int ln_kind_fits(int kind) {
+  return (kind >= LOGITNORM_SCORE_KL_MATCHING && kind <= LOGITNORM_SCORE_VIM) || kind == LOGITNORM_SCORE_REACT ||
+         kind == LOGITNORM_SCORE_DICE;
+}
+
+int ln_kind_needs_features(int kind) { return kind >= LOGITNORM_SCORE_MAHALANOBIS; }
+
+int ln_kind_needs_head(int kind) { return kind == LOGITNORM_SCORE_VIM || kind >= LOGITNORM_SCORE_GRADNORM; }
+
+int64_t ln_vim_kept(const logitnorm_scorer *s) {
+  if (s->vim_dim > 0) return s->vim_dim;
+  int64_t half = s->feature_dim / 2;
+  return half < 256 ? half : 256;
+}
+
+/* Parameters that shape the prepared state cannot change after prepare. */
+static int ln_param_frozen(const logitnorm_scorer *s, int param) {
+  if (!s->prepared) return 0;
+  switch (param) {
+    case LOGITNORM_SCORER_PERCENTILE: return s->kind == LOGITNORM_SCORE_REACT || s->kind == LOGITNORM_SCORE_DICE;
+    case LOGITNORM_SCORER_VIM_DIM: return s->kind == LOGITNORM_SCORE_VIM;
+    case LOGITNORM_SCORER_RIDGE: return s->kind == LOGITNORM_SCORE_MAHALANOBIS || s->kind == LOGITNORM_SCORE_RMDS;
+  }
+  return 0;
+}
+
+logitnorm_status ln_scorer_check_param(const logitnorm_scorer *s, int param, double v) {
+  switch (param) {
+    case LOGITNORM_SCORER_TEMPERATURE: return ln_check_param(v, 0.0, 1, INFINITY, 1, "temperature");
+    case LOGITNORM_SCORER_GAMMA: return ln_check_param(v, 0.0, 1, INFINITY, 1, "gamma");
+    case LOGITNORM_SCORER_TOP_M: return ln_check_param_int(v, 1, (double)INT64_MAX / 2, "top_m");
+    case LOGITNORM_SCORER_K: return ln_check_param_int(v, 1, (double)INT32_MAX, "k");
+    case LOGITNORM_SCORER_PERCENTILE: return ln_check_param(v, 0.0, 0, 100.0, 1, "percentile");
+    case LOGITNORM_SCORER_CLIP: return ln_check_param(v, 0.0, 0, INFINITY, 1, "clip");
+    case LOGITNORM_SCORER_ASH_VARIANT: return ln_check_param_int(v, LOGITNORM_ASH_S, LOGITNORM_ASH_B, "ash_variant");
+    case LOGITNORM_SCORER_VIM_DIM: {
+      /* 0 means the default; otherwise at least one residual dimension must remain. */
+      double hi = s->feature_dim > 1 ? (double)(s->feature_dim - 1) : 0.0;
+      return ln_check_param_int(v, 0, hi, "vim_dim");
+    }
+    case LOGITNORM_SCORER_THREADS: return ln_check_param_int(v, 1, 1024, "threads");
+    case LOGITNORM_SCORER_RIDGE: return ln_check_param(v, 0.0, 0, INFINITY, 1, "ridge");
+  }
+  return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown scorer parameter %d", param);
+}
+
+void ln_scorer_store_param(logitnorm_scorer *s, int param, double v) {
+  switch (param) {
+    case LOGITNORM_SCORER_TEMPERATURE: s->temperature = v; break;
+    case LOGITNORM_SCORER_GAMMA: s->gamma = v; break;
+    case LOGITNORM_SCORER_TOP_M: s->top_m = (int64_t)v; break;
+    case LOGITNORM_SCORER_K: s->k = (int64_t)v; break;
+    case LOGITNORM_SCORER_PERCENTILE: s->percentile = v; break;
+    case LOGITNORM_SCORER_CLIP: s->clip = v; break;
+    case LOGITNORM_SCORER_ASH_VARIANT: s->ash_variant = (int)v; break;
+    case LOGITNORM_SCORER_VIM_DIM: s->vim_dim = (int64_t)v; break;
+    case LOGITNORM_SCORER_THREADS:
+      s->threads = (int)v;
+      ln_blas_set_threads(s->blas, s->threads);
+      break;
+    case LOGITNORM_SCORER_RIDGE: s->ridge = v; break;
+  }
+}
+
+logitnorm_status ln_scorer_new(logitnorm_scorer **out, int kind, int64_t num_classes, int64_t feature_dim) {
+  logitnorm_scorer *s = ln_calloc(1, sizeof *s);
+  ln_blas *b = ln_blas_create(1);
+  if (s == NULL || b == NULL) {
+    ln_free(s);
+    ln_blas_free(b);
+    return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for the scorer handle");
+  }
+  s->kind = kind;
+  s->num_classes = num_classes;
+  s->feature_dim = feature_dim;
+  s->temperature = kind == LOGITNORM_SCORE_ODIN ? 1000.0 : 1.0;
+  s->gamma = 0.1;
+  s->top_m = 100;
+  s->k = 50;
+  s->percentile = 90.0;
+  s->clip = 0.0;
+  s->ash_variant = LOGITNORM_ASH_S;
+  s->vim_dim = 0;
+  s->threads = 1;
+  s->ridge = 1e-6;
+  s->blas = b;
+  *out = s;
+  return LOGITNORM_OK;
+}
+
+LOGITNORM_API logitnorm_status logitnorm_scorer_create(logitnorm_scorer **out, logitnorm_score_kind kind,
+                                                       int64_t num_classes, int64_t feature_dim) {
+  logitnorm_status st = ln_check_ptr(out, "out");
+  if (st != LOGITNORM_OK) return st;
+  if (!ln_kind_valid((int)kind)) return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown score kind %d", (int)kind);
+  if (num_classes < 1 || num_classes > INT32_MAX)
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "num_classes = %lld is outside [1, %d]", (long long)num_classes,
+                   INT32_MAX);
+  if (ln_kind_needs_features((int)kind) && (feature_dim < 1 || feature_dim > INT32_MAX))
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "score kind %d needs feature_dim in [1, %d], got %lld", (int)kind,
+                   INT32_MAX, (long long)feature_dim);
+  if (!ln_kind_needs_features((int)kind) && feature_dim != 0 && (feature_dim < 0 || feature_dim > INT32_MAX))
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "feature_dim = %lld is outside [0, %d]", (long long)feature_dim,
+                   INT32_MAX);
+  return ln_scorer_new(out, (int)kind, num_classes, feature_dim);
+}
+
+LOGITNORM_API void logitnorm_scorer_free(logitnorm_scorer *s) {
+  if (s == NULL) return;
+  ln_blas_free(s->blas);
+  ln_free(s->weight);
+  ln_free(s->bias);
+  ln_free(s->class_n);
+  ln_free(s->class_sum);
+  ln_free(s->shift);
+  ln_free(s->feat_sum);
+  ln_free(s->scatter);
+  ln_free(s->bank);
+  ln_free(s->templates);
+  ln_free(s->center);
+  ln_free(s->whiten);
+  ln_free(s->whiten_bg);
+  ln_free(s->bank_sq);
+  ln_free(s->vim_basis);
+  ln_free(s->dice_weight);
+  ln_free(s);
+}
+
+LOGITNORM_API logitnorm_status logitnorm_scorer_set(logitnorm_scorer *s, int param, double value) {
+  logitnorm_status st = ln_check_ptr(s, "s");
+  if (st != LOGITNORM_OK) return st;
+  st = ln_scorer_check_param(s, param, value);
+  if (st != LOGITNORM_OK) return st;
+  if (ln_param_frozen(s, param))
+    return ln_fail(LOGITNORM_ERR_INVALID_STATE, "parameter %d shapes the prepared state and cannot change after prepare",
+                   param);
+  ln_scorer_store_param(s, param, value);
+  return LOGITNORM_OK;
+}
+
+LOGITNORM_API logitnorm_status logitnorm_scorer_get(const logitnorm_scorer *s, int param, double *value) {
+  logitnorm_status st = ln_check_ptr(s, "s");
+  if (st == LOGITNORM_OK) st = ln_check_ptr(value, "value");
+  if (st != LOGITNORM_OK) return st;
+  switch (param) {
+    case LOGITNORM_SCORER_TEMPERATURE: *value = s->temperature; return LOGITNORM_OK;
+    case LOGITNORM_SCORER_GAMMA: *value = s->gamma; return LOGITNORM_OK;
+    case LOGITNORM_SCORER_TOP_M: *value = (double)s->top_m; return LOGITNORM_OK;
+    case LOGITNORM_SCORER_K: *value = (double)s->k; return LOGITNORM_OK;
+    case LOGITNORM_SCORER_PERCENTILE: *value = s->percentile; return LOGITNORM_OK;
+    case LOGITNORM_SCORER_CLIP: *value = s->clip; return LOGITNORM_OK;
+    case LOGITNORM_SCORER_ASH_VARIANT: *value = s->ash_variant; return LOGITNORM_OK;
+    case LOGITNORM_SCORER_VIM_DIM: *value = (double)s->vim_dim; return LOGITNORM_OK;
+    case LOGITNORM_SCORER_THREADS: *value = s->threads; return LOGITNORM_OK;
+    case LOGITNORM_SCORER_RIDGE: *value = s->ridge; return LOGITNORM_OK;
+  }
+  return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown scorer parameter %d", param);
+}
+
+LOGITNORM_API logitnorm_status logitnorm_scorer_set_head_f32(logitnorm_scorer *s, const float *weight, int64_t ldw,
+                                                             const float *bias) {
+  logitnorm_status st = ln_check_ptr(s, "s");
+  if (st != LOGITNORM_OK) return st;
+  if (!ln_kind_needs_head(s->kind))
+    return ln_fail(LOGITNORM_ERR_UNSUPPORTED, "score kind %d does not use a head", s->kind);
+  if (s->prepared && (s->kind == LOGITNORM_SCORE_VIM || s->kind == LOGITNORM_SCORE_DICE))
+    return ln_fail(LOGITNORM_ERR_INVALID_STATE, "the head of kind %d is part of its prepared state", s->kind);
+  int64_t c = s->num_classes, d = s->feature_dim;
+  st = ln_check_matrix(weight, c, d, ldw, sizeof *weight, "weight");
+  if (st == LOGITNORM_OK) st = ln_check_finite_f32(weight, c, d, ldw, "weight");
+  if (st == LOGITNORM_OK && bias != NULL) st = ln_check_finite_f32(bias, 1, c, c, "bias");
+  if (st != LOGITNORM_OK) return st;
+  float *w = ln_calloc(c * d, sizeof *w), *b = ln_calloc(c, sizeof *b);
+  if (w == NULL || b == NULL) {
+    ln_free(w);
+    ln_free(b);
+    return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for a %lld x %lld head", (long long)c, (long long)d);
+  }
+  for (int64_t i = 0; i < c; ++i) memcpy(w + i * d, weight + i * ldw, (size_t)d * sizeof *w);
+  if (bias != NULL) memcpy(b, bias, (size_t)c * sizeof *b);
+  ln_free(s->weight);
+  ln_free(s->bias);
+  s->weight = w;
+  s->bias = b;
+  s->has_head = 1;
+  s->has_bias = bias != NULL;
+  return LOGITNORM_OK;
+}
+
+LOGITNORM_API logitnorm_status logitnorm_scorer_fit_f32(logitnorm_scorer *s, int64_t n, const float *features,
+                                                        int64_t ldf, const float *logits, int64_t ld,
+                                                        const int32_t *labels) {
+  logitnorm_status st = ln_check_ptr(s, "s");
+  if (st != LOGITNORM_OK) return st;
+  if (!ln_kind_fits(s->kind)) return ln_fail(LOGITNORM_ERR_UNSUPPORTED, "score kind %d does not fit", s->kind);
+  if (s->prepared)
+    return ln_fail(LOGITNORM_ERR_INVALID_STATE, "the scorer is prepared; fitting is closed (create a new one)");
+  st = ln_check_count(n, "n");
+  if (st != LOGITNORM_OK) return st;
+  int64_t c = s->num_classes, d = s->feature_dim;
+  if (s->kind == LOGITNORM_SCORE_KL_MATCHING) {
+    st = ln_check_matrix(logits, n, c, ld, sizeof *logits, "logits");
+    if (st == LOGITNORM_OK) st = ln_check_finite_f32(logits, n, c, ld, "logits");
+  } else {
+    st = ln_check_matrix(features, n, d, ldf, sizeof *features, "features");
+    if (st == LOGITNORM_OK) st = ln_check_finite_f32(features, n, d, ldf, "features");
+  }
+  int labelled = s->kind == LOGITNORM_SCORE_MAHALANOBIS || s->kind == LOGITNORM_SCORE_RMDS;
+  if (st == LOGITNORM_OK && labelled) st = ln_check_ptr(labels, "labels");
+  if (st == LOGITNORM_OK && labels != NULL && (labelled || s->kind == LOGITNORM_SCORE_KL_MATCHING))
+    st = ln_check_labels(labels, n, c, INT64_MIN);
+  if (st != LOGITNORM_OK) return st;
+  if (n == 0) return LOGITNORM_OK;
+  switch (s->kind) {
+    case LOGITNORM_SCORE_KL_MATCHING: return ln_klm_fit(s, n, logits, ld, labels);
+    case LOGITNORM_SCORE_MAHALANOBIS:
+    case LOGITNORM_SCORE_RMDS: return ln_maha_fit(s, n, features, ldf, labels);
+    case LOGITNORM_SCORE_KNN: return ln_bank_append(s, n, features, ldf, 1);
+    case LOGITNORM_SCORE_VIM: return ln_bank_append(s, n, features, ldf, 0);
+    default: return ln_head_fit(s, n, features, ldf);
+  }
+}
+
+LOGITNORM_API logitnorm_status logitnorm_scorer_prepare(logitnorm_scorer *s) {
+  logitnorm_status st = ln_check_ptr(s, "s");
+  if (st != LOGITNORM_OK) return st;
+  if (!ln_kind_fits(s->kind)) return LOGITNORM_OK; /* nothing to prepare */
+  if (s->prepared) return ln_fail(LOGITNORM_ERR_INVALID_STATE, "the scorer is already prepared");
+  if (ln_kind_needs_head(s->kind) && !s->has_head && s->kind != LOGITNORM_SCORE_REACT)
+    return ln_fail(LOGITNORM_ERR_INVALID_STATE, "score kind %d needs set_head_f32 before prepare", s->kind);
+  switch (s->kind) {
+    case LOGITNORM_SCORE_KL_MATCHING: st = ln_klm_prepare(s); break;
+    case LOGITNORM_SCORE_MAHALANOBIS:
+    case LOGITNORM_SCORE_RMDS: st = ln_maha_prepare(s); break;
+    case LOGITNORM_SCORE_KNN: st = ln_knn_prepare(s); break;
+    case LOGITNORM_SCORE_VIM: st = ln_vim_prepare(s); break;
+    default: st = ln_head_prepare(s); break;
+  }
+  if (st == LOGITNORM_OK) s->prepared = 1;
+  return st;
+}
+
+/* What every score call checks first: state, head, and the kind's inputs. */
+static logitnorm_status ln_check_score_call(const logitnorm_scorer *s, int64_t n, const float *logits, int64_t ld,
+                                            const float *features, int64_t ldf, const void *out, size_t out_bytes) {
+  logitnorm_status st = ln_check_count(n, "n");
+  if (st != LOGITNORM_OK) return st;
+  int react_clip = s->kind == LOGITNORM_SCORE_REACT && s->clip > 0.0;
+  if (ln_kind_fits(s->kind) && !s->prepared && !react_clip)
+    return ln_fail(LOGITNORM_ERR_INVALID_STATE, "score kind %d must be fitted and prepared before scoring", s->kind);
+  if (ln_kind_needs_head(s->kind) && !s->has_head)
+    return ln_fail(LOGITNORM_ERR_INVALID_STATE, "score kind %d needs set_head_f32 before scoring", s->kind);
+  if (s->kind == LOGITNORM_SCORE_KNN && s->k > s->bank_n)
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "k = %lld exceeds the %lld fitted rows of the bank",
+                   (long long)s->k, (long long)s->bank_n);
+  if (ln_kind_needs_features(s->kind)) {
+    int64_t d = s->feature_dim;
+    st = ln_check_matrix(features, n, d, ldf, sizeof *features, "features");
+    if (st == LOGITNORM_OK) st = ln_check_finite_f32(features, n, d, ldf, "features");
+    if (st == LOGITNORM_OK)
+      st = ln_check_disjoint(out, out_bytes, "scores", features, ln_matrix_span(n, d, ldf, sizeof *features),
+                             "features");
+  } else {
+    int64_t c = s->num_classes;
+    st = ln_check_matrix(logits, n, c, ld, sizeof *logits, "logits");
+    if (st == LOGITNORM_OK) st = ln_check_finite_f32(logits, n, c, ld, "logits");
+    if (st == LOGITNORM_OK)
+      st = ln_check_disjoint(out, out_bytes, "scores", logits, ln_matrix_span(n, c, ld, sizeof *logits), "logits");
+  }
+  return st;
+}
+
+/* Logit scores over row parts; each part has its own 2C work doubles and C gradient doubles. */
+typedef struct ln_logit_job {
+  const logitnorm_scorer *s;
+  int64_t n;
+  const float *logits;
+  int64_t ld;
+  float *scores, *grad; /* scratch: n and n x C (or NULL) */
+  double *work;         /* per part: 3C doubles */
+  int shared_work;      /* one thread: every part uses slot 0 */
+} ln_logit_job;
+
+static void ln_logit_part(void *ctx, int part) {
+  const ln_logit_job *job = ctx;
+  int64_t c = job->s->num_classes;
+  double *work = job->work + (job->shared_work ? 0 : (int64_t)part * 3 * c);
+  double *g = job->grad != NULL ? work + 2 * c : NULL;
+  for (int64_t i = ln_part_begin(job->n, part); i < ln_part_begin(job->n, part + 1); ++i) {
+    job->scores[i] = (float)ln_logit_score(job->s, job->logits + i * job->ld, g, work);
+    if (g != NULL)
+      for (int64_t j = 0; j < c; ++j) job->grad[i * c + j] = (float)g[j];
+  }
+}
+
+static logitnorm_status ln_logit_rows(const logitnorm_scorer *s, int64_t n, const float *logits, int64_t ld,
+                                      float *scores, float *grad) {
+  int64_t c = s->num_classes;
+  int parts_alloc = s->threads > 1 ? LN_PARTS : 1;
+  double *work = ln_calloc((int64_t)parts_alloc * 3 * c, sizeof *work);
+  if (work == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for scoring work space");
+  ln_logit_job job = {s, n, logits, ld, scores, grad, work, parts_alloc == 1};
+  ln_parallel_parts(s->threads, LN_PARTS, ln_logit_part, &job);
+  ln_free(work);
+  return LOGITNORM_OK;
+}
+
+static logitnorm_status ln_check_scores_finite(const float *v, int64_t n, int64_t cols, const char *name) {
+  for (int64_t i = 0; i < n * cols; ++i)
+    if (!isfinite(v[i]))
+      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s of row %lld is not finite (inputs too large for float?)", name,
+                     (long long)(i / cols));
+  return LOGITNORM_OK;
+}
+
+LOGITNORM_API logitnorm_status logitnorm_scorer_score_f32(const logitnorm_scorer *s, int64_t n, const float *logits,
+                                                          int64_t ld, const float *features, int64_t ldf,
+                                                          float *scores) {
+  logitnorm_status st = ln_check_ptr(s, "s");
+  if (st == LOGITNORM_OK) st = ln_check_ptr(scores, "scores");
+  if (st == LOGITNORM_OK) st = ln_check_score_call(s, n, logits, ld, features, ldf, scores, (size_t)(n > 0 ? n : 0) * sizeof *scores);
+  if (st != LOGITNORM_OK) return st;
+  if (n == 0) return LOGITNORM_OK;
+  float *out = ln_calloc(n, sizeof *out);
+  if (out == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for %lld scores", (long long)n);
+  switch (s->kind) {
+    case LOGITNORM_SCORE_KL_MATCHING: st = ln_klm_score(s, n, logits, ld, out); break;
+    case LOGITNORM_SCORE_MAHALANOBIS:
+    case LOGITNORM_SCORE_RMDS: st = ln_maha_score(s, n, features, ldf, out); break;
+    case LOGITNORM_SCORE_KNN: st = ln_knn_score(s, n, features, ldf, out); break;
+    case LOGITNORM_SCORE_VIM: st = ln_vim_score(s, n, features, ldf, out); break;
+    case LOGITNORM_SCORE_GRADNORM:
+    case LOGITNORM_SCORE_REACT:
+    case LOGITNORM_SCORE_ASH:
+    case LOGITNORM_SCORE_DICE: st = ln_head_score(s, n, features, ldf, out); break;
+    default: st = ln_logit_rows(s, n, logits, ld, out, NULL); break;
+  }
+  if (st == LOGITNORM_OK) st = ln_check_scores_finite(out, n, 1, "score");
+  if (st == LOGITNORM_OK) memcpy(scores, out, (size_t)n * sizeof *out);
+  ln_free(out);
+  return st;
+}
+
+LOGITNORM_API logitnorm_status logitnorm_scorer_score_grad_f32(const logitnorm_scorer *s, int64_t n,
+                                                               const float *logits, int64_t ld, float *scores,
+                                                               float *grad, int64_t ldg) {
+  logitnorm_status st = ln_check_ptr(s, "s");
+  if (st != LOGITNORM_OK) return st;
+  if (!ln_kind_logit_only(s->kind))
+    return ln_fail(LOGITNORM_ERR_UNSUPPORTED, "score kind %d has no logit gradient", s->kind);
+  int64_t c = s->num_classes;
+  st = ln_check_score_call(s, n, logits, ld, NULL, 0, scores, scores != NULL && n > 0 ? (size_t)n * sizeof *scores : 0);
+  if (st == LOGITNORM_OK) st = ln_check_matrix(grad, n, c, ldg, sizeof *grad, "grad");
+  if (st != LOGITNORM_OK) return st;
+  size_t gspan = ln_matrix_span(n, c, ldg, sizeof *grad);
+  /* grad == logits with the same leading dimension is in place; any other overlap is an error. */
+  if (!((const void *)grad == (const void *)logits && ldg == ld))
+    st = ln_check_disjoint(grad, gspan, "grad", logits, ln_matrix_span(n, c, ld, sizeof *logits), "logits");
+  if (st == LOGITNORM_OK && scores != NULL)
+    st = ln_check_disjoint(grad, gspan, "grad", scores, (size_t)n * sizeof *scores, "scores");
+  if (st != LOGITNORM_OK) return st;
+  if (n == 0) return LOGITNORM_OK;
+  float *out = ln_calloc(n, sizeof *out), *g = ln_calloc(n * c, sizeof *g);
+  if (out == NULL || g == NULL) {
+    ln_free(out);
+    ln_free(g);
+    return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for %lld gradient rows", (long long)n);
+  }
+  st = ln_logit_rows(s, n, logits, ld, out, g);
+  if (st == LOGITNORM_OK) st = ln_check_scores_finite(out, n, 1, "score");
+  if (st == LOGITNORM_OK) st = ln_check_scores_finite(g, n, c, "gradient");
+  if (st == LOGITNORM_OK) {
+    if (scores != NULL) memcpy(scores, out, (size_t)n * sizeof *out);
+    for (int64_t i = 0; i < n; ++i) memcpy(grad + i * ldg, g + i * c, (size_t)c * sizeof *g);
+  }
+  ln_free(out);
+  ln_free(g);
+  return st;
+}
