@@ -527,6 +527,9 @@ static int evaluate(trainer *t, const task *d, const options *o, const mpi_ctx *
     }
     printf("evaluation on %d rank(s): %" PRId64 " ID and %" PRId64 " OOD test samples, MSP score\n", mc->size,
            d->n_test, d->n_ood);
+    int64_t m_bytes = 0, c_bytes = 0;
+    for (int r = 0; r < mc->size; r++) m_bytes += m_sizes[r], c_bytes += c_sizes[r];
+    printf(" gathered blobs: metrics %" PRId64 " bytes, calibration %" PRId64 " bytes\n", m_bytes, c_bytes);
     printf(" OOD metrics (blobs of %d rank(s) merged on rank 0%s):\n", mc->size,
            o->check ? " vs one accumulator fed everything" : "");
     for (int i = 0; i < COUNT_OF(METRIC_NAMES); i++) {
