@@ -1,0 +1,59 @@
+/* Plain double-precision reference implementations of the OOD scores, written from the
+   formulas in docs/scores.md without sharing code or tricks with the library: full sorts
+   instead of selection, explicit matrix inverses and power iteration instead of
+   factorisations. Matrices are row-major doubles with leading dimension = columns. */
+#ifndef LN_SCORE_REF_H
+#define LN_SCORE_REF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Deterministic generator for the scorer suites. */
+typedef struct sr_rng {
+  uint64_t s;
+} sr_rng;
+void sr_seed(sr_rng *r, uint64_t seed);
+double sr_uniform(sr_rng *r);  /* [0, 1) */
+double sr_normal(sr_rng *r);   /* N(0, 1) */
+
+/* Sentinel bytes for "nothing was written" checks. */
+void sr_sentinel_fill(void *p, size_t bytes);
+int sr_sentinel_intact(const void *p, size_t bytes);
+
+/* logit scores of one row of c logits */
+double sr_softmax(const double *z, int c, double t, double *p); /* p = softmax(z / t); returns logsumexp(z / t) */
+double sr_msp(const double *z, int c, double t);
+double sr_max_logit(const double *z, int c);
+double sr_energy(const double *z, int c, double t);
+double sr_neg_entropy(const double *z, int c);
+double sr_gen(const double *z, int c, double gamma, int m);
+double sr_max_cosine(const double *z, int c);
+
+/* numpy-style linear-interpolation percentile of n values (sorted copy). */
+double sr_percentile(const double *v, int64_t n, double pct);
+
+/* KL matching: fit rows (n x c logits, labels or NULL for argmax), query row z. */
+double sr_klm(const double *fit, const int *labels, int n, int c, const double *z);
+
+/* Mahalanobis / RMDS with ridge r * trace / d, fit rows h (n x d) with labels. */
+double sr_mahalanobis(const double *h, const int *labels, int n, int c, int d, double ridge, const double *x,
+                      int relative);
+/* Inverse of a d x d matrix by Gauss-Jordan with partial pivoting (d <= 64). */
+void sr_inverse(const double *a, int d, double *inv);
+
+/* KNN: -(distance from x/|x| to its k-th nearest normalised fit row), by a full sort. */
+double sr_knn(const double *h, int n, int d, const double *x, int k);
+
+/* head logits z = W x + b (b may be NULL) */
+void sr_head(const double *w, const double *b, int c, int d, const double *x, double *z);
+/* ViM with `kept` principal dimensions. */
+double sr_vim(const double *w, const double *b, int c, int d, const double *fit, int n, int kept, const double *x);
+/* GradNorm from the explicit gradient matrix (C p - 1) x^T. */
+double sr_gradnorm(const double *w, const double *b, int c, int d, const double *x);
+/* ReAct with a clip value; ASH variant 0 S, 1 P, 2 B at percentile p; DICE from the fit mean. */
+double sr_react(const double *w, const double *b, int c, int d, const double *x, double clip, double t);
+double sr_ash(const double *w, const double *b, int c, int d, const double *x, double pct, int variant, double t);
+double sr_dice(const double *w, const double *b, int c, int d, const double *fit, int n, double pct,
+               const double *x, double t);
+
+#endif
