@@ -10,6 +10,7 @@
 #include "common/validate.h"
 #include "loss.h"
 #if defined(LN_HAVE_AVX2)
+#include "finite_avx2.h"
 #include "rows_avx2.h"
 #endif
 
@@ -54,9 +55,46 @@ static ln_loss_rows_fn ln_pick_rows(int f64, int soft) {
   return soft ? ln_loss_rows_soft_f32 : ln_loss_rows_hard_f32;
 }
 
-static logitnorm_status ln_check_finite(int f64, const void *p, int64_t rows, int64_t cols, int64_t ld,
-                                        const char *name) {
+static logitnorm_status ln_check_finite_scalar(int f64, const void *p, int64_t rows, int64_t cols, int64_t ld,
+                                               const char *name) {
   return f64 ? ln_check_finite_f64(p, rows, cols, ld, name) : ln_check_finite_f32(p, rows, cols, ld, name);
+}
+
+#if defined(LN_HAVE_AVX2)
+typedef struct ln_finite_ctx {
+  int f64;
+  const void *p;
+  int64_t rows, cols, ld;
+  int64_t first_bad[LN_PARTS]; /* per part: first row with NaN or Inf, or -1 */
+} ln_finite_ctx;
+
+static void ln_finite_part(void *ctx, int part) {
+  ln_finite_ctx *f = ctx;
+  int64_t b = ln_part_begin(f->rows, part), e = ln_part_begin(f->rows, part + 1), r;
+  if (f->f64)
+    r = ln_first_nonfinite_row_f64_avx2((const double *)f->p + b * f->ld, e - b, f->cols, f->ld);
+  else
+    r = ln_first_nonfinite_row_f32_avx2((const float *)f->p + b * f->ld, e - b, f->cols, f->ld);
+  f->first_bad[part] = r < 0 ? -1 : b + r;
+}
+#endif
+
+/* The finite check of a matrix. With AVX2 it scans the same fixed row parts as the compute
+   (on `threads` threads); the first part with a bad row is then rescanned by the scalar check
+   up to that row, on the calling thread, so the message names the first bad entry. */
+static logitnorm_status ln_check_finite(int f64, const void *p, int64_t rows, int64_t cols, int64_t ld,
+                                        const char *name, int threads) {
+#if defined(LN_HAVE_AVX2)
+  if (ln_use_avx2()) {
+    ln_finite_ctx f = {f64, p, rows, cols, ld, {0}};
+    ln_parallel_parts(threads, LN_PARTS, ln_finite_part, &f);
+    for (int part = 0; part < LN_PARTS; ++part)
+      if (f.first_bad[part] >= 0) return ln_check_finite_scalar(f64, p, f.first_bad[part] + 1, cols, ld, name);
+    return LOGITNORM_OK;
+  }
+#endif
+  (void)threads;
+  return ln_check_finite_scalar(f64, p, rows, cols, ld, name);
 }
 
 /* Outputs must not overlap inputs or each other; the one exception is grad == logits with
@@ -109,6 +147,11 @@ static logitnorm_status ln_check_row_scale(const logitnorm_loss *L, const ln_los
   return LOGITNORM_OK;
 }
 
+/* Threads only pay off on large batches; the parts are the same either way. */
+static int ln_loss_threads(const logitnorm_loss *L, const ln_loss_call *k) {
+  return (k->n * L->num_classes >= 32768) ? L->threads : 1;
+}
+
 /* Everything a call reads or writes is checked here, before any output is touched. */
 static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_call *k, int backward) {
   size_t elem = k->f64 ? sizeof(double) : sizeof(float);
@@ -123,10 +166,12 @@ static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_
   if (st == LOGITNORM_OK) st = ln_loss_check_aliasing(L, k, elem);
   if (st == LOGITNORM_OK && !k->soft) st = ln_check_labels(k->labels, k->n, L->num_classes, L->ignore_index);
   if (st == LOGITNORM_OK && L->check_finite) {
-    st = ln_check_finite(k->f64, k->logits, k->n, L->num_classes, k->ld, "logits");
-    if (st == LOGITNORM_OK && k->soft) st = ln_check_finite(k->f64, k->targets, k->n, L->num_classes, k->ldt, "targets");
+    int threads = ln_loss_threads(L, k);
+    st = ln_check_finite(k->f64, k->logits, k->n, L->num_classes, k->ld, "logits", threads);
+    if (st == LOGITNORM_OK && k->soft)
+      st = ln_check_finite(k->f64, k->targets, k->n, L->num_classes, k->ldt, "targets", threads);
     if (st == LOGITNORM_OK && k->row_scale && k->n > 0)
-      st = ln_check_finite(k->f64, k->row_scale, 1, k->n, k->n, "row_scale");
+      st = ln_check_finite(k->f64, k->row_scale, 1, k->n, k->n, "row_scale", 1);
   }
   if (st == LOGITNORM_OK) st = ln_check_row_scale(L, k);
   return st;
@@ -156,9 +201,7 @@ static logitnorm_status ln_loss_run(const logitnorm_loss *L, const ln_loss_call 
                           k->grad, k->ldg, mean ? k->alpha / divisor : k->alpha, k->beta};
   run.rows = ln_pick_rows(k->f64, k->soft);
   run.n = k->n;
-  /* Threads only pay off on large batches; the parts are the same either way. */
-  int threads = (k->n * L->num_classes >= 32768) ? L->threads : 1;
-  ln_parallel_parts(threads, LN_PARTS, ln_loss_part, &run);
+  ln_parallel_parts(ln_loss_threads(L, k), LN_PARTS, ln_loss_part, &run);
   double total = 0.0;
   for (int p = 0; p < LN_PARTS; ++p) total += run.part_sum[p];
   if (k->loss_out) *k->loss_out = mean ? total / divisor : total;

@@ -1,0 +1,12 @@
+/* AVX2 scan for NaN and infinity (used by the loss validation when ln_use_avx2()). */
+#ifndef LN_LOSS_FINITE_AVX2_H
+#define LN_LOSS_FINITE_AVX2_H
+
+#include <stdint.h>
+
+/* The first of `rows` rows (first `cols` columns, leading dimension ld) holding a NaN or an
+   infinity, or -1 when all are finite. */
+int64_t ln_first_nonfinite_row_f32_avx2(const float *p, int64_t rows, int64_t cols, int64_t ld);
+int64_t ln_first_nonfinite_row_f64_avx2(const double *p, int64_t rows, int64_t cols, int64_t ld);
+
+#endif

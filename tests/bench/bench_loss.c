@@ -1,0 +1,173 @@
+/* Loss-kernel benchmark: f32 LogitNorm forward_backward (mean reduction, hard labels) at four
+   shapes, against two references measured in the same run:
+     stream  g[i] = a * x[i] over the N x C logits: reads and writes what any fused loss must;
+     naive   a plain scalar loop (libm expf, three passes per row) computing the same loss.
+   Each timing warms up, then repeats; the table gives the median and min-max in ms, GB/s
+   (8 bytes per element: logits read once, grad written once), the ratios to stream and to
+   naive, the speedup of THREADS = 2 over 1, and the f64 and probability-target (soft) times
+   relative to f32 hard labels. --quick runs small shapes once, as a smoke test. */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "logitnorm.h"
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+typedef struct timing {
+  double median, min, max;
+} timing;
+
+typedef struct bench_case {
+  int64_t n, C;
+  const float *z;
+  const double *zd;
+  const float *t;
+  const int32_t *y;
+  float *g;
+  double *gd;
+  logitnorm_loss *loss;
+  int threads;
+} bench_case;
+
+typedef void (*bench_fn)(bench_case *b);
+
+static timing measure(bench_fn fn, bench_case *b, int warmup, int reps) {
+  double t[64];
+  if (reps > 64) reps = 64;
+  for (int r = 0; r < warmup; ++r) fn(b);
+  for (int r = 0; r < reps; ++r) {
+    double t0 = now_ms();
+    fn(b);
+    t[r] = now_ms() - t0;
+  }
+  qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+  timing out = {t[reps / 2], t[0], t[reps - 1]};
+  return out;
+}
+
+/* ---- the references ---- */
+
+static void run_stream(bench_case *b) {
+  const int64_t total = b->n * b->C;
+  const float a = 0.5f;
+  for (int64_t i = 0; i < total; ++i) b->g[i] = a * b->z[i];
+}
+
+/* LogitNorm cross-entropy and its gradient, written the obvious way (tau = 0.04, eps = 1e-7,
+   mean over rows). */
+static void run_naive(bench_case *b) {
+  const int64_t n = b->n, C = b->C;
+  const float tau = 0.04f, eps = 1e-7f, inv_n = 1.0f / (float)n;
+  for (int64_t i = 0; i < n; ++i) {
+    const float *z = b->z + i * C;
+    float *g = b->g + i * C;
+    double ss = 0.0;
+    for (int64_t c = 0; c < C; ++c) ss += (double)z[c] * z[c];
+    float norm = (float)sqrt(ss), k = 1.0f / (tau * (norm + eps));
+    float m = z[0] * k;
+    for (int64_t c = 1; c < C; ++c) m = fmaxf(m, z[c] * k);
+    float s = 0.0f, su = 0.0f;
+    for (int64_t c = 0; c < C; ++c) {
+      float e = expf(z[c] * k - m);
+      s += e;
+      su += e * z[c] * k;
+    }
+    int32_t y = b->y[i];
+    float gu = su / s - z[y] * k; /* g.u with g = p - onehot(y) */
+    float corr = norm > 0.0f ? tau / norm : 0.0f;
+    for (int64_t c = 0; c < C; ++c) {
+      float u = z[c] * k;
+      float p = expf(u - m) / s - (c == y ? 1.0f : 0.0f);
+      g[c] = inv_n * (k * p - gu * corr * u);
+    }
+  }
+}
+
+static void run_lib_f32(bench_case *b) {
+  double l;
+  logitnorm_loss_forward_backward_f32(b->loss, b->n, b->z, b->C, b->y, &l, NULL, 1.0f, 0.0f, b->g, b->C);
+}
+
+static void run_lib_f64(bench_case *b) {
+  double l;
+  logitnorm_loss_forward_backward_f64(b->loss, b->n, b->zd, b->C, b->y, &l, NULL, 1.0, 0.0, b->gd, b->C);
+}
+
+static void run_lib_soft(bench_case *b) {
+  double l;
+  logitnorm_loss_forward_backward_soft_f32(b->loss, b->n, b->z, b->C, b->t, b->C, &l, NULL, 1.0f, 0.0f, b->g, b->C);
+}
+
+static void set_threads(bench_case *b, int threads) {
+  logitnorm_loss_set(b->loss, LOGITNORM_LOSS_THREADS, threads);
+}
+
+int main(int argc, char **argv) {
+  int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+  const int64_t shapes[4][2] = {{65536, 10}, {16384, 100}, {4096, 1000}, {512, 32000}};
+  const int warmup = quick ? 1 : 3, reps = quick ? 1 : 21;
+  uint64_t state = 12345;
+  printf("bench_loss: f32 LogitNorm forward_backward, mean reduction%s\n", quick ? " (quick: shapes / 64, 1 rep)" : "");
+  printf("%-10s %24s %7s %8s %8s %8s %8s %8s\n", "shape", "lib ms median [min-max]", "GB/s", "x stream",
+         "naive/x", "1t/2t", "f64/f32", "soft/f32");
+  for (int s = 0; s < 4; ++s) {
+    int64_t n = quick ? shapes[s][0] / 64 : shapes[s][0], C = shapes[s][1];
+    size_t total = (size_t)(n * C);
+    float *z = malloc(total * sizeof *z), *t = malloc(total * sizeof *t), *g = malloc(total * sizeof *g);
+    double *zd = malloc(total * sizeof *zd), *gd = malloc(total * sizeof *gd);
+    int32_t *y = malloc((size_t)n * sizeof *y);
+    if (!z || !t || !g || !zd || !gd || !y) {
+      fprintf(stderr, "out of memory\n");
+      return 1;
+    }
+    for (size_t j = 0; j < total; ++j) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      double u = (double)(state >> 11) * 0x1.0p-53;
+      z[j] = (float)(6.0 * u - 3.0);
+      zd[j] = z[j];
+      t[j] = (float)(1.0 / (double)C);
+      g[j] = 0.0f;
+      gd[j] = 0.0;
+    }
+    for (int64_t i = 0; i < n; ++i) y[i] = (int32_t)((uint64_t)i * 2654435761u % (uint64_t)C);
+    bench_case b = {n, C, z, zd, t, y, g, gd, NULL, 1};
+    if (logitnorm_loss_create(&b.loss, LOGITNORM_LOSS_LOGITNORM, C) != LOGITNORM_OK) {
+      fprintf(stderr, "loss_create: %s\n", logitnorm_last_error());
+      return 1;
+    }
+    timing stream = measure(run_stream, &b, warmup, reps);
+    timing naive = measure(run_naive, &b, warmup, quick ? 1 : 5);
+    set_threads(&b, 1);
+    timing lib = measure(run_lib_f32, &b, warmup, reps);
+    timing f64 = measure(run_lib_f64, &b, warmup, reps);
+    timing soft = measure(run_lib_soft, &b, warmup, reps);
+    set_threads(&b, 2);
+    timing lib2 = measure(run_lib_f32, &b, warmup, reps);
+    char shape[32], ms[48];
+    snprintf(shape, sizeof shape, "%lldx%lld", (long long)n, (long long)C);
+    snprintf(ms, sizeof ms, "%.3f [%.3f-%.3f]", lib.median, lib.min, lib.max);
+    printf("%-10s %24s %7.2f %8.2f %8.2f %8.2f %8.2f %8.2f\n", shape, ms, 8.0 * (double)total / (lib.median * 1e6),
+           lib.median / stream.median, naive.median / lib.median, lib.median / lib2.median,
+           f64.median / lib.median, soft.median / lib.median);
+    printf("%-10s stream %.3f ms (%.2f GB/s), naive %.3f ms, 2 threads %.3f ms, f64 %.3f ms, soft %.3f ms\n", "",
+           stream.median, 8.0 * (double)total / (stream.median * 1e6), naive.median, lib2.median, f64.median,
+           soft.median);
+    logitnorm_loss_free(b.loss);
+    free(z); free(t); free(g); free(zd); free(gd); free(y);
+  }
+  return 0;
+}
