@@ -68,6 +68,11 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_get(const logitnorm_metrics *m,
   return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown metrics parameter %d", (int)p);
 }
 
+void ln_metrics_changed(logitnorm_metrics *m) {
+  m->sorted = 0;
+  m->summary_valid = 0;
+}
+
 logitnorm_status ln_metrics_reserve(logitnorm_metrics *m, int c, int64_t extra) {
   if (extra > INT64_MAX / 8 - m->count[c])
     return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%lld more scores overflow the accumulator", (long long)extra);
@@ -96,26 +101,26 @@ static logitnorm_status ln_check_add(const logitnorm_metrics *m, const void *sco
 LOGITNORM_API logitnorm_status logitnorm_metrics_add_f32(logitnorm_metrics *m, const float *scores, int64_t n,
                                                          int is_ood) {
   logitnorm_status st = ln_check_add(m, scores, n, is_ood);
-  if (st == LOGITNORM_OK) st = ln_check_finite_f32(scores, n, 1, 1, "scores");
+  if (st == LOGITNORM_OK) st = ln_check_finite_f32(scores, 1, n, n, "scores");
   if (st == LOGITNORM_OK) st = ln_metrics_reserve(m, is_ood, n);
   if (st != LOGITNORM_OK) return st;
   uint64_t *dst = m->keys[is_ood] + m->count[is_ood];
   for (int64_t i = 0; i < n; ++i) dst[i] = ln_key_from_double((double)scores[i]);
   m->count[is_ood] += n;
-  if (n > 0) m->sorted = 0;
+  if (n > 0) ln_metrics_changed(m);
   return LOGITNORM_OK;
 }
 
 LOGITNORM_API logitnorm_status logitnorm_metrics_add_f64(logitnorm_metrics *m, const double *scores, int64_t n,
                                                          int is_ood) {
   logitnorm_status st = ln_check_add(m, scores, n, is_ood);
-  if (st == LOGITNORM_OK) st = ln_check_finite_f64(scores, n, 1, 1, "scores");
+  if (st == LOGITNORM_OK) st = ln_check_finite_f64(scores, 1, n, n, "scores");
   if (st == LOGITNORM_OK) st = ln_metrics_reserve(m, is_ood, n);
   if (st != LOGITNORM_OK) return st;
   uint64_t *dst = m->keys[is_ood] + m->count[is_ood];
   for (int64_t i = 0; i < n; ++i) dst[i] = ln_key_from_double(scores[i]);
   m->count[is_ood] += n;
-  if (n > 0) m->sorted = 0;
+  if (n > 0) ln_metrics_changed(m);
   return LOGITNORM_OK;
 }
 
@@ -135,7 +140,7 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_merge(logitnorm_metrics *dst, c
     memcpy(dst->keys[LN_OOD] + dst->count[LN_OOD], src->keys[LN_OOD], (size_t)add_ood * sizeof(uint64_t));
   dst->count[LN_ID] += add_id;
   dst->count[LN_OOD] += add_ood;
-  if (add_id + add_ood > 0) dst->sorted = 0;
+  if (add_id + add_ood > 0) ln_metrics_changed(dst);
   return LOGITNORM_OK;
 }
 
@@ -148,6 +153,7 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_reset(logitnorm_metrics *m) {
     m->count[c] = 0;
     m->capacity[c] = 0;
   }
+  ln_metrics_changed(m);
   m->sorted = 1;
   return LOGITNORM_OK;
 }

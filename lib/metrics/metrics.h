@@ -19,11 +19,16 @@ struct logitnorm_metrics {
   int64_t count[2];
   int64_t capacity[2];
   int sorted;          /* both key arrays are ascending (cleared by add and merge) */
+  /* Values that do not depend on the parameters, from one walk after each sort. */
+  int summary_valid;
+  double auroc, aupr_in[2], aupr_out[2]; /* [logitnorm_aupr_rule] */
 };
 
 /* Appends n keys to class c (c's array may be the source: it is read after growing). */
 logitnorm_status ln_metrics_reserve(logitnorm_metrics *m, int c, int64_t extra);
-/* Sorts both classes once; later calls are free until the data change. */
+/* Sorts both classes once; later calls are free until the data change. Any change of the
+   data must clear both `sorted` and `summary_valid` (ln_metrics_changed). */
+void ln_metrics_changed(logitnorm_metrics *m);
 logitnorm_status ln_metrics_sort(logitnorm_metrics *m);
 
 /* One operating point per distinct score, walked from the threshold that accepts the fewest

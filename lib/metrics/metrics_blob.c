@@ -83,7 +83,7 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_load(logitnorm_metrics **out, c
   m->positive = (int)positive;
   m->fpr_rule = (int)fpr_rule;
   m->aupr_rule = (int)aupr_rule;
-  m->sorted = 0;
+  ln_metrics_changed(m);
   *out = m;
   return LOGITNORM_OK;
 }

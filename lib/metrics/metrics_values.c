@@ -19,46 +19,63 @@ static void ln_ksum_add(ln_ksum *s, double x) {
   s->sum = t;
 }
 
-/* AUROC = (#pairs ID > OOD + 1/2 #pairs ID == OOD) / (n_id n_ood): the Mann-Whitney count,
-   doubled to stay integral, in 128-bit integers, with one division at the end. Each OOD
-   score in a block sees the tp ID scores above it and the dp tied ones. Identical for
-   both positive classes. */
-static double ln_auroc(const logitnorm_metrics *m) {
-  ln_walk w;
-  ln_walk_start(&w, m, LOGITNORM_POSITIVE_ID);
-  unsigned __int128 twice_u = 0;
-  int64_t tp = 0, dp, dn;
-  uint64_t key;
-  while (ln_walk_next(&w, &key, &dp, &dn)) {
-    twice_u += (unsigned __int128)(uint64_t)dn * (uint64_t)(2 * tp + dp);
-    tp += dp;
-  }
-  unsigned __int128 twice_pairs = (unsigned __int128)(uint64_t)(2 * w.n_pos) * (uint64_t)w.n_neg;
-  return (double)((long double)twice_u / (long double)twice_pairs);
-}
+/* One walk down the ID-positive operating points (descending scores) gives every value that
+   does not depend on the parameters:
 
-/* Area under the precision-recall curve of `positive`, over the operating points
-   (R_0, P_0) = (0, 1), (R_k, P_k) = (tp_k / n_pos, tp_k / (tp_k + fp_k)).
-   AVERAGE_PRECISION: sum_k (R_k - R_{k-1}) P_k  (scikit-learn average_precision_score);
-   TRAPEZOID:         sum_k (R_k - R_{k-1}) (P_k + P_{k-1}) / 2. */
-static double ln_aupr(const logitnorm_metrics *m, int positive, int rule) {
-  ln_walk w;
-  ln_walk_start(&w, m, positive);
-  ln_ksum area = {0.0, 0.0};
-  double prev_r = 0.0, prev_p = 1.0;
-  int64_t tp = 0, fp = 0, dp, dn;
-  uint64_t key;
-  while (ln_walk_next(&w, &key, &dp, &dn)) {
-    tp += dp;
-    fp += dn;
-    double r = (double)tp / (double)w.n_pos;
-    double p = (double)tp / (double)(tp + fp);
-    if (rule == LOGITNORM_AUPR_AVERAGE_PRECISION) ln_ksum_add(&area, (r - prev_r) * p);
-    else ln_ksum_add(&area, (r - prev_r) * (p + prev_p) / 2.0);
+   AUROC = (#pairs ID > OOD + 1/2 #pairs ID == OOD) / (n_id n_ood): the Mann-Whitney count,
+   doubled to stay integral, in 128-bit integers, with one division at the end. Each OOD
+   score in a block sees the ID scores above it and the tied ones. Identical for both
+   positive classes.
+
+   AUPR of a positive class over its operating points (R_0, P_0) = (0, 1),
+   (R_k, P_k) = (tp_k / n_pos, tp_k / (tp_k + fp_k)):
+     AVERAGE_PRECISION: sum_k (R_k - R_{k-1}) P_k  (scikit-learn average_precision_score);
+     TRAPEZOID:         sum_k (R_k - R_{k-1}) (P_k + P_{k-1}) / 2.
+   AUPR-Out walks the blocks upward; its point at a block is "accept score <= block", whose
+   counts are the totals minus everything above the block, and its previous point is that
+   minus the block itself, so its terms are computed here too, exactly as an upward walk
+   would compute them. Both sums are compensated, so the order of the terms does not matter
+   beyond the last bit. */
+static void ln_metrics_summary(logitnorm_metrics *m) {
+  if (m->summary_valid) return;
+  const uint64_t *id = m->keys[LN_ID], *ood = m->keys[LN_OOD];
+  const int64_t n_id = m->count[LN_ID], n_ood = m->count[LN_OOD];
+  const double P_in = (double)n_id, P_out = (double)n_ood;
+  ln_ksum ap_in = {0, 0}, tr_in = {0, 0}, ap_out = {0, 0}, tr_out = {0, 0};
+  unsigned __int128 twice_u = 0;
+  int64_t i = n_id - 1, j = n_ood - 1; /* next unread from the top */
+  double prev_r = 0.0, prev_p = 1.0;   /* AUPR-In's previous point */
+  while (i >= 0 || j >= 0) {
+    uint64_t k = (j < 0 || (i >= 0 && id[i] >= ood[j])) ? id[i] : ood[j];
+    int64_t above_id = n_id - 1 - i, above_ood = n_ood - 1 - j;
+    while (i >= 0 && id[i] == k) --i;
+    while (j >= 0 && ood[j] == k) --j;
+    int64_t tp = n_id - 1 - i, fp = n_ood - 1 - j; /* accepted at "score >= k" */
+    int64_t dp = tp - above_id, dn = fp - above_ood;
+    twice_u += (unsigned __int128)(uint64_t)dn * (uint64_t)(above_id + tp);
+
+    double r = (double)tp / P_in, p = (double)tp / (double)(tp + fp);
+    ln_ksum_add(&ap_in, (r - prev_r) * p);
+    ln_ksum_add(&tr_in, (r - prev_r) * (p + prev_p) / 2.0);
     prev_r = r;
     prev_p = p;
+
+    /* OOD positive, "accept score <= k": tp_o OOD and fp_o ID; the point before it (one
+       block lower) has dn fewer OOD and dp fewer ID, or is the start point (0, 1). */
+    int64_t tp_o = n_ood - above_ood, fp_o = n_id - above_id;
+    int64_t tq = tp_o - dn, fq = fp_o - dp;
+    double ro = (double)tp_o / P_out, po = (double)tp_o / (double)(tp_o + fp_o);
+    double rq = (double)tq / P_out, pq = tq + fq > 0 ? (double)tq / (double)(tq + fq) : 1.0;
+    ln_ksum_add(&ap_out, (ro - rq) * po);
+    ln_ksum_add(&tr_out, (ro - rq) * (po + pq) / 2.0);
   }
-  return area.sum + area.comp;
+  unsigned __int128 twice_pairs = (unsigned __int128)(uint64_t)(2 * n_id) * (uint64_t)n_ood;
+  m->auroc = (double)((long double)twice_u / (long double)twice_pairs);
+  m->aupr_in[LOGITNORM_AUPR_AVERAGE_PRECISION] = ap_in.sum + ap_in.comp;
+  m->aupr_in[LOGITNORM_AUPR_TRAPEZOID] = tr_in.sum + tr_in.comp;
+  m->aupr_out[LOGITNORM_AUPR_AVERAGE_PRECISION] = ap_out.sum + ap_out.comp;
+  m->aupr_out[LOGITNORM_AUPR_TRAPEZOID] = tr_out.sum + tr_out.comp;
+  m->summary_valid = 1;
 }
 
 typedef struct ln_point {
@@ -157,9 +174,9 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_value(logitnorm_metrics *m, log
   if (st != LOGITNORM_OK) return st;
   double v = 0.0;
   switch (which) {
-    case LOGITNORM_METRIC_AUROC: v = ln_auroc(m); break;
-    case LOGITNORM_METRIC_AUPR_IN: v = ln_aupr(m, LOGITNORM_POSITIVE_ID, m->aupr_rule); break;
-    case LOGITNORM_METRIC_AUPR_OUT: v = ln_aupr(m, LOGITNORM_POSITIVE_OOD, m->aupr_rule); break;
+    case LOGITNORM_METRIC_AUROC: ln_metrics_summary(m); v = m->auroc; break;
+    case LOGITNORM_METRIC_AUPR_IN: ln_metrics_summary(m); v = m->aupr_in[m->aupr_rule]; break;
+    case LOGITNORM_METRIC_AUPR_OUT: ln_metrics_summary(m); v = m->aupr_out[m->aupr_rule]; break;
     case LOGITNORM_METRIC_FPR_AT_TPR: {
       ln_point p = ln_fpr_point(m);
       v = (double)p.fp / (double)m->count[m->positive == LOGITNORM_POSITIVE_ID ? LN_OOD : LN_ID];
@@ -261,13 +278,11 @@ LOGITNORM_API logitnorm_status logitnorm_ood_metrics_f32(const float *id_scores,
   if (st == LOGITNORM_OK) st = ln_metrics_prepare(m);
   if (st == LOGITNORM_OK) {
     /* Everything is computed before any output is written. */
-    double a = ln_auroc(m);
-    double in = ln_aupr(m, LOGITNORM_POSITIVE_ID, LOGITNORM_AUPR_AVERAGE_PRECISION);
-    double out = ln_aupr(m, LOGITNORM_POSITIVE_OOD, LOGITNORM_AUPR_AVERAGE_PRECISION);
+    ln_metrics_summary(m);
     double fpr = (double)ln_fpr_point(m).fp / (double)m->count[LN_OOD];
-    if (auroc != NULL) *auroc = a;
-    if (aupr_in != NULL) *aupr_in = in;
-    if (aupr_out != NULL) *aupr_out = out;
+    if (auroc != NULL) *auroc = m->auroc;
+    if (aupr_in != NULL) *aupr_in = m->aupr_in[LOGITNORM_AUPR_AVERAGE_PRECISION];
+    if (aupr_out != NULL) *aupr_out = m->aupr_out[LOGITNORM_AUPR_AVERAGE_PRECISION];
     if (fpr_at_95_tpr != NULL) *fpr_at_95_tpr = fpr;
   }
   logitnorm_metrics_free(m);
