@@ -71,6 +71,8 @@ typedef struct ln_finite_ctx {
 static void ln_finite_part(void *ctx, int part) {
   ln_finite_ctx *f = ctx;
   int64_t b = ln_part_begin(f->rows, part), e = ln_part_begin(f->rows, part + 1), r;
+  f->first_bad[part] = -1;
+  if (b == e) return; /* empty part: p + b * ld may lie far outside the matrix (UB to form) */
   if (f->f64)
     r = ln_first_nonfinite_row_f64_avx2((const double *)f->p + b * f->ld, e - b, f->cols, f->ld);
   else
