@@ -18,6 +18,7 @@ mode=${1:-all}
 required=(cmake make gcc g++ pkgconf libblis-dev check abigail-tools)
 optional=(zlib1g-dev libfann-dev)
 mpi=(libopenmpi-dev openmpi-bin) # the mpi.* tests of examples/mpi_train.c
+sklearn=(python3-sklearn)         # metrics.sklearn_crosscheck: exactness against scikit-learn
 install_missing() {
   local missing=()
   for p in "$@"; do
@@ -39,6 +40,7 @@ if command -v dpkg-query >/dev/null; then
   install_missing "${required[@]}"
   install_missing "${optional[@]}" || echo "run.sh: optional packages unavailable; their tests are skipped"
   install_missing "${mpi[@]}" || echo "run.sh: OpenMPI unavailable; the mpi.* tests are skipped"
+  install_missing "${sklearn[@]}" || echo "run.sh: scikit-learn unavailable; the cross-check is skipped"
 fi
 
 configure_build() { # dir, cmake args...
