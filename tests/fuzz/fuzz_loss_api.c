@@ -1,0 +1,176 @@
+/* The loss API driven by the fuzzer's bytes: they choose the kind, C, n, ld/ldt/ldg, every
+   parameter, the labels (including out-of-range ones), the logits and targets (including NaN,
+   Inf, +-FLT_MAX and denormals), the entry point and in-place use. Properties:
+     - no crash, no read or write outside the exactly sized buffers (the sanitizers);
+     - a failed call has a known status, an error text, and wrote nothing (sentinels);
+     - a successful call never touches the padded columns of grad;
+     - with finite inputs under LogitNorm (eps >= 1e-7, tau >= 1e-6) every output is finite,
+       because |u| <= 1/tau and the row scale is at most 1/(tau eps). */
+#include <float.h>
+#include <math.h>
+
+#include "fuzz_common.h"
+
+static const float SPECIAL_F32[] = {0.0f, -0.0f, 1.0f, -1.0f, FLT_MAX, -FLT_MAX, FLT_MIN, FLT_TRUE_MIN,
+                                    -FLT_TRUE_MIN, 1e-40f, NAN, INFINITY, -INFINITY, 88.0f, -104.0f, 3.5f};
+static const double TAU[] = {0.04, 1.0, 1e-6, 1e6, 0.5, 0.0, -1.0, NAN};
+static const double EPS[] = {1e-7, 0.0, 1e-3, 1e-30, -1.0};
+static const float SCALE[] = {1.0f, 0.5f, -2.0f, 0.0f, 3.0f, 1e-3f, NAN, INFINITY};
+
+static float pick_value(fuzz_bytes *b) {
+  uint8_t sel = fuzz_u8(b);
+  if (sel < 128) return SPECIAL_F32[sel % 16];
+  if (sel < 192) return (float)((int)fuzz_u8(b) - 128) * 0.125f;
+  uint32_t bits = fuzz_u32(b);
+  float v;
+  memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+static int all_finite(const float *p, int64_t rows, int64_t cols, int64_t ld) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t c = 0; c < cols; ++c)
+      if (!isfinite(p[i * ld + c])) return 0;
+  return 1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fuzz_bytes b = {data, size, 0};
+  uint8_t head = fuzz_u8(&b);
+  int kind = head & 1 ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY;
+  if ((head & 0x0e) == 0x0e) kind = 2 + (head >> 4); /* invalid kinds */
+  int64_t C = 1 + fuzz_u8(&b) % 24;
+  int64_t n = fuzz_u8(&b) % 9;
+  uint8_t shape = fuzz_u8(&b);
+  int64_t ld = C + shape % 3, ldt = C + (shape >> 2) % 3, ldg = C + (shape >> 4) % 3;
+  if ((shape & 0xc0) == 0xc0) { /* bad leading dimensions and sizes */
+    uint8_t which = fuzz_u8(&b) % 5;
+    if (which == 0) ld = C - 1;
+    if (which == 1) ldg = 0;
+    if (which == 2) ldt = -ldt;
+    if (which == 3) n = -1 - fuzz_u8(&b);
+    if (which == 4) ld = INT64_MAX / 3;
+  }
+  logitnorm_loss *h = NULL;
+  logitnorm_status st = logitnorm_loss_create(&h, (logitnorm_loss_kind)kind, C);
+  if (st != LOGITNORM_OK) {
+    FUZZ_CHECK_FAILED(st);
+    FUZZ_CHECK(h == NULL);
+    return 0;
+  }
+  /* parameters: each set either succeeds or fails without changing the handle */
+  uint8_t pmask = fuzz_u8(&b);
+  double tau = 0.04, eps = 1e-7, v = 0.0;
+  if (pmask & 1) {
+    double t = TAU[fuzz_u8(&b) % 8];
+    if (logitnorm_loss_set(h, LOGITNORM_LOSS_TEMPERATURE, t) == LOGITNORM_OK) tau = t;
+  }
+  if (pmask & 2) {
+    double e = EPS[fuzz_u8(&b) % 5];
+    if (logitnorm_loss_set(h, LOGITNORM_LOSS_EPSILON, e) == LOGITNORM_OK) eps = e;
+  }
+  FUZZ_CHECK(logitnorm_loss_get(h, LOGITNORM_LOSS_TEMPERATURE, &v) == LOGITNORM_OK && v == tau);
+  FUZZ_CHECK(logitnorm_loss_get(h, LOGITNORM_LOSS_EPSILON, &v) == LOGITNORM_OK && v == eps);
+  if (pmask & 4) logitnorm_loss_set(h, LOGITNORM_LOSS_REDUCTION, fuzz_u8(&b) % 4);
+  if (pmask & 8) logitnorm_loss_set(h, LOGITNORM_LOSS_LABEL_SMOOTHING, (fuzz_u8(&b) % 6) * 0.25);
+  int64_t ignore = -100;
+  if (pmask & 16) {
+    int32_t ig = (int32_t)fuzz_u8(&b) - 3;
+    if (logitnorm_loss_set(h, LOGITNORM_LOSS_IGNORE_INDEX, ig) == LOGITNORM_OK) ignore = ig;
+  }
+  int check_finite = 1;
+  if (pmask & 32) {
+    check_finite = fuzz_u8(&b) & 1;
+    FUZZ_CHECK(logitnorm_loss_set(h, LOGITNORM_LOSS_CHECK_FINITE, check_finite) == LOGITNORM_OK);
+  }
+  if (pmask & 64) logitnorm_loss_set(h, LOGITNORM_LOSS_THREADS, 1 + fuzz_u8(&b) % 3);
+  if (pmask & 128) {
+    float w[24];
+    for (int64_t c = 0; c < C; ++c) w[c] = (float)(fuzz_u8(&b) % 4) * 0.5f;
+    logitnorm_loss_set_class_weights(h, w);
+  }
+
+  uint8_t call = fuzz_u8(&b);
+  int soft = (call >> 3) & 1, backward = call % 3; /* 0 forward, 1 backward, 2 both */
+  int in_place = (call >> 4) & 1;
+  float alpha = SCALE[fuzz_u8(&b) % 8], beta = SCALE[fuzz_u8(&b) % 8];
+  if (in_place) ldg = ld;
+
+  /* exactly sized buffers; rows == 0 or bad sizes still get one element (the only huge
+     leading dimension, INT64_MAX / 3, is valid for one row and rejected for more) */
+  int64_t rows = n > 0 ? n : 0;
+  int64_t lspan = rows == 1 && ld >= C ? C : rows > 1 && ld >= C && ld < 64 ? (rows - 1) * ld + C : 1;
+  int64_t tspan = rows == 1 && ldt >= C ? C : rows > 1 && ldt >= C && ldt < 64 ? (rows - 1) * ldt + C : 1;
+  int64_t gspan = rows == 1 && ldg >= C ? C : rows > 1 && ldg >= C && ldg < 64 ? (rows - 1) * ldg + C : 1;
+  float *logits = malloc((size_t)lspan * sizeof *logits);
+  float *targets = malloc((size_t)tspan * sizeof *targets);
+  float *grad = in_place ? logits : malloc((size_t)gspan * sizeof *grad);
+  float *grad_copy = malloc((size_t)(in_place ? lspan : gspan) * sizeof *grad_copy);
+  float *row_loss = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *row_loss);
+  float *row_scale = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *row_scale);
+  int32_t *labels = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *labels);
+  for (int64_t i = 0; i < lspan; ++i) logits[i] = pick_value(&b);
+  for (int64_t i = 0; i < tspan; ++i) targets[i] = fuzz_u8(&b) < 200 ? (float)(fuzz_u8(&b) % 5) * 0.25f : pick_value(&b);
+  if (!in_place)
+    for (int64_t i = 0; i < gspan; ++i) grad[i] = (float)(i % 7) - 3.0f; /* finite old gradient for beta */
+  for (int64_t i = 0; i < rows; ++i) {
+    uint8_t sel = fuzz_u8(&b);
+    labels[i] = sel < 200 ? (int32_t)(sel % C) : sel < 230 ? (int32_t)ignore : (int32_t)fuzz_u32(&b);
+    row_scale[i] = SCALE[fuzz_u8(&b) % 8];
+  }
+  int use_row_scale = backward == 1 && (fuzz_u8(&b) & 1);
+  memcpy(grad_copy, grad, (size_t)(in_place ? lspan : gspan) * sizeof *grad);
+  for (int64_t i = 0; i < rows; ++i) row_loss[i] = -12345.0f;
+  double loss = -12345.0;
+
+  const float *rs = use_row_scale ? row_scale : NULL;
+  if (backward == 0)
+    st = soft ? logitnorm_loss_forward_soft_f32(h, n, logits, ld, targets, ldt, &loss, row_loss)
+              : logitnorm_loss_forward_f32(h, n, logits, ld, labels, &loss, row_loss);
+  else if (backward == 1)
+    st = soft ? logitnorm_loss_backward_soft_f32(h, n, logits, ld, targets, ldt, rs, alpha, beta, grad, ldg)
+              : logitnorm_loss_backward_f32(h, n, logits, ld, labels, rs, alpha, beta, grad, ldg);
+  else
+    st = soft ? logitnorm_loss_forward_backward_soft_f32(h, n, logits, ld, targets, ldt, &loss, row_loss, alpha, beta,
+                                                         grad, ldg)
+              : logitnorm_loss_forward_backward_f32(h, n, logits, ld, labels, &loss, row_loss, alpha, beta, grad, ldg);
+
+  if (st != LOGITNORM_OK) {
+    FUZZ_CHECK_FAILED(st);
+    FUZZ_CHECK(loss == -12345.0);
+    for (int64_t i = 0; i < rows; ++i) FUZZ_CHECK(row_loss[i] == -12345.0f);
+    FUZZ_CHECK(memcmp(grad_copy, grad, (size_t)(in_place ? lspan : gspan) * sizeof *grad) == 0);
+  } else {
+    /* only the first C columns of each grad row may change */
+    if (backward && !in_place)
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t c = C; c < ldg && i * ldg + c < gspan; ++c) FUZZ_CHECK(grad[i * ldg + c] == grad_copy[i * ldg + c]);
+    /* success with CHECK_FINITE on means logits (and targets, row_scale) were finite */
+    int finite_inputs = check_finite && isfinite(alpha) && isfinite(beta);
+    /* LogitNorm with sane settings and finite data: bounded math, so finite outputs. Weights
+       of 0 and MEAN over only ignored rows divide by 0 (PyTorch gives NaN there too), so the
+       loss value is only checked under SUM and NONE. */
+    if (finite_inputs && kind == LOGITNORM_LOSS_LOGITNORM && eps >= 1e-7 && tau >= 1e-6 && tau <= 1e6 &&
+        fabsf(alpha) <= 3.0f && fabsf(beta) <= 3.0f && !(pmask & 128) && !soft) {
+      double red = 0.0;
+      FUZZ_CHECK(logitnorm_loss_get(h, LOGITNORM_LOSS_REDUCTION, &red) == LOGITNORM_OK);
+      if (backward != 1) {
+        for (int64_t i = 0; i < rows; ++i) FUZZ_CHECK(isfinite(row_loss[i]));
+        if (red != LOGITNORM_REDUCTION_MEAN) FUZZ_CHECK(isfinite(loss));
+      }
+      /* in place, beta times a logit near FLT_MAX may overflow honestly */
+      if (backward != 0 && red != LOGITNORM_REDUCTION_MEAN && !(in_place && beta != 0.0f) &&
+          (!use_row_scale || all_finite(row_scale, 1, rows, rows)))
+        FUZZ_CHECK(all_finite(grad, rows, C, ldg));
+    }
+  }
+  logitnorm_loss_free(h);
+  free(logits);
+  free(targets);
+  if (!in_place) free(grad);
+  free(grad_copy);
+  free(row_loss);
+  free(row_scale);
+  free(labels);
+  return 0;
+}
