@@ -4,6 +4,7 @@
    fit -> prepare -> score states and bad input. */
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -420,6 +421,56 @@ START_TEST(test_states_and_bad_input) {
 }
 END_TEST
 
+/* One prepared handle scored from several threads at once (compute takes a const handle and
+   keeps no scratch in it): every thread gets the serial result bit for bit. */
+typedef struct shared_call {
+  const logitnorm_scorer *s;
+  const float *x;
+  int n, d;
+  float out[64];
+  logitnorm_status st;
+} shared_call;
+
+static void *score_thread(void *arg) {
+  shared_call *c = arg;
+  for (int rep = 0; rep < 20 && c->st == LOGITNORM_OK; ++rep)
+    c->st = logitnorm_scorer_score_f32(c->s, c->n, NULL, 0, c->x, c->d, c->out);
+  return NULL;
+}
+
+START_TEST(test_concurrent_scoring) {
+  sr_rng rng;
+  sr_seed(&rng, 81);
+  enum { N = 500, D = 16, Q = 64, T = 4 };
+  static float h[N * D], x[Q * D];
+  int32_t y[N];
+  for (int i = 0; i < N; ++i) y[i] = i % 3;
+  fill_normal(&rng, h, NULL, N * D, 1.0);
+  fill_normal(&rng, x, NULL, Q * D, 1.0);
+  const int kinds[2] = {LOGITNORM_SCORE_KNN, LOGITNORM_SCORE_RMDS};
+  for (int k = 0; k < 2; ++k) {
+    logitnorm_scorer *s = make(kinds[k], 3, D);
+    ck_assert_int_eq(logitnorm_scorer_set(s, LOGITNORM_SCORER_K, 10), LOGITNORM_OK);
+    ck_assert_int_eq(logitnorm_scorer_fit_f32(s, N, h, D, NULL, 0, y), LOGITNORM_OK);
+    ck_assert_int_eq(logitnorm_scorer_prepare(s), LOGITNORM_OK);
+    float want[Q];
+    ck_assert_int_eq(logitnorm_scorer_score_f32(s, Q, NULL, 0, x, D, want), LOGITNORM_OK);
+    static shared_call calls[T];
+    pthread_t tid[T];
+    for (int t = 0; t < T; ++t) {
+      calls[t] = (shared_call){.s = s, .x = x, .n = Q, .d = D, .st = LOGITNORM_OK};
+      ck_assert_int_eq(pthread_create(&tid[t], NULL, score_thread, &calls[t]), 0);
+    }
+    for (int t = 0; t < T; ++t) {
+      pthread_join(tid[t], NULL);
+      ck_assert_int_eq(calls[t].st, LOGITNORM_OK);
+      ck_assert_mem_eq(calls[t].out, want, sizeof want);
+    }
+    logitnorm_scorer_free(s);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *suite = suite_create("scorer_fit");
   TCase *tc = tcase_create("fit");
@@ -435,6 +486,7 @@ int main(void) {
   tcase_add_test(tc, test_ash);
   tcase_add_test(tc, test_dice);
   tcase_add_test(tc, test_states_and_bad_input);
+  tcase_add_test(tc, test_concurrent_scoring);
   suite_add_tcase(suite, tc);
   SRunner *sr = srunner_create(suite);
   srunner_run_all(sr, CK_NORMAL);
