@@ -37,8 +37,21 @@ typedef struct fx {
   double loss_out;
   double value;
   logitnorm_loss *new_loss;
+  logitnorm_metrics *new_metrics;
+  logitnorm_calibration *new_cal;
+  logitnorm_scorer *new_scorer;
+  float scores[N];
+  double curve_x[8], curve_y[8], curve_t[8];
+  int64_t count;
+  unsigned char blob_out[64];
+  size_t blob_size;
   /* handles */
   logitnorm_loss *loss;
+  logitnorm_metrics *metrics;     /* holds ID scores only: metrics that need OOD are a wrong state */
+  logitnorm_calibration *cal;     /* empty */
+  logitnorm_scorer *scorer;       /* Mahalanobis, fitted but not prepared */
+  unsigned char blob[BLOB_CAP];   /* a valid metrics blob, corrupted by the cases */
+  size_t blob_len;
 } fx;
 
 static fx F;
@@ -73,6 +86,16 @@ static void fill_outputs(fx *f) {
   tu_sentinel_fill(&f->loss_out, sizeof f->loss_out);
   tu_sentinel_fill(&f->value, sizeof f->value);
   tu_sentinel_fill(&f->new_loss, sizeof f->new_loss);
+  tu_sentinel_fill(&f->new_metrics, sizeof f->new_metrics);
+  tu_sentinel_fill(&f->new_cal, sizeof f->new_cal);
+  tu_sentinel_fill(&f->new_scorer, sizeof f->new_scorer);
+  tu_sentinel_fill(f->scores, sizeof f->scores);
+  tu_sentinel_fill(f->curve_x, sizeof f->curve_x);
+  tu_sentinel_fill(f->curve_y, sizeof f->curve_y);
+  tu_sentinel_fill(f->curve_t, sizeof f->curve_t);
+  tu_sentinel_fill(&f->count, sizeof f->count);
+  tu_sentinel_fill(f->blob_out, sizeof f->blob_out);
+  tu_sentinel_fill(&f->blob_size, sizeof f->blob_size);
 }
 
 static int outputs_intact(const fx *f) {
@@ -80,11 +103,18 @@ static int outputs_intact(const fx *f) {
          tu_sentinel_intact(f->row_loss, sizeof f->row_loss) &&
          tu_sentinel_intact(f->row_loss64, sizeof f->row_loss64) &&
          tu_sentinel_intact(&f->loss_out, sizeof f->loss_out) && tu_sentinel_intact(&f->value, sizeof f->value) &&
-         tu_sentinel_intact(&f->new_loss, sizeof f->new_loss);
+         tu_sentinel_intact(&f->new_loss, sizeof f->new_loss) &&
+         tu_sentinel_intact(&f->new_metrics, sizeof f->new_metrics) &&
+         tu_sentinel_intact(&f->new_cal, sizeof f->new_cal) &&
+         tu_sentinel_intact(&f->new_scorer, sizeof f->new_scorer) && tu_sentinel_intact(f->scores, sizeof f->scores) &&
+         tu_sentinel_intact(f->curve_x, sizeof f->curve_x) && tu_sentinel_intact(f->curve_y, sizeof f->curve_y) &&
+         tu_sentinel_intact(f->curve_t, sizeof f->curve_t) && tu_sentinel_intact(&f->count, sizeof f->count) &&
+         tu_sentinel_intact(f->blob_out, sizeof f->blob_out) &&
+         tu_sentinel_intact(&f->blob_size, sizeof f->blob_size);
 }
 
 static int inputs_intact(const fx *f, const fx *before) {
-  return memcmp(f->logits, before->logits, sizeof f->logits) == 0 &&
+  return memcmp(f->blob, before->blob, sizeof f->blob) == 0 && memcmp(f->logits, before->logits, sizeof f->logits) == 0 &&
          memcmp(f->logits64, before->logits64, sizeof f->logits64) == 0 &&
          memcmp(f->targets, before->targets, sizeof f->targets) == 0 &&
          memcmp(f->targets64, before->targets64, sizeof f->targets64) == 0 &&
@@ -121,11 +151,38 @@ static void setup(void) {
   ck_assert_int_eq(logitnorm_loss_create(&F.loss, LOGITNORM_LOSS_LOGITNORM, C), LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_loss_set_class_weights(F.loss, F.weights), LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_loss_set(F.loss, LOGITNORM_LOSS_LABEL_SMOOTHING, 0.1), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_metrics_create(&F.metrics), LOGITNORM_OK);
+  const float id_scores[3] = {0.5f, 1.5f, -2.0f};
+  ck_assert_int_eq(logitnorm_metrics_add_f32(F.metrics, id_scores, 3, 0), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_metrics_save(F.metrics, F.blob, BLOB_CAP, &F.blob_len), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_calibration_create(&F.cal, C), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_scorer_create(&F.scorer, LOGITNORM_SCORE_MAHALANOBIS, 2, C), LOGITNORM_OK);
+  /* 4 samples of C = 4 features in 2 classes, rows of the logits buffer (ld 5) */
+  ck_assert_int_eq(logitnorm_scorer_fit_f32(F.scorer, N, F.logits, LD, NULL, 0, (const int32_t[]){0, 1, 0}),
+                   LOGITNORM_OK);
 }
 
 static void teardown(void) {
   logitnorm_loss_free(F.loss);
-  F.loss = NULL;
+  logitnorm_metrics_free(F.metrics);
+  logitnorm_calibration_free(F.cal);
+  logitnorm_scorer_free(F.scorer);
+  memset(&F, 0, sizeof F);
+}
+
+/* Saved state of the accumulators and the scorer: equal blobs before and after a case mean
+   the handles did not change. */
+typedef struct state_print {
+  unsigned char m[BLOB_CAP], c[16384], s[BLOB_CAP];
+  size_t mn, cn, sn;
+} state_print;
+
+static void state_fingerprint(state_print *p) {
+  memset(p, 0, sizeof *p);
+  ck_assert_int_eq(logitnorm_metrics_save(F.metrics, p->m, sizeof p->m, &p->mn), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_calibration_save(F.cal, p->c, sizeof p->c, &p->cn), LOGITNORM_OK);
+  logitnorm_status st = logitnorm_scorer_save(F.scorer, p->s, sizeof p->s, &p->sn);
+  ck_assert(st == LOGITNORM_OK || st == LOGITNORM_ERR_INVALID_STATE); /* an unprepared scorer may not save */
 }
 
 /* ---------------- the cases ---------------- */
@@ -168,10 +225,27 @@ static logitnorm_status with_row_scale(float v) {
   F_before.row_scale[1] = v;
   return logitnorm_loss_backward_f32(L, N, LG, LD, Y, RS, 1.0f, 0.0f, G, LD);
 }
+static logitnorm_status with_cal_logit(float v) {
+  F.logits[2 * LD + 1] = v;
+  F_before.logits[2 * LD + 1] = v;
+  return logitnorm_calibration_add_f32(F.cal, N, LG, LD, Y);
+}
+static logitnorm_status with_fit_feature(float v) {
+  F.logits[0] = v;
+  F_before.logits[0] = v;
+  return logitnorm_scorer_fit_f32(F.scorer, N, LG, LD, NULL, 0, (const int32_t[]){1, 0, 1});
+}
 static logitnorm_status with_weight(float v) {
   F.weights[2] = v;
   F_before.weights[2] = v;
   return logitnorm_loss_set_class_weights(L, F.weights);
+}
+
+/* Corrupting a copy of the valid metrics blob. */
+static logitnorm_status load_blob_with_byte(size_t at, unsigned char v) {
+  F.blob[at] = v;
+  F_before.blob[at] = v;
+  return logitnorm_metrics_load(&F.new_metrics, F.blob, F.blob_len);
 }
 
 /* X(function, class, expected status, call): one row of the table in docs/reliability.md. */
@@ -276,6 +350,82 @@ static logitnorm_status with_weight(float v) {
   X("loss_forward_backward_soft_f64", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                              \
     logitnorm_loss_forward_backward_soft_f64(L, N, LG64, LD, T64, LD, NULL, RL64, 1.0, NAN, G64, LD))
 
+
+#define OTHER_CASES(X)                                                                                          \
+  X("metrics_create", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_metrics_create(NULL))                       \
+  X("metrics_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                \
+    logitnorm_metrics_set(F.metrics, LOGITNORM_METRICS_TPR_LEVEL, 0.0))                                         \
+  X("metrics_set", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                                                \
+    logitnorm_metrics_set(F.metrics, LOGITNORM_METRICS_TPR_LEVEL, NAN))                                         \
+  X("metrics_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                \
+    logitnorm_metrics_set(F.metrics, LOGITNORM_METRICS_FPR_RULE, 3.0))                                          \
+  X("metrics_add_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_metrics_add_f32(F.metrics, NULL, 2, 1))    \
+  X("metrics_add_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                         \
+    logitnorm_metrics_add_f32(F.metrics, F.scores, -1, 1))                                                      \
+  X("metrics_add_f32", "non-finite", LOGITNORM_ERR_NONFINITE,                                                   \
+    logitnorm_metrics_add_f32(F.metrics, (const float[]){1.0f, NAN}, 2, 1))                                     \
+  X("metrics_add_f64", "non-finite", LOGITNORM_ERR_NONFINITE,                                                   \
+    logitnorm_metrics_add_f64(F.metrics, (const double[]){INFINITY}, 1, 0))                                     \
+  X("metrics_add_f32", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                            \
+    logitnorm_metrics_add_f32(F.metrics, (const float[]){1.0f}, 1, 2))                                         \
+  X("metrics_value", "wrong state", LOGITNORM_ERR_INVALID_STATE,                                                \
+    logitnorm_metrics_value(F.metrics, LOGITNORM_METRIC_AUROC, &F.value))                                       \
+  X("metrics_value", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_metrics_value(F.metrics, LOGITNORM_METRIC_AUROC, NULL)) \
+  X("metrics_value", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                              \
+    logitnorm_metrics_value(F.metrics, (logitnorm_metric)42, &F.value))                                         \
+  X("metrics_curve", "wrong state", LOGITNORM_ERR_INVALID_STATE,                                                \
+    logitnorm_metrics_curve(F.metrics, LOGITNORM_CURVE_ROC, F.curve_x, F.curve_y, F.curve_t, 8, &F.count))      \
+  X("metrics_curve", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                              \
+    logitnorm_metrics_curve(F.metrics, 7, F.curve_x, F.curve_y, F.curve_t, 8, &F.count))                        \
+  X("metrics_merge", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_metrics_merge(F.metrics, NULL))              \
+  X("metrics_save", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_metrics_save(F.metrics, F.blob_out, 8, NULL)) \
+  X("metrics_save", "bad sizes", LOGITNORM_ERR_BUFFER_TOO_SMALL,                                                \
+    logitnorm_metrics_save(F.metrics, F.blob_out, 8, (size_t[]){0}))                                          \
+  X("metrics_load", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_metrics_load(&F.new_metrics, NULL, 64))       \
+  X("metrics_load", "corrupt blob", LOGITNORM_ERR_CORRUPT_DATA,                                                 \
+    logitnorm_metrics_load(&F.new_metrics, F.blob, F.blob_len - 1))                                             \
+  X("metrics_load", "corrupt blob", LOGITNORM_ERR_CORRUPT_DATA, load_blob_with_byte(0, 'X'))                    \
+  X("metrics_load", "corrupt blob", LOGITNORM_ERR_CORRUPT_DATA, load_blob_with_byte(4, 2))                      \
+  X("metrics_load", "corrupt blob", LOGITNORM_ERR_CORRUPT_DATA, load_blob_with_byte(30, 0xff))                  \
+  X("metrics_load", "corrupt blob", LOGITNORM_ERR_CORRUPT_DATA, logitnorm_metrics_load(&F.new_metrics, F.blob, 5)) \
+  X("calibration_load", "corrupt blob", LOGITNORM_ERR_CORRUPT_DATA,                                             \
+    logitnorm_calibration_load(&F.new_cal, F.blob, F.blob_len))                                                 \
+  X("scorer_load", "corrupt blob", LOGITNORM_ERR_CORRUPT_DATA, logitnorm_scorer_load(&F.new_scorer, F.blob, F.blob_len)) \
+  X("calibration_create", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_calibration_create(&F.new_cal, -2)) \
+  X("calibration_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                            \
+    logitnorm_calibration_set(F.cal, LOGITNORM_CALIBRATION_BINS, 0.0))                                          \
+  X("calibration_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                            \
+    logitnorm_calibration_set(F.cal, LOGITNORM_CALIBRATION_TEMPERATURE, -1.0))                                  \
+  X("calibration_add_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_calibration_add_f32(F.cal, N, NULL, LD, Y)) \
+  X("calibration_add_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                       \
+    logitnorm_calibration_add_f32(F.cal, N, LG, C - 1, Y))                                                      \
+  X("calibration_add_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    logitnorm_calibration_add_f32(F.cal, -1, LG, LD, Y))                                                        \
+  X("calibration_add_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                                           \
+    logitnorm_calibration_add_f32(F.cal, N, LG, LD, (const int32_t[]){0, 4, 1}))                                \
+  X("calibration_add_f32", "non-finite", LOGITNORM_ERR_NONFINITE, with_cal_logit(NAN))                         \
+  X("calibration_value", "wrong state", LOGITNORM_ERR_INVALID_STATE,                                            \
+    logitnorm_calibration_value(F.cal, LOGITNORM_CALIBRATION_ECE, &F.value))                                    \
+  X("scorer_create", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_scorer_create(NULL, LOGITNORM_SCORE_MSP, C, 0)) \
+  X("scorer_create", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                              \
+    logitnorm_scorer_create(&F.new_scorer, (logitnorm_score_kind)7, C, 0))                                      \
+  X("scorer_create", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                           \
+    logitnorm_scorer_create(&F.new_scorer, LOGITNORM_SCORE_MAHALANOBIS, C, -1))                                 \
+  X("scorer_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_scorer_set(F.scorer, LOGITNORM_SCORER_THREADS, 0)) \
+  X("scorer_score_f32", "wrong state", LOGITNORM_ERR_INVALID_STATE,                                             \
+    logitnorm_scorer_score_f32(F.scorer, N, NULL, 0, LG, LD, F.scores))                                         \
+  X("scorer_score_grad_f32", "wrong state", LOGITNORM_ERR_UNSUPPORTED,                                          \
+    logitnorm_scorer_score_grad_f32(F.scorer, N, LG, LD, F.scores, G, LD))                                      \
+  X("scorer_fit_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                                                \
+    logitnorm_scorer_fit_f32(F.scorer, N, LG, LD, NULL, 0, (const int32_t[]){0, 2, 1}))                         \
+  X("scorer_fit_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                            \
+    logitnorm_scorer_fit_f32(F.scorer, N, LG, C - 1, NULL, 0, Y))                                               \
+  X("scorer_fit_f32", "non-finite", LOGITNORM_ERR_NONFINITE, with_fit_feature(INFINITY))                       \
+  X("ood_metrics_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                      \
+    logitnorm_ood_metrics_f32(NULL, 2, F.row_scale, 2, &F.value, NULL, NULL, NULL))                              \
+  X("ood_metrics_f32", "wrong state", LOGITNORM_ERR_INVALID_STATE,                                              \
+    logitnorm_ood_metrics_f32(F.row_scale, 2, F.row_scale, 0, &F.value, NULL, NULL, NULL))
+
 typedef struct bad_case {
   const char *function;
   const char *cls;
@@ -283,7 +433,7 @@ typedef struct bad_case {
 } bad_case;
 
 #define LN_ROW(fn, cls, st, call) {fn, cls, st},
-static const bad_case CASES[] = {LOSS_CASES(LN_ROW)};
+static const bad_case CASES[] = {LOSS_CASES(LN_ROW) OTHER_CASES(LN_ROW)};
 #undef LN_ROW
 enum { N_CASES = (int)(sizeof CASES / sizeof CASES[0]) };
 
@@ -292,6 +442,7 @@ static logitnorm_status run_case(int i) {
 #define LN_CALL(fn, cls, st, call) \
   if (k++ == i) return call;
   LOSS_CASES(LN_CALL)
+  OTHER_CASES(LN_CALL)
 #undef LN_CALL
   ck_abort_msg("no case %d", i);
   return LOGITNORM_OK;
@@ -305,7 +456,9 @@ static void plant_marker(void) {
 START_TEST(test_bad_input_case) {
   const bad_case *bc = &CASES[_i];
   loss_print before, after;
+  static state_print state_before, state_after;
   loss_fingerprint(F.loss, &before);
+  state_fingerprint(&state_before);
   fill_outputs(&F); /* the fingerprint wrote nothing of F, but be explicit */
   F_before = F;
   plant_marker();
@@ -326,6 +479,9 @@ START_TEST(test_bad_input_case) {
   loss_fingerprint(F.loss, &after);
   ck_assert_msg(memcmp(&before, &after, sizeof before) == 0, "%s / %s (case %d): the loss handle changed",
                 bc->function, bc->cls, _i);
+  state_fingerprint(&state_after);
+  ck_assert_msg(memcmp(&state_before, &state_after, sizeof state_before) == 0,
+                "%s / %s (case %d): a metrics, calibration or scorer handle changed", bc->function, bc->cls, _i);
 }
 END_TEST
 
