@@ -100,7 +100,8 @@ void lr_row_grad(const lr_config *cfg, const double *z, const double *q, double 
     double gz = 0.0;
     for (int64_t c = 0; c < C; ++c) gz += g[c] * z[c];
     for (int64_t c = 0; c < C; ++c) {
-      double second = norm > 0.0 ? gz * (z[c] / norm) / (tau * n * n) : 0.0;
+      /* grouped as (g.z / n) (z_c / ||z||) / (tau n) so that n^2 cannot overflow */
+      double second = norm > 0.0 ? (gz / n) * (z[c] / norm) / (tau * n) : 0.0;
       grad[c] = g[c] / (tau * n) - second;
     }
   }
