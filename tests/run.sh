@@ -5,8 +5,14 @@
 #   tests/run.sh            release build + full CTest suite, then the static-library consumers
 #   tests/run.sh release    only the release build and suite
 #   tests/run.sh static     only the static build and its consumer test
+#   tests/run.sh asan       ASan+UBSan build + full CTest suite
+#   tests/run.sh memcheck   valgrind (ctest -T memcheck) on the Check suites, generic path
+#   tests/run.sh tsan       ThreadSanitizer build + the concurrency suite
+#   tests/run.sh fuzz       clang libFuzzer build; each target runs FUZZ_SECONDS (default 30)
+#   (all = release, static, asan, memcheck, tsan and, when clang is present, fuzz)
 #
-# Environment: BUILD_ROOT (default: build/ci under the source tree), JOBS (default: nproc).
+# Environment: BUILD_ROOT (default: build/ci under the source tree), JOBS (default: nproc),
+# FUZZ_SECONDS (default 30).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,7 +21,8 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 mode=${1:-all}
 
 # ---- dependencies ----
-required=(cmake make gcc g++ pkgconf libblis-dev check abigail-tools)
+required=(cmake make gcc g++ pkgconf libblis-dev check abigail-tools valgrind)
+fuzzing=(clang libclang-rt-14-dev) # libFuzzer and the clang sanitizer runtimes
 optional=(zlib1g-dev libfann-dev)
 mpi=(libopenmpi-dev openmpi-bin) # the mpi.* tests of examples/mpi_train.c
 sklearn=(python3-sklearn)         # metrics.sklearn_crosscheck: exactness against scikit-learn
@@ -41,6 +48,7 @@ if command -v dpkg-query >/dev/null; then
   install_missing "${optional[@]}" || echo "run.sh: optional packages unavailable; their tests are skipped"
   install_missing "${mpi[@]}" || echo "run.sh: OpenMPI unavailable; the mpi.* tests are skipped"
   install_missing "${sklearn[@]}" || echo "run.sh: scikit-learn unavailable; the cross-check is skipped"
+  install_missing "${fuzzing[@]}" || echo "run.sh: clang/libFuzzer unavailable; fuzzing is skipped"
 fi
 
 configure_build() { # dir, cmake args...
@@ -60,10 +68,63 @@ run_static() {
   ctest --test-dir "$build_root/static" --output-on-failure -R '^consumers\.'
 }
 
+# ASan+UBSan over the whole suite. The install-and-consume test and the scikit-learn
+# cross-check are left out: their host programs (consumers built without the sanitizer,
+# python) cannot load a sanitized shared library. The mpi.*
+# tests run without leak detection: OpenMPI keeps its own allocations (some in unloaded
+# plugins) until exit.
+run_asan() {
+  configure_build "$build_root/asan" -DLOGITNORM_SANITIZE=address,undefined
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" \
+    -E '^(consumers|mpi)\.|^metrics\.sklearn_crosscheck$'
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" -R '^mpi\.' --no-tests=ignore
+}
+
+# valgrind on the Check suites of the generic path, in the release tree (built by run_release
+# when it ran, here otherwise). valgrind's --error-exitcode makes any defect fail its test.
+run_memcheck() {
+  [ -f "$build_root/release/CMakeCache.txt" ] || configure_build "$build_root/release" -DBUILD_SHARED_LIBS=ON
+  CK_FORK=no ctest --test-dir "$build_root/release" -T memcheck -L '^check$' -R '\.generic$' -j "$jobs" \
+    --output-on-failure
+}
+
+run_tsan() {
+  cmake -S "$here" -B "$build_root/tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGITNORM_SANITIZE=thread \
+    -DLOGITNORM_BUILD_EXAMPLES=OFF
+  cmake --build "$build_root/tsan" -j "$jobs" --target test_concurrency
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" CK_FORK=no \
+    ctest --test-dir "$build_root/tsan" --output-on-failure -R '^concurrency\.'
+}
+
+# libFuzzer with ASan+UBSan in a clang tree of its own, where only the fuzz targets are built.
+run_fuzz() {
+  if ! command -v clang >/dev/null; then
+    echo "run.sh: clang not found; fuzzing skipped"
+    return 0
+  fi
+  local dir=$build_root/fuzz targets=(fuzz_loss_api fuzz_metrics_load fuzz_calibration_load fuzz_scorer_load)
+  CC=clang CXX=clang++ cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DLOGITNORM_SANITIZE=address,undefined -DLOGITNORM_FUZZ_COVERAGE=ON -DLOGITNORM_BUILD_EXAMPLES=OFF \
+    -DLOGITNORM_FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
+  cmake --build "$dir" -j "$jobs" --target "${targets[@]}" "${targets[@]/#/replay_}"
+  if ! ctest --test-dir "$dir" -L '^fuzz(_replay)?$' -j "$jobs" -V >"$dir/fuzz.log" 2>&1; then
+    grep -E "ERROR|runtime error|property failed|Test unit written|Failed" "$dir/fuzz.log" >&2 || true
+    echo "run.sh: fuzzing failed (log: $dir/fuzz.log)" >&2
+    return 1
+  fi
+  grep -E "Test +#[0-9]+: fuzz\.|stat::number_of_executed_units" "$dir/fuzz.log" | sed "s/^/run.sh: fuzz: /"
+}
+
 case "$mode" in
-  all) run_release; run_static ;;
+  all) run_release; run_static; run_asan; run_memcheck; run_tsan; run_fuzz ;;
   release) run_release ;;
   static) run_static ;;
-  *) echo "usage: tests/run.sh [all|release|static]" >&2; exit 2 ;;
+  asan) run_asan ;;
+  memcheck) run_memcheck ;;
+  tsan) run_tsan ;;
+  fuzz) run_fuzz ;;
+  *) echo "usage: tests/run.sh [all|release|static|asan|memcheck|tsan|fuzz]" >&2; exit 2 ;;
 esac
 echo "run.sh: $mode: all tests passed"
