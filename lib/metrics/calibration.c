@@ -194,6 +194,8 @@ LOGITNORM_API logitnorm_status logitnorm_calibration_value(const logitnorm_calib
     case LOGITNORM_CALIBRATION_NLL: v = ln_xsum_value(&c->nll) / N; break;
     case LOGITNORM_CALIBRATION_BRIER: v = ln_xsum_value(&c->brier) / N; break;
   }
+  /* the exact NLL sum can exceed DBL_MAX (huge logits over a tiny temperature, or merges) */
+  if (!isfinite(v)) return ln_fail(LOGITNORM_ERR_NONFINITE, "calibration value %d overflows a double", which);
   *out = v;
   return LOGITNORM_OK;
 }
