@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/blob.h"
 #include "logitnorm.h"
 
 #define FUZZ_CHECK(cond)                                                               \
@@ -37,6 +38,19 @@ static inline uint32_t fuzz_u32(fuzz_bytes *b) {
   uint32_t v = 0;
   for (int i = 0; i < 4; ++i) v |= (uint32_t)fuzz_u8(b) << (8 * i);
   return v;
+}
+
+/* A copy of the input whose frame is made consistent: payload size and CRC-32 rewritten, so
+   mutations reach the payload validation instead of stopping at the CRC. NULL when too short. */
+static inline unsigned char *fuzz_fixed_frame(const uint8_t *data, size_t size) {
+  if (size < LN_BLOB_HEADER + 4) return NULL;
+  unsigned char *b = malloc(size);
+  memcpy(b, data, size);
+  uint64_t payload = size - LN_BLOB_HEADER - 4;
+  for (int i = 0; i < 8; ++i) b[16 + i] = (unsigned char)(payload >> (8 * i));
+  uint32_t crc = ln_crc32(b, size - 4);
+  for (int i = 0; i < 4; ++i) b[size - 4 + i] = (unsigned char)(crc >> (8 * i));
+  return b;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -35,7 +35,7 @@ static void exercise(logitnorm_metrics *m) {
   }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+static int one_input(const uint8_t *data, size_t size) {
   logitnorm_metrics *sentinel = (logitnorm_metrics *)(uintptr_t)0x5e5e5e5e;
   logitnorm_metrics *m = sentinel;
   logitnorm_status st = logitnorm_metrics_load(&m, data, size);
@@ -60,5 +60,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   logitnorm_metrics_free(m);
   free(a);
   free(b);
+  return 0;
+}
+
+/* The input as given (frame checks), then with its frame made consistent (payload checks). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  one_input(data, size);
+  unsigned char *fixed = fuzz_fixed_frame(data, size);
+  if (fixed != NULL) one_input(fixed, size);
+  free(fixed);
   return 0;
 }

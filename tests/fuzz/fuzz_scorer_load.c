@@ -33,7 +33,7 @@ static void score_batch(const logitnorm_scorer *s) {
   free(features);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+static int one_input(const uint8_t *data, size_t size) {
   logitnorm_scorer *sentinel = (logitnorm_scorer *)(uintptr_t)0x5e5e5e5e;
   logitnorm_scorer *s = sentinel;
   logitnorm_status st = logitnorm_scorer_load(&s, data, size);
@@ -56,5 +56,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   logitnorm_scorer_free(s);
   free(a);
   free(b);
+  return 0;
+}
+
+/* The input as given (frame checks), then with its frame made consistent (payload checks). */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  one_input(data, size);
+  unsigned char *fixed = fuzz_fixed_frame(data, size);
+  if (fixed != NULL) one_input(fixed, size);
+  free(fixed);
   return 0;
 }
