@@ -1,10 +1,13 @@
-/* Accuracy of the vectorised exp (common/simd_math_avx2.h) against libm.
+/* Accuracy of the vectorised exp and log (common/simd_math_avx2.h) against libm.
    The reference for float is libm's exp in double (its error, under 1 double ulp, is 2^-29
    of a float ulp); for double it is expl in x87 extended precision (64-bit mantissa, so
    its error is about 2^-11 of a double ulp). The error is measured in ulps of the
    reference's own precision, and each sweep prints the largest error it found.
    The documented bound is 2 ulp on the normal-result range; below the underflow threshold
-   the result must be exactly +0, above the overflow cut +inf. */
+   the result must be exactly +0, above the overflow cut +inf. The kernels' exp for arguments
+   <= 0 must return the same bits as the full exp there. The double log is checked against
+   logl over all exponents, densely on [1, 1e6] (the softmax sums it is used for) and around 1
+   and sqrt(2), where its range reduction switches. */
 #include <check.h>
 #include <float.h>
 #include <math.h>
@@ -232,6 +235,82 @@ START_TEST(exp_tail_untouched) {
 }
 END_TEST
 
+/* exp_neg is the full exp minus the overflow clamp: on x <= 0 (every 61st negative float bit
+   pattern up to -inf, the 2^16 floats nearest 0, and doubles over [-800, 0] plus specials) the
+   two give the same bits. */
+START_TEST(exp_neg_matches_exp) {
+  if (!have_avx2()) return;
+  int64_t cap = 40000000, n = 0;
+  float *xs = malloc((size_t)cap * sizeof *xs), *a = malloc((size_t)cap * sizeof *a), *b = malloc((size_t)cap * sizeof *b);
+  ck_assert(xs && a && b);
+  for (uint32_t u = f32_bits(-0.0f); u <= f32_bits(-INFINITY) && n < cap; u += 61) xs[n++] = f32_from_bits(u);
+  for (uint32_t u = f32_bits(-0.0f); u < f32_bits(-0.0f) + 65536 && n < cap; ++u) xs[n++] = f32_from_bits(u);
+  xs[n++] = -INFINITY;
+  xs[n++] = NAN;
+  ln_exp_array_f32_avx2(xs, a, n);
+  ln_exp_neg_array_f32_avx2(xs, b, n);
+  for (int64_t i = 0; i < n; ++i)
+    if (f32_bits(a[i]) != f32_bits(b[i]) && !(isnan(a[i]) && isnan(b[i])))
+      ck_abort_msg("exp_neg(%.9g) = %.9g, exp = %.9g", (double)xs[i], (double)b[i], (double)a[i]);
+  free(xs); free(a); free(b);
+  enum { ND = (1 << 20) + 4 };
+  double *xd = malloc(ND * sizeof *xd), *ad = malloc(ND * sizeof *ad), *bd = malloc(ND * sizeof *bd);
+  ck_assert(xd && ad && bd);
+  for (int i = 0; i < (1 << 20); ++i) xd[i] = -800.0 * (double)i / (double)(1 << 20);
+  xd[ND - 4] = -INFINITY;
+  xd[ND - 3] = -DBL_MAX;
+  xd[ND - 2] = -0.0;
+  xd[ND - 1] = NAN;
+  ln_exp_array_f64_avx2(xd, ad, ND);
+  ln_exp_neg_array_f64_avx2(xd, bd, ND);
+  for (int i = 0; i < ND; ++i)
+    ck_assert_msg(memcmp(&ad[i], &bd[i], sizeof ad[i]) == 0 || (isnan(ad[i]) && isnan(bd[i])),
+                  "exp_neg(%.17g) = %.17g, exp = %.17g", xd[i], bd[i], ad[i]);
+  free(xd); free(ad); free(bd);
+}
+END_TEST
+
+/* log against logl: 2^12 random mantissas in each binade from 2^-1022 to 2^1023, 2^21 random
+   points in [1, 1e6], and 2^16 ulps on both sides of 1 and of sqrt(2). */
+START_TEST(log_f64_sweep) {
+  if (!have_avx2()) return;
+  int64_t cap = 2046 * 4096 + (1 << 21) + 4 * 65536, n = 0;
+  double *xs = malloc((size_t)cap * sizeof *xs), *y = malloc((size_t)cap * sizeof *y);
+  ck_assert(xs && y);
+  srand(777);
+  for (int e = -1022; e < 1024; ++e)
+    for (int k = 0; k < 4096; ++k) xs[n++] = ldexp(1.0 + (double)rand() / ((double)RAND_MAX + 1.0), e);
+  for (int k = 0; k < (1 << 21); ++k) xs[n++] = 1.0 + 999999.0 * ((double)rand() / RAND_MAX);
+  const double centres[2] = {1.0, 1.4142135623730951};
+  for (int c = 0; c < 2; ++c) {
+    double lo = centres[c], hi = centres[c];
+    for (int k = 0; k < 65536; ++k) {
+      lo = nextafter(lo, 0.0);
+      hi = nextafter(hi, INFINITY);
+      xs[n++] = lo;
+      xs[n++] = hi;
+    }
+  }
+  ln_log_array_f64_avx2(xs, y, n);
+  double worst = 0.0, worst_x = 1.0;
+  for (int64_t i = 0; i < n; ++i) {
+    long double ref = logl((long double)xs[i]);
+    double err = ref == 0.0L ? fabs(y[i]) : ulp_err_f64(y[i], ref);
+    if (err > worst) {
+      worst = err;
+      worst_x = xs[i];
+    }
+  }
+  printf("log f64: %lld points, max error %.3f ulp at x = %.17g\n", (long long)n, worst, worst_x);
+  fflush(stdout);
+  ck_assert_double_le(worst, 2.0);
+  double one = 1.0, l1;
+  ln_log_array_f64_avx2(&one, &l1, 1);
+  ck_assert(l1 == 0.0); /* log 1 = 0 exactly: f = 1 gives t = 0 */
+  free(xs); free(y);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("simd_math");
   TCase *tc = tcase_create("exp");
@@ -241,6 +320,8 @@ int main(void) {
   tcase_add_test(tc, exp_underflow_is_zero);
   tcase_add_test(tc, exp_special_values);
   tcase_add_test(tc, exp_tail_untouched);
+  tcase_add_test(tc, exp_neg_matches_exp);
+  tcase_add_test(tc, log_f64_sweep);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

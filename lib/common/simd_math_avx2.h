@@ -19,7 +19,18 @@
      arguments give 0, never NaN;
    - above 88.376 (double: 709.089) the result is +inf, a little before the true overflow
      at 88.7228 (709.7827): 2^n must stay a normal number, and the kernels never get there;
-   - NaN in gives NaN out. */
+   - NaN in gives NaN out.
+
+   ln_exp_neg_ps/pd are the same exp for arguments <= 0 (or NaN), the loss kernels' exp(u - max u):
+   they skip the overflow clamp and return bit for bit what ln_exp_ps/pd return there.
+
+   ln_log_pd: log x for positive normal double x (the kernels take log of softmax sums s >= 1).
+   x = 2^e f with f in [sqrt(1/2), sqrt(2)), and log f = 2 atanh(t) = 2 (t + t^3/3 + t^5/5 + ...)
+   with t = (f - 1)/(f + 1), |t| <= 0.1716; the series is cut after t^21/21, the first omitted
+   term is below 1e-18 of the result. log x = e ln2_hi + (log f + e ln2_lo), where ln2_hi has
+   enough trailing zero bits that e ln2_hi is exact. Within 2 ulp of the correctly rounded log
+   (swept in tests/test_internal_simd_math.c). Zero, negative, subnormal, infinite and NaN
+   arguments give unspecified values (callers mask such lanes). */
 #ifndef LN_COMMON_SIMD_MATH_AVX2_H
 #define LN_COMMON_SIMD_MATH_AVX2_H
 
@@ -76,6 +87,82 @@ static inline __m256d ln_exp_pd(__m256d x) {
   e = _mm256_mul_pd(e, scale);
   e = _mm256_andnot_pd(_mm256_cmp_pd(x, underflow, _CMP_LT_OQ), e);
   return _mm256_blendv_pd(e, _mm256_set1_pd(__builtin_inf()), _mm256_cmp_pd(x, hi, _CMP_GT_OQ));
+}
+
+/* exp(x) for x <= 0 or NaN: ln_exp_ps without the overflow clamp (see the header comment). */
+static inline __m256 ln_exp_neg_ps(__m256 x) {
+  const __m256 magic = _mm256_set1_ps(12582912.0f + 127.0f);
+  __m256 xc = _mm256_max_ps(_mm256_set1_ps(-87.5f), x); /* NaN passes through */
+  __m256 t = _mm256_fmadd_ps(xc, _mm256_set1_ps(1.44269504088896341f), magic);
+  __m256 n = _mm256_sub_ps(t, magic);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  __m256 e = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+  e = _mm256_mul_ps(e, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23)));
+  return _mm256_andnot_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.33654f), _CMP_LT_OQ), e);
+}
+
+static inline __m256d ln_exp_neg_pd(__m256d x) {
+  const __m256d magic = _mm256_set1_pd(6755399441055744.0 + 1023.0);
+  __m256d xc = _mm256_max_pd(_mm256_set1_pd(-708.5), x);
+  __m256d t = _mm256_fmadd_pd(xc, _mm256_set1_pd(1.4426950408889634074), magic);
+  __m256d n = _mm256_sub_pd(t, magic);
+  __m256d r = _mm256_fnmadd_pd(n, _mm256_set1_pd(6.93145751953125e-1), xc);
+  r = _mm256_fnmadd_pd(n, _mm256_set1_pd(1.42860682030941723212e-6), r);
+  __m256d p = _mm256_set1_pd(1.0 / 6227020800.0);
+  p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 479001600.0));
+  p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 39916800.0));
+  p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 3628800.0));
+  p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 362880.0));
+  p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 40320.0));
+  p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 5040.0));
+  p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 720.0));
+  p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 120.0));
+  p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 24.0));
+  p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(1.0 / 6.0));
+  p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(0.5));
+  __m256d e = _mm256_add_pd(_mm256_fmadd_pd(p, _mm256_mul_pd(r, r), r), _mm256_set1_pd(1.0));
+  e = _mm256_mul_pd(e, _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_castpd_si256(t), 52)));
+  return _mm256_andnot_pd(_mm256_cmp_pd(x, _mm256_set1_pd(-708.3964185322641), _CMP_LT_OQ), e);
+}
+
+/* log x for positive normal x (see the header comment). */
+static inline __m256d ln_log_pd(__m256d x) {
+  const __m256i bits = _mm256_castpd_si256(x);
+  /* the biased exponent as a double: OR it into the mantissa of 2^52, then subtract 2^52 */
+  const __m256d two52 = _mm256_set1_pd(4503599627370496.0);
+  __m256d e = _mm256_sub_pd(
+      _mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(bits, 52), _mm256_castpd_si256(two52))), two52);
+  e = _mm256_sub_pd(e, _mm256_set1_pd(1023.0));
+  /* f in [1, 2), moved to [sqrt(1/2), sqrt(2)) by halving it (and adding 1 to e) above sqrt(2) */
+  __m256d f = _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(0x000fffffffffffffLL)),
+                                                  _mm256_set1_epi64x(0x3ff0000000000000LL)));
+  __m256d big = _mm256_cmp_pd(f, _mm256_set1_pd(1.4142135623730951), _CMP_GT_OQ);
+  f = _mm256_blendv_pd(f, _mm256_mul_pd(f, _mm256_set1_pd(0.5)), big);
+  e = _mm256_add_pd(e, _mm256_and_pd(big, _mm256_set1_pd(1.0)));
+  __m256d g = _mm256_sub_pd(f, _mm256_set1_pd(1.0)); /* exact (Sterbenz) */
+  __m256d t = _mm256_div_pd(g, _mm256_add_pd(g, _mm256_set1_pd(2.0)));
+  __m256d z = _mm256_mul_pd(t, t);
+  /* q(z) = 1/3 + z/5 + ... + z^9/21, log f = 2t + 2t z q(z) */
+  __m256d q = _mm256_set1_pd(1.0 / 21.0);
+  q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(1.0 / 19.0));
+  q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(1.0 / 17.0));
+  q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(1.0 / 15.0));
+  q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(1.0 / 13.0));
+  q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(1.0 / 11.0));
+  q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(1.0 / 9.0));
+  q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(1.0 / 7.0));
+  q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(1.0 / 5.0));
+  q = _mm256_fmadd_pd(q, z, _mm256_set1_pd(1.0 / 3.0));
+  __m256d t2 = _mm256_add_pd(t, t);
+  __m256d lo = _mm256_fmadd_pd(e, _mm256_set1_pd(1.90821492927058770002e-10), _mm256_mul_pd(_mm256_mul_pd(t2, z), q));
+  return _mm256_add_pd(_mm256_fmadd_pd(e, _mm256_set1_pd(6.93147180369123816490e-01), t2), lo);
 }
 
 #endif
