@@ -1,14 +1,17 @@
-/* AVX2+FMA row kernels for float and double: rows_avx2.inc over a small vector layer. */
+/* AVX2+FMA row kernels for float and double: rows_avx2.inc over a small vector layer, plus
+   the type-independent pieces of the tile path (transposes, per-row scalars in double). */
 #include "rows_avx2.h"
 
+#include <float.h>
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
 
 #include "common/simd_math_avx2.h"
 
-#define LN_TILE_C 16 /* the tile path's largest C: the tile then fits in registers and L1 */
-#define LN_FLUSH 16  /* float vectors summed in pass 2 before the partial sums go to double */
+#define LN_TILE_C 16   /* the tile path's largest C: the tile then fits in registers and L1 */
+#define LN_FLUSH 8     /* float vectors summed per accumulator before the partial sums go to double */
+#define LN_ECACHE_BYTES 16384 /* stack kept by a row for its exp values when grad cannot hold them */
 
 static const int32_t ln_tail32[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 static const int64_t ln_tail64[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
@@ -42,23 +45,140 @@ static inline void ln_wacc_add_ps(__m256d *acc, __m256 v) {
   acc[1] = _mm256_add_pd(acc[1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
 }
 
-/* Lane r of the mask is set when bit r of bits is. */
-static inline __m256i ln_lanes32(int bits) {
-  const __m256i b = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(bits), b), b);
+/* The 8 floats (4 doubles) of v into p[0..8) as doubles. */
+static inline void ln_store_wide_ps(double *p, __m256 v) {
+  _mm256_storeu_pd(p, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  _mm256_storeu_pd(p + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
 }
 
-static inline __m256i ln_lanes64(int bits) {
-  const __m256i b = _mm256_setr_epi64x(1, 2, 4, 8);
-  return _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x(bits), b), b);
+/* 8 lane masks of 64 bits (p[0..8)) as 8 masks of 32 bits: the low half of each. */
+static inline __m256 ln_load_keep_ps(const double *p) {
+  const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  __m256i lo = _mm256_permutevar8x32_epi32(_mm256_castpd_si256(_mm256_loadu_pd(p)), even);
+  __m256i hi = _mm256_permutevar8x32_epi32(_mm256_castpd_si256(_mm256_loadu_pd(p + 4)), even);
+  return _mm256_castsi256_ps(_mm256_permute2x128_si256(lo, hi, 0x20));
 }
 
-static inline __m256i ln_labels32(const int32_t *y) {
-  return y ? _mm256_loadu_si256((const __m256i *)y) : _mm256_setzero_si256();
+/* r[j] (row j) becomes column j: the 8 x 8 float transpose (unpack, shuffle, swap halves). */
+static inline void ln_transpose8_ps(__m256 *r) {
+  __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  /* s0 = column 0 of rows 0-3 | column 4 of rows 0-3, s1 columns 1 | 5, ... */
+  __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xee);
+  __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee);
+  __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xee);
+  __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xee);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-static inline __m256i ln_labels64(const int32_t *y) {
-  return y ? _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)y)) : _mm256_setzero_si256();
+static inline void ln_transpose4_pd(__m256d *r) {
+  __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+  __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+  r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+  r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+  r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+  r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+/* The per-row values of a tile (up to 8 rows, one per lane), in double. The tile kernels fill
+   the inputs; ln_tile_finish4 computes the outputs, 4 lanes at a time. */
+typedef struct ln_tile_rows {
+  /* inputs */
+  double ss[8];                      /* sum of squares of the row */
+  double s[8], tu[8], sq[8], squ[8]; /* s = sum e, tu = sum e (u - m), sq = sum q, squ = sum q (u - m) */
+  double uy[8], m[8];                /* u_y (hard labels) and m = max u */
+  double k[8], corr[8];              /* k and tau / ||z|| */
+  double a[8], rs[8];                /* target weight (1 - smoothing) w_y, and row_scale (1 when unset) */
+  double keep[8];                    /* all-ones bits for rows to compute, 0 for ignored rows */
+  /* outputs, 0 in ignored rows */
+  double loss[8], inv_s[8], tA[8], tk[8], tcorr[8];
+} ln_tile_rows;
+
+/* k = 1/(tau (||z|| + eps)) and corr = tau / ||z|| for lanes [h, h + 4) from their sums of
+   squares. Returns the bits of lanes whose sum left the safe range (overflow, or so small that
+   underflowed squares matter): the caller redoes those with the careful norm. */
+static int ln_tile_scale4(const logitnorm_loss *L, ln_tile_rows *R, int h) {
+  if (L->kind == LOGITNORM_LOSS_CROSS_ENTROPY) {
+    _mm256_storeu_pd(R->k + h, _mm256_set1_pd(1.0));
+    _mm256_storeu_pd(R->corr + h, _mm256_setzero_pd());
+    return 0;
+  }
+  __m256d ss = _mm256_loadu_pd(R->ss + h);
+  __m256d ok = _mm256_and_pd(_mm256_cmp_pd(ss, _mm256_set1_pd(1e-280), _CMP_GE_OQ),
+                             _mm256_cmp_pd(ss, _mm256_set1_pd(DBL_MAX), _CMP_LE_OQ));
+  __m256d norm = _mm256_sqrt_pd(ss), tau = _mm256_set1_pd(L->tau);
+  __m256d k = _mm256_div_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(tau, _mm256_add_pd(norm, _mm256_set1_pd(L->eps))));
+  __m256d corr = _mm256_and_pd(_mm256_div_pd(tau, norm), ok); /* norm >= 1e-140 here: finite */
+  _mm256_storeu_pd(R->k + h, k);
+  _mm256_storeu_pd(R->corr + h, corr);
+  return ~_mm256_movemask_pd(ok) & 15;
+}
+
+/* The scalar k and corr of one row from its careful norm (rare: see ln_tile_scale4). */
+static void ln_scale_from_norm(const logitnorm_loss *L, double norm, double *k, double *corr) {
+  *k = 1.0 / (L->tau * (norm + L->eps));
+  /* tau / ||z|| overflows only for double rows far below eps: the term is negligible there */
+  double c = norm > 0.0 ? L->tau / norm : 0.0;
+  *corr = isfinite(c) ? c : 0.0;
+}
+
+/* Lanes [h, h + 4) of a hard-label tile: keep (the label is not the ignore index) and the
+   target weight a = (1 - smoothing) w_y (w_y read only for kept rows). */
+static void ln_tile_labels4(const logitnorm_loss *L, const int32_t *y, ln_tile_rows *R, int h) {
+  __m128i yv = _mm_loadu_si128((const __m128i *)(y + h));
+  __m128i ign = _mm_setzero_si128();
+  if (L->ignore_index >= INT32_MIN && L->ignore_index <= INT32_MAX)
+    ign = _mm_cmpeq_epi32(yv, _mm_set1_epi32((int32_t)L->ignore_index));
+  __m256d keep = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_xor_si128(ign, _mm_set1_epi32(-1))));
+  __m256d a = _mm256_set1_pd(1.0);
+  if (L->weights) a = _mm256_i32gather_pd(L->weights, _mm_andnot_si128(ign, yv), 8);
+  _mm256_storeu_pd(R->keep + h, keep);
+  _mm256_storeu_pd(R->a + h, _mm256_and_pd(_mm256_mul_pd(a, _mm256_set1_pd(1.0 - L->smoothing)), keep));
+}
+
+/* The loss and pass 3's coefficients of lanes [h, h + 4), by the formulas of the generic
+   kernels (rows_generic.inc), with lse - u = log s - (u - m):
+     hard: l = a (log s - (u_y - m)) + b (W log s - squ),  A = a + b W,
+           g.u = A tu / s - a (u_y - m) - b squ            (b = smoothing / C, W = sum w)
+     soft: l = sq log s - squ,  A = sq,  g.u = A tu / s - squ
+   and inv_s = 1/s, tA = A, tk = k scale, tcorr = g.u corr scale (0 where corr = 0). */
+static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln_tile_rows *R, int h) {
+  const __m256d s = _mm256_loadu_pd(R->s + h), squ = _mm256_loadu_pd(R->squ + h);
+  const __m256d keep = _mm256_loadu_pd(R->keep + h);
+  const __m256d log_s = ln_log_pd(s), tus = _mm256_div_pd(_mm256_loadu_pd(R->tu + h), s);
+  __m256d l, A, gu;
+  if (!soft) {
+    const double b = L->smoothing / (double)L->num_classes;
+    const __m256d a = _mm256_loadu_pd(R->a + h), bv = _mm256_set1_pd(b), W = _mm256_set1_pd(L->weight_sum);
+    const __m256d duy = _mm256_sub_pd(_mm256_loadu_pd(R->uy + h), _mm256_loadu_pd(R->m + h));
+    l = _mm256_mul_pd(a, _mm256_sub_pd(log_s, duy));
+    if (b > 0.0) l = _mm256_add_pd(l, _mm256_mul_pd(bv, _mm256_fmsub_pd(W, log_s, squ)));
+    A = _mm256_fmadd_pd(bv, W, a);
+    gu = _mm256_fnmadd_pd(bv, squ, _mm256_fnmadd_pd(a, duy, _mm256_mul_pd(A, tus)));
+  } else {
+    A = _mm256_loadu_pd(R->sq + h);
+    l = _mm256_fmsub_pd(A, log_s, squ);
+    gu = _mm256_fmsub_pd(A, tus, squ);
+  }
+  const __m256d scale = _mm256_mul_pd(_mm256_set1_pd(gscale), _mm256_loadu_pd(R->rs + h));
+  const __m256d corr = _mm256_loadu_pd(R->corr + h);
+  /* gu may be infinite where corr is 0 (cross-entropy, zero rows): mask the product there */
+  const __m256d has_corr = _mm256_cmp_pd(corr, _mm256_setzero_pd(), _CMP_NEQ_OQ);
+  const __m256d tcorr = _mm256_and_pd(_mm256_mul_pd(_mm256_mul_pd(gu, corr), scale), has_corr);
+  _mm256_storeu_pd(R->loss + h, _mm256_and_pd(l, keep));
+  _mm256_storeu_pd(R->inv_s + h, _mm256_and_pd(_mm256_div_pd(_mm256_set1_pd(1.0), s), keep));
+  _mm256_storeu_pd(R->tA + h, _mm256_and_pd(A, keep));
+  _mm256_storeu_pd(R->tk + h, _mm256_and_pd(_mm256_mul_pd(_mm256_loadu_pd(R->k + h), scale), keep));
+  _mm256_storeu_pd(R->tcorr + h, _mm256_and_pd(tcorr, keep));
 }
 
 /* ---- float: 8 lanes ---- */
@@ -66,9 +186,9 @@ static inline __m256i ln_labels64(const int32_t *y) {
 #define SFX f32
 #define V __m256
 #define LANES 8
-#define LN_INF_T INFINITY
+#define T_MAX FLT_MAX
+#define LN_SS_MIN 0x1p-60 /* float sums of squares below this may have lost underflowed squares */
 #define V_MASK __m256i
-#define V_IDX __m256i
 #define V_SET1(x) _mm256_set1_ps(x)
 #define V_ZERO() _mm256_setzero_ps()
 #define V_LOADU(p) _mm256_loadu_ps(p)
@@ -83,25 +203,27 @@ static inline __m256i ln_labels64(const int32_t *y) {
 #define V_FMADD(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_FMSUB(a, b, c) _mm256_fmsub_ps(a, b, c)
 #define V_BLEND(a, b, m) _mm256_blendv_ps(a, b, m)
-#define V_EXP(x) ln_exp_ps(x)
+#define V_EXPN(x) ln_exp_neg_ps(x)
 #define V_HMAX(v) ln_hmax_ps(v)
 #define V_TAIL(n) _mm256_loadu_si256((const __m256i *)(ln_tail32 + 8 - (n)))
 #define V_MASKV(m) _mm256_castsi256_ps(m)
 #define V_WACC_SQ(acc, v) ln_wacc_sq_ps(acc, v)
 #define V_WACC_ADD(acc, v) ln_wacc_add_ps(acc, v)
 #define V_LOAD_W(p) _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd((p) + 4)), _mm256_cvtpd_ps(_mm256_loadu_pd(p)))
-#define V_GATHER_MAX INT32_MAX
-#define V_IDX_MAKE(ld) _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int32_t)(ld)))
-#define V_GATHER(p, idx) _mm256_i32gather_ps(p, idx, 4)
-#define V_IDX_LABELS(y) ln_labels32(y)
-#define V_IDX_EQ(yv, c) _mm256_cmpeq_epi32(yv, _mm256_set1_epi32((int32_t)(c)))
-#define V_LANES_FROM_BITS(bits) ln_lanes32(bits)
+#define V_STORE_W(p, v) ln_store_wide_ps(p, v)
+#define V_LOAD_KEEP(p) ln_load_keep_ps(p)
+#define V_TRANSPOSE(r) ln_transpose8_ps(r)
+#define V_Y_EQ(yv, c) _mm256_castsi256_ps(_mm256_cmpeq_epi32(yv, _mm256_set1_epi32((int32_t)(c))))
+#define V_Y_LOAD(y) _mm256_loadu_si256((const __m256i *)(y))
+#define V_MASK_ZERO() _mm256_setzero_si256()
 #include "rows_avx2.inc"
 #undef T
 #undef SFX
 #undef V
 #undef LANES
-#undef LN_INF_T
+#undef T_MAX
+#undef LN_SS_MIN
+#undef V_MASK
 #undef V_SET1
 #undef V_ZERO
 #undef V_LOADU
@@ -116,26 +238,28 @@ static inline __m256i ln_labels64(const int32_t *y) {
 #undef V_FMADD
 #undef V_FMSUB
 #undef V_BLEND
-#undef V_EXP
+#undef V_EXPN
 #undef V_HMAX
 #undef V_TAIL
 #undef V_MASKV
 #undef V_WACC_SQ
 #undef V_WACC_ADD
 #undef V_LOAD_W
-#undef V_GATHER_MAX
-#undef V_IDX_MAKE
-#undef V_GATHER
-#undef V_IDX_LABELS
-#undef V_IDX_EQ
-#undef V_LANES_FROM_BITS
+#undef V_STORE_W
+#undef V_LOAD_KEEP
+#undef V_TRANSPOSE
+#undef V_Y_EQ
+#undef V_Y_LOAD
+#undef V_MASK_ZERO
 
 /* ---- double: 4 lanes ---- */
 #define T double
 #define SFX f64
 #define V __m256d
 #define LANES 4
-#define LN_INF_T INFINITY
+#define T_MAX DBL_MAX
+#define LN_SS_MIN 1e-280 /* below this, squares of entries under ~1e-162 underflow to 0 */
+#define V_MASK __m256i
 #define V_SET1(x) _mm256_set1_pd(x)
 #define V_ZERO() _mm256_setzero_pd()
 #define V_LOADU(p) _mm256_loadu_pd(p)
@@ -150,17 +274,17 @@ static inline __m256i ln_labels64(const int32_t *y) {
 #define V_FMADD(a, b, c) _mm256_fmadd_pd(a, b, c)
 #define V_FMSUB(a, b, c) _mm256_fmsub_pd(a, b, c)
 #define V_BLEND(a, b, m) _mm256_blendv_pd(a, b, m)
-#define V_EXP(x) ln_exp_pd(x)
+#define V_EXPN(x) ln_exp_neg_pd(x)
 #define V_HMAX(v) ln_hmax_pd(v)
 #define V_TAIL(n) _mm256_loadu_si256((const __m256i *)(ln_tail64 + 4 - (n)))
 #define V_MASKV(m) _mm256_castsi256_pd(m)
 #define V_WACC_SQ(acc, v) ((acc)[0] = _mm256_fmadd_pd(v, v, (acc)[0]))
 #define V_WACC_ADD(acc, v) ((acc)[0] = _mm256_add_pd((acc)[0], v))
 #define V_LOAD_W(p) _mm256_loadu_pd(p)
-#define V_GATHER_MAX (INT64_MAX / 8)
-#define V_IDX_MAKE(ld) _mm256_setr_epi64x(0, (ld), 2 * (ld), 3 * (ld))
-#define V_GATHER(p, idx) _mm256_i64gather_pd(p, idx, 8)
-#define V_IDX_LABELS(y) ln_labels64(y)
-#define V_IDX_EQ(yv, c) _mm256_cmpeq_epi64(yv, _mm256_set1_epi64x(c))
-#define V_LANES_FROM_BITS(bits) ln_lanes64(bits)
+#define V_STORE_W(p, v) _mm256_storeu_pd(p, v)
+#define V_LOAD_KEEP(p) _mm256_loadu_pd(p)
+#define V_TRANSPOSE(r) ln_transpose4_pd(r)
+#define V_Y_EQ(yv, c) _mm256_castsi256_pd(_mm256_cmpeq_epi64(yv, _mm256_set1_epi64x(c)))
+#define V_Y_LOAD(y) _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(y)))
+#define V_MASK_ZERO() _mm256_setzero_si256()
 #include "rows_avx2.inc"
