@@ -9,7 +9,9 @@
 
 #include "common/simd_math_avx2.h"
 
-#define LN_TILE_C 16   /* the tile path's largest C: the tile then fits in registers and L1 */
+#ifndef LN_TILE_C
+#define LN_TILE_C 48 /* the tile path's largest C (measured: beyond about 64 the row path is faster) */
+#endif
 #define LN_FLUSH 8     /* float vectors summed per accumulator before the partial sums go to double */
 #define LN_ECACHE_BYTES 16384 /* stack kept by a row for its exp values when grad cannot hold them */
 
@@ -104,20 +106,20 @@ typedef struct ln_tile_rows {
 } ln_tile_rows;
 
 /* k = 1/(tau (||z|| + eps)) and corr = tau / ||z|| for lanes [h, h + 4) from their sums of
-   squares. Returns the bits of lanes whose sum left the safe range (overflow, or so small that
-   underflowed squares matter): the caller redoes those with the careful norm. */
-static int ln_tile_scale4(const logitnorm_loss *L, ln_tile_rows *R, int h) {
+   squares. Returns the bits of lanes whose sum left the safe range (overflow, or below ss_min,
+   where underflowed squares may matter): the caller redoes those with the careful norm. */
+static int ln_tile_scale4(const logitnorm_loss *L, ln_tile_rows *R, int h, double ss_min) {
   if (L->kind == LOGITNORM_LOSS_CROSS_ENTROPY) {
     _mm256_storeu_pd(R->k + h, _mm256_set1_pd(1.0));
     _mm256_storeu_pd(R->corr + h, _mm256_setzero_pd());
     return 0;
   }
   __m256d ss = _mm256_loadu_pd(R->ss + h);
-  __m256d ok = _mm256_and_pd(_mm256_cmp_pd(ss, _mm256_set1_pd(1e-280), _CMP_GE_OQ),
+  __m256d ok = _mm256_and_pd(_mm256_cmp_pd(ss, _mm256_set1_pd(ss_min), _CMP_GE_OQ),
                              _mm256_cmp_pd(ss, _mm256_set1_pd(DBL_MAX), _CMP_LE_OQ));
   __m256d norm = _mm256_sqrt_pd(ss), tau = _mm256_set1_pd(L->tau);
   __m256d k = _mm256_div_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(tau, _mm256_add_pd(norm, _mm256_set1_pd(L->eps))));
-  __m256d corr = _mm256_and_pd(_mm256_div_pd(tau, norm), ok); /* norm >= 1e-140 here: finite */
+  __m256d corr = _mm256_and_pd(_mm256_div_pd(tau, norm), ok); /* finite where ok: norm >= 1e-140 */
   _mm256_storeu_pd(R->k + h, k);
   _mm256_storeu_pd(R->corr + h, corr);
   return ~_mm256_movemask_pd(ok) & 15;
@@ -150,11 +152,12 @@ static void ln_tile_labels4(const logitnorm_loss *L, const int32_t *y, ln_tile_r
      hard: l = a (log s - (u_y - m)) + b (W log s - squ),  A = a + b W,
            g.u = A tu / s - a (u_y - m) - b squ            (b = smoothing / C, W = sum w)
      soft: l = sq log s - squ,  A = sq,  g.u = A tu / s - squ
-   and inv_s = 1/s, tA = A, tk = k scale, tcorr = g.u corr scale (0 where corr = 0). */
+   (tu / s as tu (1/s)) and inv_s = 1/s, tA = A, tk = k scale, tcorr = g.u corr scale (0 where corr = 0). */
 static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln_tile_rows *R, int h) {
   const __m256d s = _mm256_loadu_pd(R->s + h), squ = _mm256_loadu_pd(R->squ + h);
   const __m256d keep = _mm256_loadu_pd(R->keep + h);
-  const __m256d log_s = ln_log_pd(s), tus = _mm256_div_pd(_mm256_loadu_pd(R->tu + h), s);
+  const __m256d inv_s = _mm256_div_pd(_mm256_set1_pd(1.0), s);
+  const __m256d log_s = ln_log_pd(s), tus = _mm256_mul_pd(_mm256_loadu_pd(R->tu + h), inv_s);
   __m256d l, A, gu;
   if (!soft) {
     const double b = L->smoothing / (double)L->num_classes;
@@ -175,7 +178,7 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
   const __m256d has_corr = _mm256_cmp_pd(corr, _mm256_setzero_pd(), _CMP_NEQ_OQ);
   const __m256d tcorr = _mm256_and_pd(_mm256_mul_pd(_mm256_mul_pd(gu, corr), scale), has_corr);
   _mm256_storeu_pd(R->loss + h, _mm256_and_pd(l, keep));
-  _mm256_storeu_pd(R->inv_s + h, _mm256_and_pd(_mm256_div_pd(_mm256_set1_pd(1.0), s), keep));
+  _mm256_storeu_pd(R->inv_s + h, _mm256_and_pd(inv_s, keep));
   _mm256_storeu_pd(R->tA + h, _mm256_and_pd(A, keep));
   _mm256_storeu_pd(R->tk + h, _mm256_and_pd(_mm256_mul_pd(_mm256_loadu_pd(R->k + h), scale), keep));
   _mm256_storeu_pd(R->tcorr + h, _mm256_and_pd(tcorr, keep));
