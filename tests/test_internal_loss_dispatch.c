@@ -22,6 +22,7 @@
 
 #include "common/dispatch.h"
 #include "loss/loss.h"
+#include "loss/finite_avx2.h"
 #include "loss/rows_avx2.h"
 #include "logitnorm.h"
 
@@ -174,7 +175,9 @@ static void compare(const config *cfg) {
 START_TEST(avx2_matches_generic) {
   if (!have_avx2()) return;
   rng_state = 42;
-  const int64_t Cs[] = {1, 2, 3, 7, 8, 9, 10, 15, 16, 17, 31, 100, 1000};
+  /* tile path up to C = 48; the row path keeps exp for 4096 float / 2048 double columns on the
+     stack (in place, beta != 0) and computes it again beyond */
+  const int64_t Cs[] = {1, 2, 3, 7, 8, 9, 10, 15, 16, 17, 31, 48, 49, 100, 1000, 4105};
   const int64_t ns[] = {0, 1, 7, 8, 13, 37};
   int cases = 0;
   for (size_t ci = 0; ci < sizeof Cs / sizeof Cs[0]; ++ci)
@@ -226,12 +229,46 @@ START_TEST(threads_bitwise_identical) {
 }
 END_TEST
 
+/* The AVX2 finite scan names the first row holding a NaN or an infinity, for contiguous rows
+   (the flat, blocked scan; shapes crossing its 1024-element blocks) and padded rows, against
+   a plain loop; padding never counts. */
+START_TEST(finite_scan_first_bad_row) {
+  if (!have_avx2()) return;
+  rng_state = 99;
+  const int64_t shapes[][2] = {{1, 1}, {3, 7}, {40, 10}, {300, 17}, {9, 1000}, {5, 2048}, {2, 1500}};
+  const double bad[3] = {NAN, INFINITY, -INFINITY};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
+    for (int pad = 0; pad < 2; ++pad)
+      for (int trial = 0; trial < 12; ++trial) {
+        const int64_t rows = shapes[s][0], cols = shapes[s][1], ld = cols + 3 * pad;
+        float *f = malloc((size_t)(rows * ld) * sizeof *f);
+        double *d = malloc((size_t)(rows * ld) * sizeof *d);
+        for (int64_t j = 0; j < rows * ld; ++j) f[j] = (float)(d[j] = 2.0 * uniform() - 1.0);
+        for (int64_t i = 0; i < rows && pad; ++i)
+          for (int64_t c = cols; c < ld; ++c) f[i * ld + c] = (float)(d[i * ld + c] = NAN); /* padding */
+        int64_t want = -1;
+        if (trial > 0) { /* trial 0 stays finite; others get 1 or 2 bad entries */
+          for (int k = 0; k < 1 + trial % 2; ++k) {
+            int64_t i = (int64_t)(uniform() * (double)rows), c = (int64_t)(uniform() * (double)cols);
+            f[i * ld + c] = (float)(d[i * ld + c] = bad[(trial + k) % 3]);
+            if (want < 0 || i < want) want = i;
+          }
+        }
+        ck_assert_int_eq(ln_first_nonfinite_row_f32_avx2(f, rows, cols, ld), want);
+        ck_assert_int_eq(ln_first_nonfinite_row_f64_avx2(d, rows, cols, ld), want);
+        free(f);
+        free(d);
+      }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("loss_dispatch");
   TCase *tc = tcase_create("dispatch");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, avx2_matches_generic);
   tcase_add_test(tc, threads_bitwise_identical);
+  tcase_add_test(tc, finite_scan_first_bad_row);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
