@@ -172,6 +172,25 @@ START_TEST(matches_reference) {
 }
 END_TEST
 
+/* Tiny sets with few distinct values: every edge of the operating-point search (a first block
+   of negatives only, a level met exactly, a tie block across the level, full recall at once). */
+START_TEST(matches_reference_tiny) {
+  tu_rng r;
+  tu_seed(&r, 5000 + (uint64_t)_i);
+  int64_t n_id = tu_int(&r, 1, 6), n_ood = tu_int(&r, 1, 6);
+  double id[6], ood[6];
+  for (int64_t i = 0; i < n_id; ++i) id[i] = (double)tu_int(&r, 0, 3);
+  for (int64_t i = 0; i < n_ood; ++i) ood[i] = (double)tu_int(&r, 0, 3);
+  logitnorm_metrics *m = NULL;
+  ck_assert_int_eq(logitnorm_metrics_create(&m), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_metrics_add_f64(m, id, n_id, 0), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_metrics_add_f64(m, ood, n_ood, 1), LOGITNORM_OK);
+  const double levels[] = {0.95, 0.5, 1.0, 0.2, 1.0 / 3.0, 0.25, 0.75, 0.6};
+  for (int pos = 0; pos <= 1; ++pos) check_convention(m, id, n_id, ood, n_ood, pos, levels[_i % 8]);
+  logitnorm_metrics_free(m);
+}
+END_TEST
+
 START_TEST(swap_roles) {
   /* ID = a, OOD = b  versus  ID = -b, OOD = -a: the second problem is the first one seen
      from the other class, so AUPR-In and AUPR-Out trade places (the same terms, summed in
@@ -369,6 +388,7 @@ int main(void) {
   TCase *t = tcase_create("properties");
   tcase_set_timeout(t, 60);
   tcase_add_loop_test(t, matches_reference, 0, 40);
+  tcase_add_loop_test(t, matches_reference_tiny, 0, 400);
   tcase_add_loop_test(t, swap_roles, 0, 20);
   tcase_add_loop_test(t, identical_tied_distributions, 0, 10);
   tcase_add_loop_test(t, merge_is_exact, 0, 20);

@@ -82,8 +82,10 @@ logitnorm_status ln_metrics_reserve(logitnorm_metrics *m, int c, int64_t extra) 
   int64_t cap = m->capacity[c] + m->capacity[c] / 2;
   if (cap < need) cap = need;
   if (cap < 64) cap = 64;
-  uint64_t *k = ln_realloc(m->keys[c], cap, sizeof *k);
+  uint64_t *k = ln_malloc(cap, sizeof *k);
   if (k == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for %lld scores", (long long)cap);
+  if (m->count[c] > 0) memcpy(k, m->keys[c], (size_t)m->count[c] * sizeof *k);
+  ln_free(m->keys[c]);
   m->keys[c] = k;
   m->capacity[c] = cap;
   return LOGITNORM_OK;

@@ -19,55 +19,94 @@ static void ln_ksum_add(ln_ksum *s, double x) {
   s->sum = t;
 }
 
-/* One walk down the ID-positive operating points (descending scores) gives every value that
-   does not depend on the parameters:
+/* The values that do not depend on the parameters, from two passes down the sorted scores:
+   one over the ID tie blocks, one over the OOD tie blocks, each counting the other class's
+   scores above and level with the block by advancing a second index. Only the blocks that
+   hold positives add area terms (a block without them moves along the precision axis only),
+   so a pass per class visits exactly the terms of its AUPR, in walk order.
 
    AUROC = (#pairs ID > OOD + 1/2 #pairs ID == OOD) / (n_id n_ood): the Mann-Whitney count,
    doubled to stay integral, in 128-bit integers, with one division at the end. Each OOD
-   score in a block sees the ID scores above it and the tied ones. Identical for both
-   positive classes.
+   block sees the ID scores above it and the tied ones. Identical for both positive classes.
 
    AUPR of a positive class over its operating points (R_0, P_0) = (0, 1),
    (R_k, P_k) = (tp_k / n_pos, tp_k / (tp_k + fp_k)):
      AVERAGE_PRECISION: sum_k (R_k - R_{k-1}) P_k  (scikit-learn average_precision_score);
-     TRAPEZOID:         sum_k (R_k - R_{k-1}) (P_k + P_{k-1}) / 2.
-   AUPR-Out walks the blocks upward; its point at a block is "accept score <= block", whose
-   counts are the totals minus everything above the block, and its previous point is that
-   minus the block itself, so its terms are computed here too, exactly as an upward walk
-   would compute them. Both sums are compensated, so the order of the terms does not matter
-   beyond the last bit. */
+     TRAPEZOID:         sum_k (R_k - R_{k-1}) (P_k + P_{k-1}) / 2,
+   where the previous point k-1 is the one just before the block: its positives are those
+   above the block and its negatives are those strictly above it. AUPR-Out walks upward; its
+   point at an OOD block is "accept score <= block" (the totals minus everything above the
+   block), and its previous point is that minus the block itself. The sums are compensated,
+   so the order of the terms does not matter beyond the last bit. */
+static double ln_precision(int64_t tp, int64_t fp) {
+  return tp + fp > 0 ? (double)tp / (double)(tp + fp) : 1.0;
+}
+
+/* AUPR of the class `pos` walked downward (ID positive): both area sums. */
+static void ln_aupr_down(const uint64_t *pos, int64_t n_pos, const uint64_t *neg, int64_t n_neg, ln_ksum *ap,
+                         ln_ksum *tr) {
+  const double P = (double)n_pos;
+  /* The previous block's point, whose recall and precision are reused when it is also the
+     point just before this block (no negatives in between): half the divisions. */
+  int64_t last_fp = 0;
+  double last_r = 0.0, last_p = 1.0;
+  int64_t j = n_neg - 1; /* next unread negative from the top */
+  for (int64_t i = n_pos - 1; i >= 0;) {
+    uint64_t k = pos[i];
+    int64_t tp_before = n_pos - 1 - i;
+    while (i >= 0 && pos[i] == k) --i;
+    while (j >= 0 && neg[j] > k) --j;
+    int64_t fp_before = n_neg - 1 - j;
+    while (j >= 0 && neg[j] == k) --j;
+    int64_t tp = n_pos - 1 - i, fp = n_neg - 1 - j;
+    double prev_p = fp_before == last_fp ? last_p : ln_precision(tp_before, fp_before);
+    double r = (double)tp / P, p = (double)tp / (double)(tp + fp);
+    ln_ksum_add(ap, (r - last_r) * p);
+    ln_ksum_add(tr, (r - last_r) * (p + prev_p) / 2.0);
+    last_fp = fp;
+    last_r = r;
+    last_p = p;
+  }
+}
+
 static void ln_metrics_summary(logitnorm_metrics *m) {
   if (m->summary_valid) return;
   const uint64_t *id = m->keys[LN_ID], *ood = m->keys[LN_OOD];
   const int64_t n_id = m->count[LN_ID], n_ood = m->count[LN_OOD];
-  const double P_in = (double)n_id, P_out = (double)n_ood;
+  const double P_out = (double)n_ood;
   ln_ksum ap_in = {0, 0}, tr_in = {0, 0}, ap_out = {0, 0}, tr_out = {0, 0};
+  ln_aupr_down(id, n_id, ood, n_ood, &ap_in, &tr_in);
+
+  /* OOD blocks, downward: AUROC and AUPR-Out. */
   unsigned __int128 twice_u = 0;
-  int64_t i = n_id - 1, j = n_ood - 1; /* next unread from the top */
-  double prev_r = 0.0, prev_p = 1.0;   /* AUPR-In's previous point */
-  while (i >= 0 || j >= 0) {
-    uint64_t k = (j < 0 || (i >= 0 && id[i] >= ood[j])) ? id[i] : ood[j];
-    int64_t above_id = n_id - 1 - i, above_ood = n_ood - 1 - j;
-    while (i >= 0 && id[i] == k) --i;
+  /* The point before a block is the next block's own point when no ID score lies between
+     them: its recall and precision are carried over (half the divisions). */
+  int64_t next_tp = -1, next_fp = -1;
+  double next_r = 0.0, next_p = 1.0;
+  int64_t i = n_id - 1; /* next unread ID score from the top */
+  for (int64_t j = n_ood - 1; j >= 0;) {
+    uint64_t k = ood[j];
+    int64_t above_ood = n_ood - 1 - j;
     while (j >= 0 && ood[j] == k) --j;
-    int64_t tp = n_id - 1 - i, fp = n_ood - 1 - j; /* accepted at "score >= k" */
-    int64_t dp = tp - above_id, dn = fp - above_ood;
-    twice_u += (unsigned __int128)(uint64_t)dn * (uint64_t)(above_id + tp);
-
-    double r = (double)tp / P_in, p = (double)tp / (double)(tp + fp);
-    ln_ksum_add(&ap_in, (r - prev_r) * p);
-    ln_ksum_add(&tr_in, (r - prev_r) * (p + prev_p) / 2.0);
-    prev_r = r;
-    prev_p = p;
-
-    /* OOD positive, "accept score <= k": tp_o OOD and fp_o ID; the point before it (one
-       block lower) has dn fewer OOD and dp fewer ID, or is the start point (0, 1). */
+    while (i >= 0 && id[i] > k) --i;
+    int64_t above_id = n_id - 1 - i;
+    while (i >= 0 && id[i] == k) --i;
+    int64_t dn = n_ood - 1 - j - above_ood, tied_id = n_id - 1 - i - above_id;
+    twice_u += (unsigned __int128)(uint64_t)dn * (uint64_t)(2 * above_id + tied_id);
+    /* OOD positive, "accept score <= k": tp_o OOD and fp_o ID; the point before it has the
+       block's OOD and ID scores removed, or is the start point (0, 1). */
     int64_t tp_o = n_ood - above_ood, fp_o = n_id - above_id;
-    int64_t tq = tp_o - dn, fq = fp_o - dp;
-    double ro = (double)tp_o / P_out, po = (double)tp_o / (double)(tp_o + fp_o);
-    double rq = (double)tq / P_out, pq = tq + fq > 0 ? (double)tq / (double)(tq + fq) : 1.0;
+    int64_t tq = tp_o - dn, fq = fp_o - tied_id;
+    int carried = tp_o == next_tp && fp_o == next_fp;
+    double ro = carried ? next_r : (double)tp_o / P_out;
+    double po = carried ? next_p : (double)tp_o / (double)(tp_o + fp_o);
+    double rq = (double)tq / P_out, pq = ln_precision(tq, fq);
     ln_ksum_add(&ap_out, (ro - rq) * po);
     ln_ksum_add(&tr_out, (ro - rq) * (po + pq) / 2.0);
+    next_tp = tq;
+    next_fp = fq;
+    next_r = rq;
+    next_p = pq;
   }
   unsigned __int128 twice_pairs = (unsigned __int128)(uint64_t)(2 * n_id) * (uint64_t)n_ood;
   m->auroc = (double)((long double)twice_u / (long double)twice_pairs);
@@ -82,28 +121,6 @@ typedef struct ln_point {
   int64_t tp, fp;
   uint64_t key;
 } ln_point;
-
-/* NEAREST (official LogitNorm / Hendrycks code): over the points up to the first one with
-   full recall, the argmin of |recall - level|; on equal distance the lower threshold wins
-   (their list runs from low to high thresholds and argmin keeps the first). */
-static ln_point ln_point_nearest(ln_walk *w, double level) {
-  ln_point cur = {0, 0, 0}, best = {0, 0, 0};
-  double best_d = INFINITY;
-  int64_t dp, dn;
-  uint64_t key;
-  while (ln_walk_next(w, &key, &dp, &dn)) {
-    cur.tp += dp;
-    cur.fp += dn;
-    cur.key = key;
-    double d = fabs((double)cur.tp / (double)w->n_pos - level);
-    if (d <= best_d) {
-      best_d = d;
-      best = cur;
-    }
-    if (cur.tp == w->n_pos) break;
-  }
-  return best;
-}
 
 /* AT_LEAST: the first point with TPR >= level. With drop_intermediate (OPENOOD), points that
    scikit-learn's roc_curve drops are skipped: it keeps the first and last point and every
@@ -129,11 +146,99 @@ static ln_point ln_point_at_least(ln_walk *w, double level, int drop_intermediat
   return cur; /* not reached: the last point has TPR 1 */
 }
 
+/* ---- NEAREST and AT_LEAST by binary search ----
+   Along the walk, tp grows by whole tie blocks of positives, so the operating points with a
+   given tp are found from the sorted arrays directly: the recall level fixes the positive
+   tie block where the walk crosses it, and counting negatives on either side of a key is a
+   binary search. The result is the point the walks above would return (the OPENOOD rule
+   keeps its walk: whether a point is kept depends on its neighbours). */
+
+/* Number of keys before `key` in walk order (strictly, or with `or_equal` also equal ones). */
+static int64_t ln_count_before(const uint64_t *a, int64_t n, int descending, uint64_t key, int or_equal) {
+  /* lo = first index with a[i] > key (upper bound) or a[i] >= key (lower bound) */
+  int upper = descending ? !or_equal : or_equal;
+  int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (upper ? a[mid] <= key : a[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return descending ? n - lo : lo;
+}
+
+/* The t-th key in walk order. */
+static uint64_t ln_walk_at(const uint64_t *a, int64_t n, int descending, int64_t t) {
+  return descending ? a[n - 1 - t] : a[t];
+}
+
+/* The last point of the walk whose tp is t < n_pos (t must end a positive tie block, or be 0
+   with negatives before the first positive): every negative before the next positive is
+   accepted, and the threshold is the later of the last positive and the last such negative. */
+static ln_point ln_last_point_at(const ln_walk *w, int64_t t) {
+  int desc = w->descending;
+  uint64_t next = ln_walk_at(w->pos, w->n_pos, desc, t);
+  ln_point p = {t, ln_count_before(w->neg, w->n_neg, desc, next, 0), 0};
+  int has_neg = p.fp > 0, has_pos = t > 0;
+  uint64_t kn = has_neg ? ln_walk_at(w->neg, w->n_neg, desc, p.fp - 1) : 0;
+  uint64_t kp = has_pos ? ln_walk_at(w->pos, w->n_pos, desc, t - 1) : 0;
+  if (!has_pos) p.key = kn;
+  else if (!has_neg) p.key = kp;
+  else p.key = desc ? (kn < kp ? kn : kp) : (kn > kp ? kn : kp);
+  return p;
+}
+
+/* The first point of the walk that has passed the positive tie block holding `key`. */
+static ln_point ln_first_point_after(const ln_walk *w, uint64_t key) {
+  int desc = w->descending;
+  ln_point p = {ln_count_before(w->pos, w->n_pos, desc, key, 1), ln_count_before(w->neg, w->n_neg, desc, key, 1),
+                key};
+  return p;
+}
+
+static double ln_recall_distance(int64_t tp, int64_t n_pos, double level) {
+  return fabs((double)tp / (double)n_pos - level);
+}
+
+static ln_point ln_point_search(const ln_walk *w, double level, int nearest) {
+  const int desc = w->descending;
+  const int64_t P = w->n_pos;
+  /* t_c: the least tp with tp / P >= level (1 <= t_c <= P since 0 < level <= 1). */
+  int64_t t_c = (int64_t)(level * (double)P);
+  if (t_c < 1) t_c = 1;
+  if (t_c > P) t_c = P;
+  while (t_c > 1 && (double)(t_c - 1) / (double)P >= level) --t_c;
+  while ((double)t_c / (double)P < level) ++t_c;
+  /* The positive tie block holding the t_c-th positive spans tp s -> e, s < t_c <= e. */
+  uint64_t key_c = ln_walk_at(w->pos, P, desc, t_c - 1);
+  ln_point hi = ln_first_point_after(w, key_c);
+  if (!nearest) return hi; /* AT_LEAST: the first point with tp >= t_c */
+  /* NEAREST (official LogitNorm / Hendrycks code): over the points up to the first one with
+     full recall, the argmin of |recall - level|; on equal distance the lower threshold wins
+     (their list runs from low to high thresholds and argmin keeps the first).
+     |tp / P - level| falls until t_c and rises after it, so the best point has
+     tp = s (the last point below the level) or tp = e (the first one at or above it); ties
+     go to the later point. Among the points with one tp the latest is taken, except at tp = P
+     where the walk stops at the first. */
+  int64_t s = ln_count_before(w->pos, P, desc, key_c, 0);
+  double d_hi = ln_recall_distance(hi.tp, P, level);
+  /* Equal distances further on (possible only through rounding) also go to the later point. */
+  while (hi.tp < P) {
+    uint64_t key_n = ln_walk_at(w->pos, P, desc, hi.tp);
+    int64_t e_n = ln_count_before(w->pos, P, desc, key_n, 1);
+    if (ln_recall_distance(e_n, P, level) != d_hi) break;
+    hi = ln_first_point_after(w, key_n);
+  }
+  if (hi.tp < P) hi = ln_last_point_at(w, hi.tp);
+  int lo_exists = s > 0 || ln_count_before(w->neg, w->n_neg, desc, ln_walk_at(w->pos, P, desc, 0), 0) > 0;
+  if (lo_exists && ln_recall_distance(s, P, level) < d_hi) return ln_last_point_at(w, s);
+  return hi;
+}
+
 static ln_point ln_fpr_point(const logitnorm_metrics *m) {
   ln_walk w;
   ln_walk_start(&w, m, m->positive);
-  if (m->fpr_rule == LOGITNORM_FPR_RULE_NEAREST) return ln_point_nearest(&w, m->tpr_level);
-  return ln_point_at_least(&w, m->tpr_level, m->fpr_rule == LOGITNORM_FPR_RULE_OPENOOD);
+  if (m->fpr_rule == LOGITNORM_FPR_RULE_OPENOOD) return ln_point_at_least(&w, m->tpr_level, 1);
+  return ln_point_search(&w, m->tpr_level, m->fpr_rule == LOGITNORM_FPR_RULE_NEAREST);
 }
 
 /* min over points (the empty start point included) of 1/2 (1 - TPR) + 1/2 FPR
