@@ -152,6 +152,41 @@ START_TEST(test_mahalanobis_rmds_reference) {
 }
 END_TEST
 
+/* A feature dimension with whole 8-wide blocks and a tail (19 = 8 + 8 + 3), mildly
+   correlated features, and queries both near and far from the classes. */
+START_TEST(test_mahalanobis_rmds_wide) {
+  sr_rng rng;
+  sr_seed(&rng, 11);
+  enum { C = 3, D = 19, N = 400, Q = 30 };
+  float *h = malloc(sizeof(float) * N * D), *q = malloc(sizeof(float) * Q * D), out[Q];
+  double *hd = malloc(sizeof(double) * N * D), *qd = malloc(sizeof(double) * Q * D);
+  int32_t y[N];
+  int yi[N];
+  for (int i = 0; i < N; ++i) {
+    yi[i] = y[i] = i % C;
+    double common = sr_normal(&rng);
+    for (int j = 0; j < D; ++j)
+      hd[i * D + j] = h[i * D + j] = (float)(1.5 * (j % C == y[i]) + 0.4 * common + sr_normal(&rng) * (0.5 + 0.05 * j));
+  }
+  for (int i = 0; i < Q * D; ++i) qd[i] = q[i] = (float)((i / D) % 2 ? 6.0 * sr_normal(&rng) : sr_normal(&rng));
+  for (int rel = 0; rel < 2; ++rel) {
+    logitnorm_scorer *s = make(rel ? LOGITNORM_SCORE_RMDS : LOGITNORM_SCORE_MAHALANOBIS, C, D);
+    ck_assert_int_eq(logitnorm_scorer_set(s, LOGITNORM_SCORER_RIDGE, 1e-3), LOGITNORM_OK);
+    ck_assert_int_eq(logitnorm_scorer_fit_f32(s, N, h, D, NULL, 0, y), LOGITNORM_OK);
+    ck_assert_int_eq(logitnorm_scorer_prepare(s), LOGITNORM_OK);
+    ck_assert_int_eq(logitnorm_scorer_score_f32(s, Q, NULL, 0, q, D, out), LOGITNORM_OK);
+    /* float whitening and float distances over D = 19 terms: 1e-4 relative */
+    for (int i = 0; i < Q; ++i)
+      expect_rel(out[i], sr_mahalanobis(hd, yi, N, C, D, 1e-3, qd + i * D, rel), 1e-4, rel ? "rmds" : "maha", i);
+    logitnorm_scorer_free(s);
+  }
+  free(h);
+  free(q);
+  free(hd);
+  free(qd);
+}
+END_TEST
+
 static void knn_case(int n, int d, int q, int k, int batches, uint64_t seed) {
   sr_rng rng;
   sr_seed(&rng, seed);
@@ -478,6 +513,7 @@ int main(void) {
   tcase_add_test(tc, test_kl_matching);
   tcase_add_test(tc, test_mahalanobis_3x3);
   tcase_add_test(tc, test_mahalanobis_rmds_reference);
+  tcase_add_test(tc, test_mahalanobis_rmds_wide);
   tcase_add_test(tc, test_knn_brute_force);
   tcase_add_test(tc, test_vim);
   tcase_add_test(tc, test_gradnorm_hand);
