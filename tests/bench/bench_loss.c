@@ -5,7 +5,9 @@
    Each timing warms up, then repeats; the table gives the median and min-max in ms, GB/s
    (8 bytes per element: logits read once, grad written once), the ratios to stream and to
    naive, the speedup of THREADS = 2 over 1, and the f64 and probability-target (soft) times
-   relative to f32 hard labels. --quick runs small shapes once, as a smoke test. */
+   relative to f32 hard labels. "nocheck" is the same call with CHECK_FINITE off, against
+   stream: the kernels without the scan of the logits that must finish before any output is
+   written. --quick runs small shapes once, as a smoke test. */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <math.h>
 #include <stdint.h>
@@ -112,6 +114,13 @@ static void run_lib_soft(bench_case *b) {
   logitnorm_loss_forward_backward_soft_f32(b->loss, b->n, b->z, b->C, b->t, b->C, &l, NULL, 1.0f, 0.0f, b->g, b->C);
 }
 
+static void set_check_finite(bench_case *b, int on) {
+  if (logitnorm_loss_set(b->loss, LOGITNORM_LOSS_CHECK_FINITE, on) != LOGITNORM_OK) {
+    fprintf(stderr, "loss_set: %s\n", logitnorm_last_error());
+    exit(1);
+  }
+}
+
 static void set_threads(bench_case *b, int threads) {
   logitnorm_loss_set(b->loss, LOGITNORM_LOSS_THREADS, threads);
 }
@@ -122,8 +131,8 @@ int main(int argc, char **argv) {
   const int warmup = quick ? 1 : 3, reps = quick ? 1 : 21;
   uint64_t state = 12345;
   printf("bench_loss: f32 LogitNorm forward_backward, mean reduction%s\n", quick ? " (quick: shapes / 64, 1 rep)" : "");
-  printf("%-10s %24s %7s %8s %8s %8s %8s %8s\n", "shape", "lib ms median [min-max]", "GB/s", "x stream",
-         "naive/x", "1t/2t", "f64/f32", "soft/f32");
+  printf("%-10s %24s %7s %8s %8s %8s %8s %8s %8s\n", "shape", "lib ms median [min-max]", "GB/s", "x stream",
+         "nocheck", "naive/x", "1t/2t", "f64/f32", "soft/f32");
   for (int s = 0; s < 4; ++s) {
     int64_t n = quick ? shapes[s][0] / 64 : shapes[s][0], C = shapes[s][1];
     size_t total = (size_t)(n * C);
@@ -155,13 +164,17 @@ int main(int argc, char **argv) {
     timing lib = measure(run_lib_f32, &b, warmup, reps);
     timing f64 = measure(run_lib_f64, &b, warmup, reps);
     timing soft = measure(run_lib_soft, &b, warmup, reps);
+    set_check_finite(&b, 0);
+    timing unchecked = measure(run_lib_f32, &b, warmup, reps);
+    set_check_finite(&b, 1);
     set_threads(&b, 2);
     timing lib2 = measure(run_lib_f32, &b, warmup, reps);
     char shape[32], ms[48];
     snprintf(shape, sizeof shape, "%lldx%lld", (long long)n, (long long)C);
     snprintf(ms, sizeof ms, "%.3f [%.3f-%.3f]", lib.median, lib.min, lib.max);
-    printf("%-10s %24s %7.2f %8.2f %8.2f %8.2f %8.2f %8.2f\n", shape, ms, 8.0 * (double)total / (lib.median * 1e6),
-           lib.median / stream.median, naive.median / lib.median, lib.median / lib2.median,
+    printf("%-10s %24s %7.2f %8.2f %8.2f %8.2f %8.2f %8.2f %8.2f\n", shape, ms,
+           8.0 * (double)total / (lib.median * 1e6), lib.median / stream.median, unchecked.median / stream.median,
+           naive.median / lib.median, lib.median / lib2.median,
            f64.median / lib.median, soft.median / lib.median);
     printf("%-10s stream %.3f ms (%.2f GB/s), naive %.3f ms, 2 threads %.3f ms, f64 %.3f ms, soft %.3f ms\n", "",
            stream.median, 8.0 * (double)total / (stream.median * 1e6), naive.median, lib2.median, f64.median,
