@@ -84,9 +84,11 @@ run_asan() {
 
 # valgrind on the Check suites of the generic path, in the release tree (built by run_release
 # when it ran, here otherwise). valgrind's --error-exitcode makes any defect fail its test.
+# LN_TEST_QUICK thins the long numeric sweeps (exp/log accuracy, generic-vs-AVX2 agreement),
+# which run in full in the other modes.
 run_memcheck() {
   [ -f "$build_root/release/CMakeCache.txt" ] || configure_build "$build_root/release" -DBUILD_SHARED_LIBS=ON
-  CK_FORK=no ctest --test-dir "$build_root/release" -T memcheck -L '^check$' -R '\.generic$' -j "$jobs" \
+  LN_TEST_QUICK=1 CK_FORK=no ctest --test-dir "$build_root/release" -T memcheck -L '^check$' -R '\.generic$' -j "$jobs" \
     --output-on-failure
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "common/simd_math.h"
+#include "test_util.h"
 
 #define UNDERFLOW_F32 (-87.33654f)   /* ln(FLT_MIN), as in simd_math_avx2.h */
 #define OVERFLOW_F32 88.376f
@@ -56,6 +57,9 @@ static double ulp_err_f64(double y, long double ref) {
 }
 
 /* Evaluates exp on xs[0..n) and returns the largest ulp error; xs must be in the normal range. */
+/* Under tu_quick (valgrind) the sweeps step 64 times wider. */
+static int step(void) { return tu_quick() ? 64 : 1; }
+
 static double max_err_f32(const float *xs, int64_t n, float *worst_x) {
   float *y = malloc((size_t)n * sizeof *y);
   ck_assert_ptr_nonnull(y);
@@ -97,17 +101,17 @@ START_TEST(exp_f32_sweep) {
   float *xs = malloc((size_t)cap * sizeof *xs);
   ck_assert_ptr_nonnull(xs);
   /* negative side: bits of -0 up to bits of UNDERFLOW_F32 (sign set, magnitude increasing) */
-  for (uint32_t u = f32_bits(-0.0f); u <= f32_bits(UNDERFLOW_F32) && n < cap; u += 61) xs[n++] = f32_from_bits(u);
-  for (uint32_t u = 0; u <= f32_bits(OVERFLOW_F32) && n < cap; u += 61) xs[n++] = f32_from_bits(u);
+  for (uint32_t u = f32_bits(-0.0f); u <= f32_bits(UNDERFLOW_F32) && n < cap; u += 61 * step()) xs[n++] = f32_from_bits(u);
+  for (uint32_t u = 0; u <= f32_bits(OVERFLOW_F32) && n < cap; u += 61 * step()) xs[n++] = f32_from_bits(u);
   const float centres[] = {0.0f, UNDERFLOW_F32, OVERFLOW_F32, 0.34657359f, -0.34657359f, -87.0f};
   for (size_t c = 0; c < sizeof centres / sizeof centres[0]; ++c) {
     float x = centres[c];
-    for (int k = 0; k < 65536 && n < cap; ++k) {
+    for (int k = 0; k < 65536 / step() && n < cap; ++k) {
       x = nextafterf(x, -INFINITY);
       if (x >= UNDERFLOW_F32) xs[n++] = x;
     }
     x = centres[c];
-    for (int k = 0; k < 65536 && n < cap; ++k) {
+    for (int k = 0; k < 65536 / step() && n < cap; ++k) {
       x = nextafterf(x, INFINITY);
       if (x <= OVERFLOW_F32) xs[n++] = x;
     }
@@ -129,20 +133,20 @@ START_TEST(exp_f64_sweep) {
   int64_t cap = (1 << 22) + (1 << 20) + 8 * 65536, n = 0;
   double *xs = malloc((size_t)cap * sizeof *xs);
   ck_assert_ptr_nonnull(xs);
-  int64_t steps = 1 << 22;
+  int64_t steps = (1 << 22) / step();
   for (int64_t i = 0; i < steps; ++i)
     xs[n++] = UNDERFLOW_F64 + (OVERFLOW_F64 - UNDERFLOW_F64) * (double)i / (double)(steps - 1);
   srand(12345);
-  for (int i = 0; i < (1 << 20); ++i) xs[n++] = -30.0 * ((double)rand() / RAND_MAX);
+  for (int i = 0; i < (1 << 20) / step(); ++i) xs[n++] = -30.0 * ((double)rand() / RAND_MAX);
   const double centres[] = {0.0, UNDERFLOW_F64, OVERFLOW_F64, -0.34657359027997264};
   for (size_t c = 0; c < sizeof centres / sizeof centres[0]; ++c) {
     double x = centres[c];
-    for (int k = 0; k < 65536; ++k) {
+    for (int k = 0; k < 65536 / step(); ++k) {
       x = nextafter(x, -INFINITY);
       if (x >= UNDERFLOW_F64) xs[n++] = x;
     }
     x = centres[c];
-    for (int k = 0; k < 65536; ++k) {
+    for (int k = 0; k < 65536 / step(); ++k) {
       x = nextafter(x, INFINITY);
       if (x <= OVERFLOW_F64) xs[n++] = x;
     }
@@ -243,8 +247,8 @@ START_TEST(exp_neg_matches_exp) {
   int64_t cap = 40000000, n = 0;
   float *xs = malloc((size_t)cap * sizeof *xs), *a = malloc((size_t)cap * sizeof *a), *b = malloc((size_t)cap * sizeof *b);
   ck_assert(xs && a && b);
-  for (uint32_t u = f32_bits(-0.0f); u <= f32_bits(-INFINITY) && n < cap; u += 61) xs[n++] = f32_from_bits(u);
-  for (uint32_t u = f32_bits(-0.0f); u < f32_bits(-0.0f) + 65536 && n < cap; ++u) xs[n++] = f32_from_bits(u);
+  for (uint32_t u = f32_bits(-0.0f); u <= f32_bits(-INFINITY) && n < cap; u += 61 * step()) xs[n++] = f32_from_bits(u);
+  for (uint32_t u = f32_bits(-0.0f); u < f32_bits(-0.0f) + 65536u / (uint32_t)step() && n < cap; ++u) xs[n++] = f32_from_bits(u);
   xs[n++] = -INFINITY;
   xs[n++] = NAN;
   ln_exp_array_f32_avx2(xs, a, n);
@@ -253,10 +257,10 @@ START_TEST(exp_neg_matches_exp) {
     if (f32_bits(a[i]) != f32_bits(b[i]) && !(isnan(a[i]) && isnan(b[i])))
       ck_abort_msg("exp_neg(%.9g) = %.9g, exp = %.9g", (double)xs[i], (double)b[i], (double)a[i]);
   free(xs); free(a); free(b);
-  enum { ND = (1 << 20) + 4 };
-  double *xd = malloc(ND * sizeof *xd), *ad = malloc(ND * sizeof *ad), *bd = malloc(ND * sizeof *bd);
+  const int nd = (1 << 20) / step(), ND = nd + 4;
+  double *xd = malloc((size_t)ND * sizeof *xd), *ad = malloc((size_t)ND * sizeof *ad), *bd = malloc((size_t)ND * sizeof *bd);
   ck_assert(xd && ad && bd);
-  for (int i = 0; i < (1 << 20); ++i) xd[i] = -800.0 * (double)i / (double)(1 << 20);
+  for (int i = 0; i < nd; ++i) xd[i] = -800.0 * (double)i / (double)nd;
   xd[ND - 4] = -INFINITY;
   xd[ND - 3] = -DBL_MAX;
   xd[ND - 2] = -0.0;
@@ -279,12 +283,12 @@ START_TEST(log_f64_sweep) {
   ck_assert(xs && y);
   srand(777);
   for (int e = -1022; e < 1024; ++e)
-    for (int k = 0; k < 4096; ++k) xs[n++] = ldexp(1.0 + (double)rand() / ((double)RAND_MAX + 1.0), e);
-  for (int k = 0; k < (1 << 21); ++k) xs[n++] = 1.0 + 999999.0 * ((double)rand() / RAND_MAX);
+    for (int k = 0; k < 4096 / step(); ++k) xs[n++] = ldexp(1.0 + (double)rand() / ((double)RAND_MAX + 1.0), e);
+  for (int k = 0; k < (1 << 21) / step(); ++k) xs[n++] = 1.0 + 999999.0 * ((double)rand() / RAND_MAX);
   const double centres[2] = {1.0, 1.4142135623730951};
   for (int c = 0; c < 2; ++c) {
     double lo = centres[c], hi = centres[c];
-    for (int k = 0; k < 65536; ++k) {
+    for (int k = 0; k < 65536 / step(); ++k) {
       lo = nextafter(lo, 0.0);
       hi = nextafter(hi, INFINITY);
       xs[n++] = lo;

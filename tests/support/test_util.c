@@ -1,6 +1,7 @@
 #include "test_util.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 void tu_seed(tu_rng *r, uint64_t seed) { r->s = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull; if (!r->s) r->s = 1; }
 
@@ -35,4 +36,9 @@ int tu_sentinel_intact(const void *p, size_t size) {
   for (size_t i = 0; i < size; ++i)
     if (b[i] != tu_pattern(i)) return 0;
   return 1;
+}
+
+int tu_quick(void) {
+  const char *v = getenv("LN_TEST_QUICK");
+  return v != NULL && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
 }

@@ -22,4 +22,9 @@ int64_t tu_int(tu_rng *r, int64_t lo, int64_t hi); /* [lo, hi] */
 void tu_sentinel_fill(void *p, size_t size);
 int tu_sentinel_intact(const void *p, size_t size);
 
+/* 1 when the environment sets LN_TEST_QUICK to anything but "0" (tests/run.sh does under
+   valgrind, which runs the long numeric sweeps some 50 times slower): they then check a
+   thinned sample or fewer sizes. */
+int tu_quick(void);
+
 #endif
