@@ -19,7 +19,8 @@ struct logitnorm_metrics {
   int64_t count[2];
   int64_t capacity[2];
   int sorted;          /* both key arrays are ascending (cleared by add and merge) */
-  /* Values that do not depend on the parameters, from one walk after each sort. */
+  /* Values that do not depend on the parameters, from two passes after each sort: bit
+     (1 << aupr_rule) of summary_valid says that rule's AUPRs (and AUROC) are cached. */
   int summary_valid;
   double auroc, aupr_in[2], aupr_out[2]; /* [logitnorm_aupr_rule] */
 };

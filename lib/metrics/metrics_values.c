@@ -19,9 +19,10 @@ static void ln_ksum_add(ln_ksum *s, double x) {
   s->sum = t;
 }
 
-/* The values that do not depend on the parameters, from two passes down the sorted scores:
-   one over the ID tie blocks, one over the OOD tie blocks, each counting the other class's
-   scores above and level with the block by advancing a second index. Only the blocks that
+/* The values that do not depend on the parameters other than the AUPR rule, from two passes
+   down the sorted scores: one over the ID tie blocks, one over the OOD tie blocks, each
+   counting the other class's scores above and level with the block by advancing a second
+   index. Only the blocks that
    hold positives add area terms (a block without them moves along the precision axis only),
    so a pass per class visits exactly the terms of its AUPR, in walk order.
 
@@ -42,10 +43,10 @@ static double ln_precision(int64_t tp, int64_t fp) {
   return tp + fp > 0 ? (double)tp / (double)(tp + fp) : 1.0;
 }
 
-/* AUPR of the class `pos` walked downward (ID positive): both area sums. */
-static void ln_aupr_down(const uint64_t *pos, int64_t n_pos, const uint64_t *neg, int64_t n_neg, ln_ksum *ap,
-                         ln_ksum *tr) {
+/* AUPR-In: the ID blocks walked downward, under the rule `trapezoid` or average precision. */
+static double ln_aupr_in(const uint64_t *pos, int64_t n_pos, const uint64_t *neg, int64_t n_neg, int trapezoid) {
   const double P = (double)n_pos;
+  ln_ksum area = {0, 0};
   /* The previous block's point, whose recall and precision are reused when it is also the
      point just before this block (no negatives in between): half the divisions. */
   int64_t last_fp = 0;
@@ -59,25 +60,32 @@ static void ln_aupr_down(const uint64_t *pos, int64_t n_pos, const uint64_t *neg
     int64_t fp_before = n_neg - 1 - j;
     while (j >= 0 && neg[j] == k) --j;
     int64_t tp = n_pos - 1 - i, fp = n_neg - 1 - j;
-    double prev_p = fp_before == last_fp ? last_p : ln_precision(tp_before, fp_before);
     double r = (double)tp / P, p = (double)tp / (double)(tp + fp);
-    ln_ksum_add(ap, (r - last_r) * p);
-    ln_ksum_add(tr, (r - last_r) * (p + prev_p) / 2.0);
+    if (trapezoid) {
+      double prev_p = fp_before == last_fp ? last_p : ln_precision(tp_before, fp_before);
+      ln_ksum_add(&area, (r - last_r) * (p + prev_p) / 2.0);
+    } else {
+      ln_ksum_add(&area, (r - last_r) * p);
+    }
     last_fp = fp;
     last_r = r;
     last_p = p;
   }
+  return area.sum + area.comp;
 }
 
-static void ln_metrics_summary(logitnorm_metrics *m) {
-  if (m->summary_valid) return;
+/* AUROC and AUPR-Out (under one rule) for the summary cache slot `rule`. The slot of the
+   other rule is filled by its own call: a caller who asks for one rule does not pay for two. */
+static void ln_metrics_summary(logitnorm_metrics *m, int rule) {
+  if (m->summary_valid & (1 << rule)) return;
+  const int trapezoid = rule == LOGITNORM_AUPR_TRAPEZOID;
   const uint64_t *id = m->keys[LN_ID], *ood = m->keys[LN_OOD];
   const int64_t n_id = m->count[LN_ID], n_ood = m->count[LN_OOD];
   const double P_out = (double)n_ood;
-  ln_ksum ap_in = {0, 0}, tr_in = {0, 0}, ap_out = {0, 0}, tr_out = {0, 0};
-  ln_aupr_down(id, n_id, ood, n_ood, &ap_in, &tr_in);
+  m->aupr_in[rule] = ln_aupr_in(id, n_id, ood, n_ood, trapezoid);
 
   /* OOD blocks, downward: AUROC and AUPR-Out. */
+  ln_ksum area = {0, 0};
   unsigned __int128 twice_u = 0;
   /* The point before a block is the next block's own point when no ID score lies between
      them: its recall and precision are carried over (half the divisions). */
@@ -101,8 +109,7 @@ static void ln_metrics_summary(logitnorm_metrics *m) {
     double ro = carried ? next_r : (double)tp_o / P_out;
     double po = carried ? next_p : (double)tp_o / (double)(tp_o + fp_o);
     double rq = (double)tq / P_out, pq = ln_precision(tq, fq);
-    ln_ksum_add(&ap_out, (ro - rq) * po);
-    ln_ksum_add(&tr_out, (ro - rq) * (po + pq) / 2.0);
+    ln_ksum_add(&area, trapezoid ? (ro - rq) * (po + pq) / 2.0 : (ro - rq) * po);
     next_tp = tq;
     next_fp = fq;
     next_r = rq;
@@ -110,11 +117,8 @@ static void ln_metrics_summary(logitnorm_metrics *m) {
   }
   unsigned __int128 twice_pairs = (unsigned __int128)(uint64_t)(2 * n_id) * (uint64_t)n_ood;
   m->auroc = (double)((long double)twice_u / (long double)twice_pairs);
-  m->aupr_in[LOGITNORM_AUPR_AVERAGE_PRECISION] = ap_in.sum + ap_in.comp;
-  m->aupr_in[LOGITNORM_AUPR_TRAPEZOID] = tr_in.sum + tr_in.comp;
-  m->aupr_out[LOGITNORM_AUPR_AVERAGE_PRECISION] = ap_out.sum + ap_out.comp;
-  m->aupr_out[LOGITNORM_AUPR_TRAPEZOID] = tr_out.sum + tr_out.comp;
-  m->summary_valid = 1;
+  m->aupr_out[rule] = area.sum + area.comp;
+  m->summary_valid |= 1 << rule;
 }
 
 typedef struct ln_point {
@@ -279,9 +283,9 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_value(logitnorm_metrics *m, log
   if (st != LOGITNORM_OK) return st;
   double v = 0.0;
   switch (which) {
-    case LOGITNORM_METRIC_AUROC: ln_metrics_summary(m); v = m->auroc; break;
-    case LOGITNORM_METRIC_AUPR_IN: ln_metrics_summary(m); v = m->aupr_in[m->aupr_rule]; break;
-    case LOGITNORM_METRIC_AUPR_OUT: ln_metrics_summary(m); v = m->aupr_out[m->aupr_rule]; break;
+    case LOGITNORM_METRIC_AUROC: ln_metrics_summary(m, m->aupr_rule); v = m->auroc; break;
+    case LOGITNORM_METRIC_AUPR_IN: ln_metrics_summary(m, m->aupr_rule); v = m->aupr_in[m->aupr_rule]; break;
+    case LOGITNORM_METRIC_AUPR_OUT: ln_metrics_summary(m, m->aupr_rule); v = m->aupr_out[m->aupr_rule]; break;
     case LOGITNORM_METRIC_FPR_AT_TPR: {
       ln_point p = ln_fpr_point(m);
       v = (double)p.fp / (double)m->count[m->positive == LOGITNORM_POSITIVE_ID ? LN_OOD : LN_ID];
@@ -383,7 +387,7 @@ LOGITNORM_API logitnorm_status logitnorm_ood_metrics_f32(const float *id_scores,
   if (st == LOGITNORM_OK) st = ln_metrics_prepare(m);
   if (st == LOGITNORM_OK) {
     /* Everything is computed before any output is written. */
-    ln_metrics_summary(m);
+    ln_metrics_summary(m, LOGITNORM_AUPR_AVERAGE_PRECISION);
     double fpr = (double)ln_fpr_point(m).fp / (double)m->count[LN_OOD];
     if (auroc != NULL) *auroc = m->auroc;
     if (aupr_in != NULL) *aupr_in = m->aupr_in[LOGITNORM_AUPR_AVERAGE_PRECISION];
