@@ -10,9 +10,9 @@
 int ln_cholesky(double *a, int64_t n);
 /* inv = L^{-1} for a lower-triangular L with a nonzero diagonal (inv may not alias L). */
 void ln_lower_inverse(const double *l, int64_t n, double *inv);
-/* Eigendecomposition of a symmetric A by cyclic Jacobi rotations. A is destroyed; w gets
-   the eigenvalues in decreasing order and column j of V (row-major n x n) the unit
-   eigenvector of w[j]. Returns 0, or -1 when the sweeps did not converge. */
+/* Eigendecomposition of a symmetric A by Householder tridiagonalisation and implicit QR.
+   A is destroyed; w gets the eigenvalues in decreasing order, column j of V (row-major
+   n x n) the unit eigenvector of w[j]. Returns 0, or -1 on non-convergence or no memory. */
 int ln_sym_eigen(double *a, int64_t n, double *w, double *v);
 /* x = pinv(W) y for a C x D matrix W (row-major, leading dimension ldw), through the
    eigendecomposition of the smaller Gram matrix. Eigenvalues below 1e-12 of the largest
