@@ -519,9 +519,5 @@ static Suite *bad_input_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(bad_input_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(bad_input_suite());
 }

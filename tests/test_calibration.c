@@ -268,9 +268,5 @@ int main(void) {
   tcase_add_loop_test(t, merge_and_round_trip_are_exact, 0, 20);
   tcase_add_test(t, bad_input);
   suite_add_tcase(s, t);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int failed = srunner_ntests_failed(r);
-  srunner_free(r);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite(s);
 }

@@ -274,9 +274,5 @@ int main(void) {
   tcase_add_test(tc, threads_bitwise_identical);
   tcase_add_test(tc, finite_scan_first_bad_row);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

@@ -87,9 +87,5 @@ int main(void) {
   tcase_add_loop_test(tc, matches_qsort, 0, DIST_COUNT);
   tcase_add_test(tc, keys_keep_numeric_order);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(s);
 }

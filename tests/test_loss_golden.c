@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "logitnorm.h"
+#include "test_util.h"
 
 #define MAXN 4
 #define MAXC 4
@@ -283,9 +284,5 @@ static Suite *golden_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(golden_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(golden_suite());
 }

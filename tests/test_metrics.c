@@ -420,9 +420,5 @@ int main(void) {
   tcase_add_test(b, bad_one_call);
   tcase_add_test(b, bad_merge_save);
   suite_add_tcase(s, b);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int failed = srunner_ntests_failed(r);
-  srunner_free(r);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite(s);
 }

@@ -10,6 +10,7 @@
 
 #include "logitnorm.h"
 #include "metrics_ref.h"
+#include "test_util.h"
 
 typedef logitnorm_status (*load_fn)(void **out, const void *buf, size_t size);
 
@@ -209,9 +210,5 @@ int main(void) {
   tcase_add_test(t, metrics_semantic_damage);
   tcase_add_test(t, calibration_semantic_damage);
   suite_add_tcase(s, t);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int failed = srunner_ntests_failed(r);
-  srunner_free(r);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite(s);
 }

@@ -395,9 +395,5 @@ int main(void) {
   tcase_add_loop_test(t, save_load_round_trip, 0, 12);
   tcase_add_loop_test(t, f32_and_f64_agree, 0, 9);
   suite_add_tcase(s, t);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int failed = srunner_ntests_failed(r);
-  srunner_free(r);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite(s);
 }

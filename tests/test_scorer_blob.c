@@ -8,6 +8,7 @@
 
 #include "logitnorm.h"
 #include "score_ref.h"
+#include "test_util.h"
 
 enum { C = 3, D = 4, N = 40, Q = 9 };
 
@@ -215,9 +216,5 @@ int main(void) {
   tcase_add_test(tc, test_save_errors);
   tcase_add_test(tc, test_corrupt_blobs);
   suite_add_tcase(suite, tc);
-  SRunner *sr = srunner_create(suite);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite(suite);
 }

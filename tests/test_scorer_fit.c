@@ -10,6 +10,7 @@
 
 #include "logitnorm.h"
 #include "score_ref.h"
+#include "test_util.h"
 
 #define EXPECT_FAIL(call, status, buf, bytes)                                \
   do {                                                                       \
@@ -524,9 +525,5 @@ int main(void) {
   tcase_add_test(tc, test_states_and_bad_input);
   tcase_add_test(tc, test_concurrent_scoring);
   suite_add_tcase(suite, tc);
-  SRunner *sr = srunner_create(suite);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite(suite);
 }

@@ -8,6 +8,7 @@
 
 #include "logitnorm.h"
 #include "score_ref.h"
+#include "test_util.h"
 
 static const int kLogitKinds[] = {LOGITNORM_SCORE_MSP,     LOGITNORM_SCORE_MAX_LOGIT, LOGITNORM_SCORE_ENERGY,
                                   LOGITNORM_SCORE_ENTROPY, LOGITNORM_SCORE_GEN,       LOGITNORM_SCORE_ODIN,
@@ -331,9 +332,5 @@ int main(void) {
   tcase_add_test(tc, test_bad_input);
   tcase_add_test(tc, test_defaults);
   suite_add_tcase(suite, tc);
-  SRunner *sr = srunner_create(suite);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite(suite);
 }

@@ -42,3 +42,11 @@ int tu_quick(void) {
   const char *v = getenv("LN_TEST_QUICK");
   return v != NULL && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
 }
+
+int tu_run_suite(Suite *s) {
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

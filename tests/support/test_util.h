@@ -1,8 +1,9 @@
-/* Small helpers shared by the Check suites: a seeded RNG and sentinel-filled buffers for
-   "nothing was written" checks. */
+/* Small helpers shared by the Check suites: a seeded RNG, sentinel-filled buffers for
+   "nothing was written" checks, and the suite runner. */
 #ifndef LN_TEST_UTIL_H
 #define LN_TEST_UTIL_H
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,8 @@ int tu_sentinel_intact(const void *p, size_t size);
    valgrind, which runs the long numeric sweeps some 50 times slower): they then check a
    thinned sample or fewer sizes. */
 int tu_quick(void);
+
+/* Runs a Check suite (CK_NORMAL output) and frees it; the exit status for main. */
+int tu_run_suite(Suite *s);
 
 #endif
