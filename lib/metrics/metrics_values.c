@@ -126,35 +126,66 @@ typedef struct ln_point {
   uint64_t key;
 } ln_point;
 
-/* AT_LEAST: the first point with TPR >= level. With drop_intermediate (OPENOOD), points that
-   scikit-learn's roc_curve drops are skipped: it keeps the first and last point and every
-   point where the second difference of fps or tps is nonzero, i.e. a point is dropped when
-   the next tie block has the same (positives, negatives) as its own. */
-static ln_point ln_point_at_least(ln_walk *w, double level, int drop_intermediate) {
-  ln_point cur = {0, 0, 0};
-  int64_t dp, dn, next_dp = 0, next_dn = 0;
-  uint64_t key, next_key = 0;
-  int has = ln_walk_next(w, &key, &dp, &dn);
-  for (int64_t k = 0; has; ++k) {
-    int has_next = ln_walk_next(w, &next_key, &next_dp, &next_dn);
-    cur.tp += dp;
-    cur.fp += dn;
-    cur.key = key;
-    int kept = !drop_intermediate || k == 0 || !has_next || next_dp != dp || next_dn != dn;
-    if (kept && (double)cur.tp / (double)w->n_pos >= level) return cur;
-    has = has_next;
-    key = next_key;
-    dp = next_dp;
-    dn = next_dn;
+/* The operating points along a walk, one per tie block, optionally only those kept by
+   scikit-learn's roc_curve(drop_intermediate=True): it keeps the first and last point and
+   every point where the second difference of fps or tps is nonzero, i.e. a point is dropped
+   when the next tie block has the same (positives, negatives) as its own. */
+typedef struct ln_points {
+  ln_walk w;
+  int drop;
+  int has;           /* a block is pending in key, dp, dn */
+  int64_t k;         /* index of the pending block */
+  uint64_t key;
+  int64_t dp, dn;
+  ln_point cur;      /* counts up to the pending block */
+} ln_points;
+
+static void ln_points_start(ln_points *it, const logitnorm_metrics *m, int drop) {
+  ln_walk_start(&it->w, m, m->positive);
+  it->drop = drop;
+  it->k = 0;
+  it->cur = (ln_point){0, 0, 0};
+  it->has = ln_walk_next(&it->w, &it->key, &it->dp, &it->dn);
+}
+
+/* The next point (kept ones only when dropping); 0 at the end. */
+static int ln_points_next(ln_points *it, ln_point *out) {
+  while (it->has) {
+    uint64_t next_key = 0;
+    int64_t next_dp = 0, next_dn = 0;
+    int has_next = ln_walk_next(&it->w, &next_key, &next_dp, &next_dn);
+    it->cur.tp += it->dp;
+    it->cur.fp += it->dn;
+    it->cur.key = it->key;
+    int kept = !it->drop || it->k == 0 || !has_next || next_dp != it->dp || next_dn != it->dn;
+    it->has = has_next;
+    it->key = next_key;
+    it->dp = next_dp;
+    it->dn = next_dn;
+    it->k++;
+    if (kept) {
+      *out = it->cur;
+      return 1;
+    }
   }
-  return cur; /* not reached: the last point has TPR 1 */
+  return 0;
+}
+
+/* OPENOOD: the first kept point with TPR >= level. */
+static ln_point ln_point_openood(const logitnorm_metrics *m, double level) {
+  ln_points it;
+  ln_point p = {0, 0, 0};
+  ln_points_start(&it, m, 1);
+  while (ln_points_next(&it, &p))
+    if ((double)p.tp / (double)it.w.n_pos >= level) break;
+  return p; /* the last point has TPR 1, so the loop always breaks */
 }
 
 /* ---- NEAREST and AT_LEAST by binary search ----
    Along the walk, tp grows by whole tie blocks of positives, so the operating points with a
    given tp are found from the sorted arrays directly: the recall level fixes the positive
    tie block where the walk crosses it, and counting negatives on either side of a key is a
-   binary search. The result is the point the walks above would return (the OPENOOD rule
+   binary search. The result is the point a walk would return (the OPENOOD rule
    keeps its walk: whether a point is kept depends on its neighbours). */
 
 /* Number of keys before `key` in walk order (strictly, or with `or_equal` also equal ones). */
@@ -239,9 +270,9 @@ static ln_point ln_point_search(const ln_walk *w, double level, int nearest) {
 }
 
 static ln_point ln_fpr_point(const logitnorm_metrics *m) {
+  if (m->fpr_rule == LOGITNORM_FPR_RULE_OPENOOD) return ln_point_openood(m, m->tpr_level);
   ln_walk w;
   ln_walk_start(&w, m, m->positive);
-  if (m->fpr_rule == LOGITNORM_FPR_RULE_OPENOOD) return ln_point_at_least(&w, m->tpr_level, 1);
   return ln_point_search(&w, m->tpr_level, m->fpr_rule == LOGITNORM_FPR_RULE_NEAREST);
 }
 
@@ -306,36 +337,23 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_value(logitnorm_metrics *m, log
    score units), then one point per tie block. The ROC curve under the OPENOOD rule drops
    intermediate points as scikit-learn's roc_curve(drop_intermediate=True) does. */
 static int64_t ln_curve_points(const logitnorm_metrics *m, int curve, double *x, double *y, double *thr) {
-  ln_walk w;
-  ln_walk_start(&w, m, m->positive);
-  int drop = curve == LOGITNORM_CURVE_ROC && m->fpr_rule == LOGITNORM_FPR_RULE_OPENOOD;
-  double P = (double)w.n_pos, N = (double)w.n_neg;
-  int64_t n = 0, tp = 0, fp = 0, dp, dn, next_dp = 0, next_dn = 0;
-  uint64_t key, next_key = 0;
+  ln_points it;
+  ln_points_start(&it, m, curve == LOGITNORM_CURVE_ROC && m->fpr_rule == LOGITNORM_FPR_RULE_OPENOOD);
+  double P = (double)it.w.n_pos, N = (double)it.w.n_neg;
   if (x != NULL) {
     x[0] = 0.0;
     y[0] = curve == LOGITNORM_CURVE_ROC ? 0.0 : 1.0;
     if (thr != NULL) thr[0] = m->positive == LOGITNORM_POSITIVE_ID ? INFINITY : -INFINITY;
   }
-  n = 1;
-  int has = ln_walk_next(&w, &key, &dp, &dn);
-  for (int64_t k = 0; has; ++k) {
-    int has_next = ln_walk_next(&w, &next_key, &next_dp, &next_dn);
-    tp += dp;
-    fp += dn;
-    int kept = !drop || k == 0 || !has_next || next_dp != dp || next_dn != dn;
-    if (kept) {
-      if (x != NULL) {
-        x[n] = curve == LOGITNORM_CURVE_ROC ? (double)fp / N : (double)tp / P;
-        y[n] = curve == LOGITNORM_CURVE_ROC ? (double)tp / P : (double)tp / (double)(tp + fp);
-        if (thr != NULL) thr[n] = ln_double_from_key(key);
-      }
-      ++n;
+  int64_t n = 1;
+  ln_point p;
+  while (ln_points_next(&it, &p)) {
+    if (x != NULL) {
+      x[n] = curve == LOGITNORM_CURVE_ROC ? (double)p.fp / N : (double)p.tp / P;
+      y[n] = curve == LOGITNORM_CURVE_ROC ? (double)p.tp / P : (double)p.tp / (double)(p.tp + p.fp);
+      if (thr != NULL) thr[n] = ln_double_from_key(p.key);
     }
-    has = has_next;
-    key = next_key;
-    dp = next_dp;
-    dn = next_dn;
+    ++n;
   }
   return n;
 }
