@@ -96,7 +96,8 @@ typedef enum logitnorm_loss_param {
   LOGITNORM_LOSS_LABEL_SMOOTHING = 103, /* [0, 1], default 0 */
   LOGITNORM_LOSS_IGNORE_INDEX = 104,    /* integer in int32 range, default -100 */
   LOGITNORM_LOSS_CHECK_FINITE = 105,    /* 0 | 1, default 1: reject NaN/Inf inputs before writing */
-  LOGITNORM_LOSS_THREADS = 106          /* integer >= 1, default 1: threads used inside one call */
+  LOGITNORM_LOSS_THREADS = 106,         /* integer >= 1, default 1: threads used inside one call */
+  LOGITNORM_LOSS_WORKSPACE_BYTES = 107  /* (1.1) > 0: bound on the linear head's extra memory */
 } logitnorm_loss_param;
 
 LOGITNORM_API logitnorm_status logitnorm_loss_create(logitnorm_loss **out, logitnorm_loss_kind kind,
@@ -153,6 +154,66 @@ LOGITNORM_API logitnorm_status logitnorm_loss_backward_soft_f64(const logitnorm_
 LOGITNORM_API logitnorm_status logitnorm_loss_forward_backward_soft_f64(const logitnorm_loss *loss, int64_t n,
     const double *logits, int64_t ld, const double *targets, int64_t ldt, double *loss_out, double *row_loss,
     double alpha, double beta, double *grad, int64_t ldg);
+
+/* ---------------- loss, version 1.1 ---------------- */
+
+/* Doubles per row written by forward_stats; fixed within major version 1. */
+#define LOGITNORM_LOSS_ROW_STATS 4
+
+/* Forward that also saves row_stats (n * LOGITNORM_LOSS_ROW_STATS doubles, contents private),
+   and a backward that uses them instead of recomputing the softmax: one read of the logits,
+   one write of grad. Pass the same logits, labels/targets and handle settings to both. */
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_stats_f32(const logitnorm_loss *loss, int64_t n,
+    const float *logits, int64_t ld, const int32_t *labels, double *loss_out, float *row_loss, double *row_stats);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_stats_f32(const logitnorm_loss *loss, int64_t n,
+    const float *logits, int64_t ld, const int32_t *labels, const double *row_stats, const float *row_scale,
+    float alpha, float beta, float *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_stats_soft_f32(const logitnorm_loss *loss, int64_t n,
+    const float *logits, int64_t ld, const float *targets, int64_t ldt, double *loss_out, float *row_loss,
+    double *row_stats);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_stats_soft_f32(const logitnorm_loss *loss, int64_t n,
+    const float *logits, int64_t ld, const float *targets, int64_t ldt, const double *row_stats,
+    const float *row_scale, float alpha, float beta, float *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_stats_f64(const logitnorm_loss *loss, int64_t n,
+    const double *logits, int64_t ld, const int32_t *labels, double *loss_out, double *row_loss,
+    double *row_stats);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_stats_f64(const logitnorm_loss *loss, int64_t n,
+    const double *logits, int64_t ld, const int32_t *labels, const double *row_stats, const double *row_scale,
+    double alpha, double beta, double *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_stats_soft_f64(const logitnorm_loss *loss, int64_t n,
+    const double *logits, int64_t ld, const double *targets, int64_t ldt, double *loss_out, double *row_loss,
+    double *row_stats);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_stats_soft_f64(const logitnorm_loss *loss, int64_t n,
+    const double *logits, int64_t ld, const double *targets, int64_t ldt, const double *row_stats,
+    const double *row_scale, double alpha, double beta, double *grad, int64_t ldg);
+
+/* The softmax of what the loss sees: softmax(z) for CROSS_ENTROPY, softmax(z / (tau (||z|| + eps)))
+   for LOGITNORM, masks applied (a -inf logit has probability 0). Rows of ldp >= num_classes;
+   columns past num_classes are not written. */
+LOGITNORM_API logitnorm_status logitnorm_loss_probs_f32(const logitnorm_loss *loss, int64_t n,
+    const float *logits, int64_t ld, float *probs, int64_t ldp);
+LOGITNORM_API logitnorm_status logitnorm_loss_probs_f64(const logitnorm_loss *loss, int64_t n,
+    const double *logits, int64_t ld, double *probs, int64_t ldp);
+
+/* Fused linear head: logits = x W^T + bias (x: n x d, ldx; W: num_classes x d row-major, ldw;
+   bias: num_classes values or NULL), then the handle's loss; dx += d(loss)/dx, dw += d(loss)/dW,
+   dbias += d(loss)/d(bias). Any of dx, dw, dbias may be NULL; all NULL = forward only. The
+   n x num_classes logits are never stored: extra memory is bounded by WORKSPACE_BYTES. */
+LOGITNORM_API logitnorm_status logitnorm_loss_linear_forward_backward_f32(const logitnorm_loss *loss, int64_t n,
+    int64_t d, const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias, const int32_t *labels,
+    double *loss_out, float *row_loss, float *dx, int64_t lddx, float *dw, int64_t lddw, float *dbias);
+LOGITNORM_API logitnorm_status logitnorm_loss_linear_forward_backward_f64(const logitnorm_loss *loss, int64_t n,
+    int64_t d, const double *x, int64_t ldx, const double *w, int64_t ldw, const double *bias,
+    const int32_t *labels, double *loss_out, double *row_loss, double *dx, int64_t lddx, double *dw, int64_t lddw,
+    double *dbias);
+
+/* The infimum of the handle's loss over all logit vectors of its num_classes (LogitNorm: attained
+   on the sphere of radius 1/tau; label smoothing included), and the temperature at which that
+   infimum equals `bound`. CROSS_ENTROPY: the infimum (0 without smoothing); temperature_for_bound
+   is LOGITNORM_ERR_UNSUPPORTED there. */
+LOGITNORM_API logitnorm_status logitnorm_loss_lower_bound(const logitnorm_loss *loss, double *bound);
+LOGITNORM_API logitnorm_status logitnorm_loss_temperature_for_bound(const logitnorm_loss *loss, double bound,
+                                                                     double *temperature);
 
 /* ---------------- OOD scores: higher = more in-distribution, for every kind ---------------- */
 typedef struct logitnorm_scorer logitnorm_scorer;

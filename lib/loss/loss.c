@@ -28,6 +28,7 @@ LOGITNORM_API logitnorm_status logitnorm_loss_create(logitnorm_loss **out, logit
   h->ignore_index = -100;
   h->check_finite = 1;
   h->threads = 1;
+  h->workspace_bytes = LN_LOSS_WORKSPACE_DEFAULT;
   h->weights = NULL;
   h->weight_sum = (double)num_classes;
   *out = h;
@@ -45,7 +46,9 @@ LOGITNORM_API logitnorm_status logitnorm_loss_set(logitnorm_loss *loss, logitnor
   if (st != LOGITNORM_OK) return st;
   switch (param) {
     case LOGITNORM_LOSS_TEMPERATURE:
-      st = ln_check_param(value, 0.0, 1, INFINITY, 1, "temperature");
+      if (loss->kind != LOGITNORM_LOSS_LOGITNORM)
+        return ln_fail(LOGITNORM_ERR_UNSUPPORTED, "temperature applies to LOGITNORM handles only");
+      st = ln_check_param(value, LN_TAU_MIN, 0, INFINITY, 1, "temperature");
       if (st == LOGITNORM_OK) loss->tau = value;
       return st;
     case LOGITNORM_LOSS_EPSILON:
@@ -72,6 +75,10 @@ LOGITNORM_API logitnorm_status logitnorm_loss_set(logitnorm_loss *loss, logitnor
       st = ln_check_param_int(value, 1, 1024, "threads");
       if (st == LOGITNORM_OK) loss->threads = (int)value;
       return st;
+    case LOGITNORM_LOSS_WORKSPACE_BYTES:
+      st = ln_check_param(value, 0.0, 1, 0x1p62, 0, "workspace_bytes");
+      if (st == LOGITNORM_OK) loss->workspace_bytes = (int64_t)value;
+      return st;
   }
   return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown loss parameter %d", (int)param);
 }
@@ -89,6 +96,7 @@ LOGITNORM_API logitnorm_status logitnorm_loss_get(const logitnorm_loss *loss, lo
     case LOGITNORM_LOSS_IGNORE_INDEX: *value = (double)loss->ignore_index; return LOGITNORM_OK;
     case LOGITNORM_LOSS_CHECK_FINITE: *value = loss->check_finite; return LOGITNORM_OK;
     case LOGITNORM_LOSS_THREADS: *value = loss->threads; return LOGITNORM_OK;
+    case LOGITNORM_LOSS_WORKSPACE_BYTES: *value = (double)loss->workspace_bytes; return LOGITNORM_OK;
   }
   return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown loss parameter %d", (int)param);
 }

@@ -6,6 +6,12 @@
 
 #include "logitnorm.h"
 
+/* The smallest temperature: 1/tau bounds |u| = |z| / (tau (||z|| + eps)), and the loss can reach
+   2/tau + log C, which must stay finite in float. */
+#define LN_TAU_MIN 1e-30
+/* Default bound on the linear head's extra memory (LOGITNORM_LOSS_WORKSPACE_BYTES). */
+#define LN_LOSS_WORKSPACE_DEFAULT (64 << 20)
+
 struct logitnorm_loss {
   logitnorm_loss_kind kind;
   int64_t num_classes;
@@ -16,6 +22,7 @@ struct logitnorm_loss {
   int64_t ignore_index;
   int check_finite;
   int threads;
+  int64_t workspace_bytes; /* bound on the linear head's extra memory */
   double *weights;   /* num_classes class weights, or NULL for all ones */
   double weight_sum; /* sum of the weights (num_classes when NULL) */
 };
@@ -42,6 +49,11 @@ typedef struct ln_loss_job {
 
 /* Runs rows [begin, end) and returns the sum of their losses (accumulated in double). */
 typedef double (*ln_loss_rows_fn)(const ln_loss_job *job, int64_t begin, int64_t end);
+
+/* Runs the row kernels of the dispatch path for (f64, soft) over rows [0, n) of job, in the fixed
+   parts of common/parallel.h on up to `threads` threads; returns the sum of the row losses, added
+   part by part in order (so any thread count gives the same bits). Inputs must be validated. */
+double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int soft, int threads);
 
 double ln_loss_rows_hard_f32(const ln_loss_job *job, int64_t begin, int64_t end);
 double ln_loss_rows_soft_f32(const ln_loss_job *job, int64_t begin, int64_t end);

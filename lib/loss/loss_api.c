@@ -38,10 +38,6 @@ typedef struct ln_loss_run_ctx {
   double part_sum[LN_PARTS];
 } ln_loss_run_ctx;
 
-static void ln_loss_part(void *ctx, int part) {
-  ln_loss_run_ctx *run = ctx;
-  run->part_sum[part] = run->rows(&run->job, ln_part_begin(run->n, part), ln_part_begin(run->n, part + 1));
-}
 
 /* The AVX2+FMA kernels when the CPU has them (and LOGITNORM_DISPATCH does not say generic). */
 static ln_loss_rows_fn ln_pick_rows(int f64, int soft) {
@@ -53,6 +49,19 @@ static ln_loss_rows_fn ln_pick_rows(int f64, int soft) {
 #endif
   if (f64) return soft ? ln_loss_rows_soft_f64 : ln_loss_rows_hard_f64;
   return soft ? ln_loss_rows_soft_f32 : ln_loss_rows_hard_f32;
+}
+
+static void ln_loss_part(void *ctx, int part) {
+  ln_loss_run_ctx *run = ctx;
+  run->part_sum[part] = run->rows(&run->job, ln_part_begin(run->n, part), ln_part_begin(run->n, part + 1));
+}
+
+double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int soft, int threads) {
+  ln_loss_run_ctx run = {.job = *job, .rows = ln_pick_rows(f64, soft), .n = n};
+  ln_parallel_parts(threads, LN_PARTS, ln_loss_part, &run);
+  double total = 0.0;
+  for (int p = 0; p < LN_PARTS; ++p) total += run.part_sum[p];
+  return total;
 }
 
 static logitnorm_status ln_check_finite_scalar(int f64, const void *p, int64_t rows, int64_t cols, int64_t ld,
@@ -198,14 +207,9 @@ static logitnorm_status ln_loss_run(const logitnorm_loss *L, const ln_loss_call 
   int mean = L->reduction == LOGITNORM_REDUCTION_MEAN;
   double divisor = mean ? ln_mean_divisor(L, k) : 1.0;
 
-  ln_loss_run_ctx run;
-  run.job = (ln_loss_job){L, k->logits, k->ld, k->labels, k->targets, k->ldt, k->row_scale, k->row_loss,
-                          k->grad, k->ldg, mean ? k->alpha / divisor : k->alpha, k->beta};
-  run.rows = ln_pick_rows(k->f64, k->soft);
-  run.n = k->n;
-  ln_parallel_parts(ln_loss_threads(L, k), LN_PARTS, ln_loss_part, &run);
-  double total = 0.0;
-  for (int p = 0; p < LN_PARTS; ++p) total += run.part_sum[p];
+  ln_loss_job job = {L, k->logits, k->ld, k->labels, k->targets, k->ldt, k->row_scale, k->row_loss,
+                     k->grad, k->ldg, mean ? k->alpha / divisor : k->alpha, k->beta};
+  double total = ln_loss_rows_run(&job, k->n, k->f64, k->soft, ln_loss_threads(L, k));
   if (k->loss_out) *k->loss_out = mean ? total / divisor : total;
   return LOGITNORM_OK;
 }
