@@ -67,6 +67,63 @@ logitnorm_status ln_check_finite_f64(const double *p, int64_t rows, int64_t cols
   LN_FINITE_CHECK(double, uint64_t, UINT64_C(0x7ff0000000000000))
 }
 
+/* As LN_FINITE_CHECK, and a flagged row is then looked at entry by entry: NaN or +inf is
+   NONFINITE, -inf is a masked class, and a row of nothing but masked classes is rejected
+   unless it is an ignored row. */
+#define LN_MASKED_CHECK(T, U, EXP_MASK)                                                           \
+  for (int64_t i = 0; i < rows; ++i) {                                                            \
+    const T *row = p + i * ld;                                                                    \
+    U bad = 0;                                                                                    \
+    for (int64_t j = 0; j < cols; ++j) {                                                          \
+      U u;                                                                                        \
+      memcpy(&u, row + j, sizeof u);                                                              \
+      bad |= (U)((u & EXP_MASK) == EXP_MASK);                                                     \
+    }                                                                                             \
+    if (!bad) continue;                                                                           \
+    int64_t kept = 0;                                                                             \
+    for (int64_t j = 0; j < cols; ++j) {                                                          \
+      if (isnan(row[j]) || row[j] == (T)INFINITY)                                                 \
+        return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld][%lld] is %s", name, (long long)i,     \
+                       (long long)j, isnan(row[j]) ? "NaN" : "+inf");                             \
+      kept += row[j] != -(T)INFINITY;                                                             \
+    }                                                                                             \
+    if (kept == 0 && !(labels != NULL && labels[i] == ignore_index))                              \
+      return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT,                                              \
+                     "%s row %lld has every one of its %lld classes masked (-inf)", name,         \
+                     (long long)i, (long long)cols);                                              \
+  }                                                                                               \
+  return LOGITNORM_OK;
+
+logitnorm_status ln_check_masked_f32(const float *p, int64_t rows, int64_t cols, int64_t ld, const int32_t *labels,
+                                     int64_t ignore_index, const char *name) {
+  LN_MASKED_CHECK(float, uint32_t, UINT32_C(0x7f800000))
+}
+
+logitnorm_status ln_check_masked_f64(const double *p, int64_t rows, int64_t cols, int64_t ld, const int32_t *labels,
+                                     int64_t ignore_index, const char *name) {
+  LN_MASKED_CHECK(double, uint64_t, UINT64_C(0x7ff0000000000000))
+}
+
+#define LN_LABELS_UNMASKED_CHECK(T)                                                               \
+  for (int64_t i = 0; i < rows; ++i) {                                                            \
+    int64_t y = labels[i];                                                                        \
+    if (y != ignore_index && p[i * ld + y] == -(T)INFINITY)                                       \
+      return ln_fail(LOGITNORM_ERR_INVALID_LABEL,                                                 \
+                     "label %lld at row %lld names a masked class (%s[%lld][%lld] is -inf)",      \
+                     (long long)y, (long long)i, name, (long long)i, (long long)y);               \
+  }                                                                                               \
+  return LOGITNORM_OK;
+
+logitnorm_status ln_check_labels_unmasked_f32(const float *p, int64_t rows, int64_t ld, const int32_t *labels,
+                                              int64_t ignore_index, const char *name) {
+  LN_LABELS_UNMASKED_CHECK(float)
+}
+
+logitnorm_status ln_check_labels_unmasked_f64(const double *p, int64_t rows, int64_t ld, const int32_t *labels,
+                                              int64_t ignore_index, const char *name) {
+  LN_LABELS_UNMASKED_CHECK(double)
+}
+
 logitnorm_status ln_check_labels(const int32_t *labels, int64_t n, int64_t num_classes, int64_t ignore_index) {
   for (int64_t i = 0; i < n; ++i) {
     int64_t y = labels[i];

@@ -18,6 +18,20 @@ logitnorm_status ln_check_matrix(const void *p, int64_t rows, int64_t cols, int6
 /* Every entry of the first cols columns is finite. */
 logitnorm_status ln_check_finite_f32(const float *p, int64_t rows, int64_t cols, int64_t ld, const char *name);
 logitnorm_status ln_check_finite_f64(const double *p, int64_t rows, int64_t cols, int64_t ld, const char *name);
+/* Logits under the mask rule (DESIGN.md, Version 1.1): every entry of the first cols columns is
+   finite or -inf (a masked class); NaN and +inf are NONFINITE. A row with every class masked is
+   INVALID_ARGUMENT, unless labels is non-NULL and that row's label equals ignore_index. Rows
+   without a non-finite entry cost the same single scan as ln_check_finite_*. */
+logitnorm_status ln_check_masked_f32(const float *p, int64_t rows, int64_t cols, int64_t ld, const int32_t *labels,
+                                     int64_t ignore_index, const char *name);
+logitnorm_status ln_check_masked_f64(const double *p, int64_t rows, int64_t cols, int64_t ld, const int32_t *labels,
+                                     int64_t ignore_index, const char *name);
+/* Labels already known to be in [0, cols) or ignore_index: none names a masked (-inf) logit
+   (INVALID_LABEL otherwise). Rows labelled ignore_index are skipped. */
+logitnorm_status ln_check_labels_unmasked_f32(const float *p, int64_t rows, int64_t ld, const int32_t *labels,
+                                              int64_t ignore_index, const char *name);
+logitnorm_status ln_check_labels_unmasked_f64(const double *p, int64_t rows, int64_t ld, const int32_t *labels,
+                                              int64_t ignore_index, const char *name);
 /* Labels in [0, num_classes) or equal to ignore_index (pass INT64_MIN for "no ignore"). */
 logitnorm_status ln_check_labels(const int32_t *labels, int64_t n, int64_t num_classes, int64_t ignore_index);
 /* Bytes spanned by a rows x cols matrix with leading dimension ld (0 when rows == 0). */
