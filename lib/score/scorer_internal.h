@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "blas.h"
+#include "common/blas.h"
 #include "logitnorm.h"
 
 /* Rows per block when a call works through scratch buffers (bounds scratch memory). */

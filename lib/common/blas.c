@@ -16,13 +16,19 @@ struct ln_blas {
 
 ln_blas *ln_blas_create(int threads) {
   ln_blas *b = ln_calloc(1, sizeof *b);
-  if (b == NULL) return NULL;
+  return b == NULL ? NULL : ln_blas_init(b, threads);
+}
+
+void ln_blas_free(ln_blas *b) { ln_free(b); }
+
+size_t ln_blas_size(void) { return sizeof(ln_blas); }
+
+ln_blas *ln_blas_init(void *mem, int threads) {
+  ln_blas *b = mem;
   bli_rntm_init(&b->rntm);
   ln_blas_set_threads(b, threads);
   return b;
 }
-
-void ln_blas_free(ln_blas *b) { ln_free(b); }
 
 void ln_blas_set_threads(ln_blas *b, int threads) { bli_rntm_set_num_threads(threads < 1 ? 1 : threads, &b->rntm); }
 
