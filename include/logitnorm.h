@@ -275,6 +275,8 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_score_grad_f32(const logitnorm_s
 /* capacity 0: size query (*size gets the blob size). */
 LOGITNORM_API logitnorm_status logitnorm_scorer_save(const logitnorm_scorer *s, void *buf, size_t capacity,
                                                      size_t *size);
+/* A loaded scorer starts with THREADS = 1 whatever the blob holds (thread counts belong to the
+   machine that scores, not to the model); set THREADS after loading to use more. */
 LOGITNORM_API logitnorm_status logitnorm_scorer_load(logitnorm_scorer **out, const void *buf, size_t size);
 
 /* ---------------- OOD metrics ---------------- */

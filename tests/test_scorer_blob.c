@@ -1,6 +1,7 @@
 /* Save and load of every scorer kind: size query, round trip scoring bit for bit, the
-   re-saved blob identical, and corrupt blobs (each byte flipped, each truncation, and
-   re-checksummed field corruption) rejected without a crash. */
+   re-saved blob identical, corrupt blobs (each byte flipped, each truncation, and
+   re-checksummed field corruption) rejected without a crash, and THREADS left out of the
+   model (a loaded scorer has THREADS = 1 whatever the blob holds). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -208,6 +209,69 @@ START_TEST(test_corrupt_blobs) {
 }
 END_TEST
 
+/* Payload offset of the u32 `threads` field: kind u32, C and D i64, five f64, three i64 and
+   ash_variant u32 after the 24-byte frame header (see lib/score/scorer_blob.c). */
+enum { THREADS_AT = 24 + 4 + 2 * 8 + 5 * 8 + 3 * 8 + 4 };
+
+static uint32_t get_u32le(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void expect_threads(const logitnorm_scorer *s, double want) {
+  double v = -1.0;
+  ck_assert_int_eq(logitnorm_scorer_get(s, LOGITNORM_SCORER_THREADS, &v), LOGITNORM_OK);
+  ck_assert_msg(v == want, "THREADS = %g, expected %g", v, want);
+}
+
+/* A scorer saved with THREADS = 8 loads with THREADS = 1 and scores the same bits; its blob
+   is the blob of the same scorer at THREADS = 1; a blob whose threads field holds any other
+   value (250, 0, 2^32 - 1: old or foreign blobs) loads the same way. Kinds that use BLIS
+   (Mahalanobis, RMDS, ViM), the parallel row loop (MSP) and the parallel KNN selection. */
+START_TEST(test_threads_not_loaded) {
+  static data d;
+  make_data(&d);
+  const int kinds[] = {LOGITNORM_SCORE_MAHALANOBIS, LOGITNORM_SCORE_RMDS, LOGITNORM_SCORE_VIM, LOGITNORM_SCORE_MSP,
+                       LOGITNORM_SCORE_KNN};
+  const uint32_t foreign[] = {250u, 0u, 0xFFFFFFFFu, 8u};
+  for (int k = 0; k < 5; ++k) {
+    logitnorm_scorer *s = build(kinds[k], &d), *t = NULL;
+    ck_assert_int_eq(logitnorm_scorer_set(s, LOGITNORM_SCORER_THREADS, 8), LOGITNORM_OK);
+    float want[Q], got[Q];
+    score(s, &d, want);
+    size_t size8, size1;
+    unsigned char *blob8 = save(s, &size8);
+    ck_assert_uint_eq(get_u32le(blob8 + THREADS_AT), 1u); /* the field is where this test patches it */
+    ck_assert_int_eq(logitnorm_scorer_load(&t, blob8, size8), LOGITNORM_OK);
+    expect_threads(t, 1.0);
+    score(t, &d, got);
+    ck_assert_msg(memcmp(want, got, sizeof want) == 0, "kind %d: scores differ after load", kinds[k]);
+    /* the caller may raise it again */
+    ck_assert_int_eq(logitnorm_scorer_set(t, LOGITNORM_SCORER_THREADS, 2), LOGITNORM_OK);
+    expect_threads(t, 2.0);
+    logitnorm_scorer_free(t);
+    ck_assert_int_eq(logitnorm_scorer_set(s, LOGITNORM_SCORER_THREADS, 1), LOGITNORM_OK);
+    unsigned char *blob1 = save(s, &size1);
+    ck_assert_uint_eq(size1, size8);
+    ck_assert_msg(memcmp(blob1, blob8, size8) == 0, "kind %d: the blob depends on THREADS", kinds[k]);
+    for (int f = 0; f < 4; ++f) {
+      for (int i = 0; i < 4; ++i) blob8[THREADS_AT + i] = (unsigned char)(foreign[f] >> (8 * i));
+      fix_crc(blob8, size8);
+      t = NULL;
+      ck_assert_msg(logitnorm_scorer_load(&t, blob8, size8) == LOGITNORM_OK, "kind %d, threads field %u: %s",
+                    kinds[k], foreign[f], logitnorm_last_error());
+      expect_threads(t, 1.0);
+      score(t, &d, got);
+      ck_assert_msg(memcmp(want, got, sizeof want) == 0, "kind %d, threads field %u: scores differ", kinds[k],
+                    foreign[f]);
+      logitnorm_scorer_free(t);
+    }
+    free(blob1);
+    free(blob8);
+    logitnorm_scorer_free(s);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *suite = suite_create("scorer_blob");
   TCase *tc = tcase_create("blob");
@@ -215,6 +279,7 @@ int main(void) {
   tcase_add_test(tc, test_round_trip_bitwise);
   tcase_add_test(tc, test_save_errors);
   tcase_add_test(tc, test_corrupt_blobs);
+  tcase_add_test(tc, test_threads_not_loaded);
   suite_add_tcase(suite, tc);
   return tu_run_suite(suite);
 }

@@ -14,7 +14,12 @@
        REACT        f64 clip value from the fit percentile
        DICE         array masked W (C*D f32)
    where "array" is a u64 element count followed by the elements. Every count must equal
-   the size the header fields imply, and every value is range-checked on load. */
+   the size the header fields imply, and every value is range-checked on load.
+   `threads` is not part of the model: how many threads to score with belongs to the machine
+   that loads the blob, and a blob from elsewhere must not start threads the caller did not
+   ask for. It is written as 1 (so a blob does not depend on the saver's THREADS, and 1.0
+   readers, which require [1, 1024], still load it) and ignored on load, whatever its value:
+   a loaded scorer has THREADS = 1 until the caller sets it. */
 #include <math.h>
 #include <string.h>
 
@@ -49,7 +54,7 @@ static void ln_scorer_payload(ln_writer *w, const void *ctx) {
   ln_put_i64(w, s->k);
   ln_put_i64(w, s->vim_dim);
   ln_put_u32(w, (uint32_t)s->ash_variant);
-  ln_put_u32(w, (uint32_t)s->threads);
+  ln_put_u32(w, 1u); /* threads: see the top of the file */
   ln_put_u32(w, (uint32_t)s->prepared);
   ln_put_u32(w, (uint32_t)s->has_head);
   ln_put_u32(w, (uint32_t)s->has_bias);
@@ -212,16 +217,18 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_load(logitnorm_scorer **out, con
   int ids[5] = {LOGITNORM_SCORER_TEMPERATURE, LOGITNORM_SCORER_GAMMA, LOGITNORM_SCORER_PERCENTILE,
                 LOGITNORM_SCORER_CLIP, LOGITNORM_SCORER_RIDGE};
   for (int i = 0; i < 5; ++i) pv[i] = ln_get_f64(&r);
-  double iv[5] = {(double)ln_get_i64(&r), (double)ln_get_i64(&r), (double)ln_get_i64(&r), (double)ln_get_u32(&r),
-                  (double)ln_get_u32(&r)};
-  int iids[5] = {LOGITNORM_SCORER_TOP_M, LOGITNORM_SCORER_K, LOGITNORM_SCORER_VIM_DIM, LOGITNORM_SCORER_ASH_VARIANT,
-                 LOGITNORM_SCORER_THREADS};
+  /* One read per statement: the order in which an initializer list is evaluated is unspecified. */
+  double iv[4];
+  for (int i = 0; i < 3; ++i) iv[i] = (double)ln_get_i64(&r);
+  iv[3] = (double)ln_get_u32(&r);
+  int iids[4] = {LOGITNORM_SCORER_TOP_M, LOGITNORM_SCORER_K, LOGITNORM_SCORER_VIM_DIM, LOGITNORM_SCORER_ASH_VARIANT};
+  (void)ln_get_u32(&r); /* threads: ignored, the scorer keeps THREADS = 1 from ln_scorer_new */
   if (r.bad) return ln_corrupt(s, "truncated parameters");
   for (int i = 0; i < 5; ++i) {
     if (ln_scorer_check_param(s, ids[i], pv[i]) != LOGITNORM_OK) return ln_corrupt(s, "a parameter is out of range");
     ln_scorer_store_param(s, ids[i], pv[i]);
   }
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 4; ++i) {
     if (ln_scorer_check_param(s, iids[i], iv[i]) != LOGITNORM_OK) return ln_corrupt(s, "a parameter is out of range");
     ln_scorer_store_param(s, iids[i], iv[i]);
   }

@@ -1,5 +1,6 @@
 /* logitnorm_scorer_load on arbitrary bytes: never a crash or an over-read; a failed load
-   writes nothing to *out; a loaded scorer saves to a blob that loads and saves to the same
+   writes nothing to *out; a loaded scorer has THREADS = 1 whatever the blob says (a blob
+   must not make scoring start threads the caller did not ask for); it saves to a blob that loads and saves to the same
    bytes, and scores a small batch (exactly sized buffers, so any read past the dimensions
    the blob declares is caught) with finite scores or a failing status. White-box: the
    dimensions are read from the handle, which the public API does not report. */
@@ -42,6 +43,8 @@ static int one_input(const uint8_t *data, size_t size) {
     FUZZ_CHECK(s == sentinel);
     return 0;
   }
+  double threads = 0.0;
+  FUZZ_CHECK(logitnorm_scorer_get(s, LOGITNORM_SCORER_THREADS, &threads) == LOGITNORM_OK && threads == 1.0);
   score_batch(s);
   size_t need = 0;
   FUZZ_CHECK(logitnorm_scorer_save(s, NULL, 0, &need) == LOGITNORM_OK);

@@ -1,5 +1,8 @@
 /* Writes the seed corpora of the fuzz targets: valid blobs of metrics, calibration and
-   every scorer kind, and a few loss API inputs. Usage: make_fuzz_seeds <corpus directory>. */
+   every scorer kind, and a few loss API inputs; with a second directory, also the
+   regression inputs that are made rather than found (see regression_seeds).
+   Usage: make_fuzz_seeds <corpus directory> [<regressions directory>]. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,15 +11,19 @@
 
 static const char *root;
 
-static void write_seed(const char *target, const char *name, const void *buf, size_t size) {
+static void write_file(const char *dir, const char *target, const char *name, const void *buf, size_t size) {
   char path[1024];
-  snprintf(path, sizeof path, "%s/%s/%s", root, target, name);
+  snprintf(path, sizeof path, "%s/%s/%s", dir, target, name);
   FILE *f = fopen(path, "wb");
   if (f == NULL || fwrite(buf, 1, size, f) != size) {
     fprintf(stderr, "cannot write %s\n", path);
     exit(1);
   }
   fclose(f);
+}
+
+static void write_seed(const char *target, const char *name, const void *buf, size_t size) {
+  write_file(root, target, name, buf, size);
 }
 
 #define SAVE_SEED(target, name, save_fn, h)                   \
@@ -96,6 +103,47 @@ static void scorer_seeds(void) {
   }
 }
 
+/* CRC-32 (IEEE 802.3, reflected 0xEDB88320) of the blob frame, to re-seal a patched blob. */
+static uint32_t crc32_ieee(const unsigned char *p, size_t n) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; ++i) {
+    c ^= p[i];
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
+
+/* fuzz_scorer_load timed out (10 s) on a Mahalanobis blob whose threads field said 250: the
+   loaded scorer then ran BLIS with 250 threads on a 2-core machine. A loaded scorer now has
+   THREADS = 1 whatever the blob says. The input is that blob: the seed's layout (C = 3,
+   D = 4) with the u32 threads field (payload offset 88: kind, C, D, five f64, three i64,
+   ash_variant) set to 250 and the CRC-32 re-sealed. */
+static void regression_seeds(const char *dir) {
+  enum { C = 3, D = 4, N = 12, THREADS_AT = 24 + 4 + 2 * 8 + 5 * 8 + 3 * 8 + 4 };
+  float feats[N * D];
+  int32_t labels[N];
+  for (int i = 0; i < N * D; ++i) feats[i] = wave(i + 5) + (float)(i % D == (i / D) % C);
+  for (int i = 0; i < N; ++i) labels[i] = i % C;
+  logitnorm_scorer *s;
+  if (logitnorm_scorer_create(&s, LOGITNORM_SCORE_MAHALANOBIS, C, D) != LOGITNORM_OK ||
+      logitnorm_scorer_fit_f32(s, N, feats, D, NULL, 0, labels) != LOGITNORM_OK ||
+      logitnorm_scorer_prepare(s) != LOGITNORM_OK) {
+    fprintf(stderr, "mahalanobis regression seed: %s\n", logitnorm_last_error());
+    exit(1);
+  }
+  size_t need = 0, got = 0;
+  if (logitnorm_scorer_save(s, NULL, 0, &need) != LOGITNORM_OK) exit(1);
+  unsigned char *buf = malloc(need);
+  if (logitnorm_scorer_save(s, buf, need, &got) != LOGITNORM_OK || got < THREADS_AT + 8) exit(1);
+  const uint32_t threads = 250;
+  for (int i = 0; i < 4; ++i) buf[THREADS_AT + i] = (unsigned char)(threads >> (8 * i));
+  uint32_t crc = crc32_ieee(buf, got - 4);
+  for (int i = 0; i < 4; ++i) buf[got - 4 + i] = (unsigned char)(crc >> (8 * i));
+  write_file(dir, "fuzz_scorer_load", "mahalanobis-threads-250", buf, got);
+  free(buf);
+  logitnorm_scorer_free(s);
+}
+
 static void loss_seeds(void) {
   /* head, C, n, shape, pmask, params..., call, alpha, beta, then values and labels */
   static const unsigned char a[] = {1, 4, 3, 0, 0, 2, 0, 0, 10, 20, 30, 200, 5, 6, 7, 8, 9, 10, 11, 12, 0, 1, 2};
@@ -108,8 +156,8 @@ static void loss_seeds(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: make_fuzz_seeds <corpus directory>\n");
+  if (argc != 2 && argc != 3) {
+    fprintf(stderr, "usage: make_fuzz_seeds <corpus directory> [<regressions directory>]\n");
     return 2;
   }
   root = argv[1];
@@ -117,5 +165,6 @@ int main(int argc, char **argv) {
   calibration_seeds();
   scorer_seeds();
   loss_seeds();
+  if (argc == 3) regression_seeds(argv[2]);
   return 0;
 }
