@@ -1,7 +1,11 @@
 #include "test_util.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "common/dispatch.h"
 
 void tu_seed(tu_rng *r, uint64_t seed) { r->s = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull; if (!r->s) r->s = 1; }
 
@@ -43,10 +47,58 @@ int tu_quick(void) {
   return v != NULL && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
 }
 
-int tu_run_suite(Suite *s) {
-  SRunner *sr = srunner_create(s);
+int tu_cpu_has_avx2(void) {
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return 0;
+#endif
+}
+
+/* The dispatch path LOGITNORM_DISPATCH asks for, checked against the CPU and against the
+   library's own decision. ln_use_avx2 comes from the library's objects: internal suites
+   link them all, public suites link the one object (common/dispatch.c, which needs nothing
+   else of the library) from the same compile as the shared library, which evaluates it on
+   the same environment and CPU. EXIT_SUCCESS to go on, TU_SKIP or EXIT_FAILURE to stop. */
+static int tu_check_dispatch(void) {
+  const char *path = getenv("LOGITNORM_DISPATCH");
+  if (path == NULL || path[0] == '\0') return EXIT_SUCCESS;
+  int avx2 = strcmp(path, "avx2") == 0;
+  if (!avx2 && strcmp(path, "generic") != 0) {
+    fprintf(stderr, "LOGITNORM_DISPATCH=\"%s\" is not \"generic\" or \"avx2\"\n", path);
+    return EXIT_FAILURE;
+  }
+  if (avx2 && !tu_cpu_has_avx2()) {
+    printf("SKIPPED: LOGITNORM_DISPATCH=avx2 needs a CPU with AVX2 and FMA; this one lacks them\n");
+    return TU_SKIP;
+  }
+  if (ln_use_avx2() != avx2) {
+    fprintf(stderr, "LOGITNORM_DISPATCH=%s but the library dispatches to the %s kernels\n", path,
+            ln_use_avx2() ? "AVX2" : "generic");
+    return EXIT_FAILURE;
+  }
+  return EXIT_SUCCESS;
+}
+
+static int tu_run(Suite *s, const char *skipped) {
+  SRunner *sr = srunner_create(s); /* owns the suite from here */
+  int rc = tu_check_dispatch();
+  if (rc != EXIT_SUCCESS) {
+    srunner_free(sr);
+    return rc;
+  }
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  if (failed != 0) return EXIT_FAILURE;
+  if (skipped != NULL) {
+    printf("SKIPPED: %s\n", skipped);
+    return TU_SKIP;
+  }
+  return EXIT_SUCCESS;
 }
+
+int tu_run_suite(Suite *s) { return tu_run(s, NULL); }
+
+int tu_run_suite_partial(Suite *s, const char *skipped) { return tu_run(s, skipped); }

@@ -28,7 +28,25 @@ int tu_sentinel_intact(const void *p, size_t size);
    thinned sample or fewer sizes. */
 int tu_quick(void);
 
-/* Runs a Check suite (CK_NORMAL output) and frees it; the exit status for main. */
+/* Exit status of a test that did not run (CTest's SKIP_RETURN_CODE of every suite). */
+#define TU_SKIP 77
+
+/* 1 when the CPU has AVX2 and FMA, which the library's AVX2 kernels need. */
+int tu_cpu_has_avx2(void);
+
+/* Runs a Check suite (CK_NORMAL output) and frees it; the exit status for main.
+   First, under LOGITNORM_DISPATCH (the CTest entries <suite>.generic and <suite>.avx2):
+     - "avx2" on a CPU without AVX2+FMA: prints why and returns TU_SKIP without running;
+     - "avx2" or "generic" that the library's dispatch (ln_use_avx2, the same code and inputs
+       as inside the library) would not follow: prints it and fails;
+     - any other non-empty value: fails (the library rejects it too).
+   So a *.avx2 entry that passes has run the AVX2 kernels. */
 int tu_run_suite(Suite *s);
+
+/* tu_run_suite for a suite from which tests were left out (e.g. the AVX2 ones on a CPU
+   without AVX2): when skipped != NULL and everything that ran passed, prints
+   "SKIPPED: <skipped>" and returns TU_SKIP, so CTest lists the suite as not run with that
+   reason instead of as passed; a failure still fails. */
+int tu_run_suite_partial(Suite *s, const char *skipped);
 
 #endif
