@@ -210,7 +210,19 @@ LOGITNORM_API logitnorm_status logitnorm_loss_linear_forward_backward_f64(const 
 /* The infimum of the handle's loss over all logit vectors of its num_classes (LogitNorm: attained
    on the sphere of radius 1/tau; label smoothing included), and the temperature at which that
    infimum equals `bound`. CROSS_ENTROPY: the infimum (0 without smoothing); temperature_for_bound
-   is LOGITNORM_ERR_UNSUPPORTED there. */
+   is LOGITNORM_ERR_UNSUPPORTED there.
+   The loss is one row's, without class weights: the handle's weights, epsilon and reduction are
+   not used (MEAN divides the weights out, so with weights and no smoothing the MEAN loss has the
+   same infimum; a SUM/NONE row of class y has w_y times it). With C = num_classes, s = label
+   smoothing and k = s (C-1)/C (docs/math.md, "The loss's lower bound"):
+     bound = f(min(sqrt(C/(C-1)) / tau, log(1 + C(1-s)/s))),  f(d) = log(1 + (C-1) e^-d) + k d;
+   s = 0: log(1 + (C-1) exp(-sqrt(C/(C-1)) / tau)); C = 1: 0. It is non-decreasing in tau, and
+   tends to log C as tau grows. With s > 0 it equals the smoothed targets' entropy (cross-entropy's
+   infimum) for every tau up to a tau* and increases strictly above it.
+   temperature_for_bound returns the one tau whose bound is `bound`, for `bound` in the open range
+   (inf, sup) over tau: (0, log C) for s = 0, (entropy, log C) for s > 0, empty for C = 1 or s = 1.
+   Outside it (or a non-finite `bound`): LOGITNORM_ERR_INVALID_ARGUMENT, the message giving the
+   range. NULL pointers: LOGITNORM_ERR_NULL_POINTER. Nothing is written on failure. */
 LOGITNORM_API logitnorm_status logitnorm_loss_lower_bound(const logitnorm_loss *loss, double *bound);
 LOGITNORM_API logitnorm_status logitnorm_loss_temperature_for_bound(const logitnorm_loss *loss, double bound,
                                                                      double *temperature);
