@@ -5,6 +5,7 @@ function(run)
     message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
   endif()
   message(STATUS "ok: ${ARGN}\n${out}")
+  set(out "${out}" PARENT_SCOPE)
 endfunction()
 
 file(REMOVE_RECURSE "${WORK_DIR}")
@@ -30,7 +31,7 @@ run(${CMAKE_COMMAND} --build "${WORK_DIR}/cmake-consumer")
 run(${CMAKE_COMMAND} -E env "LD_LIBRARY_PATH=${lib_dir}" "${WORK_DIR}/cmake-consumer/consumer_c")
 run(${CMAKE_COMMAND} -E env "LD_LIBRARY_PATH=${lib_dir}" "${WORK_DIR}/cmake-consumer/consumer_cxx")
 
-# pkg-config consumer (a plain Makefile).
+# pkg-config consumers (a plain Makefile): the loss example, and a scorer that reaches BLIS.
 find_program(MAKE_PROGRAM NAMES make gmake REQUIRED)
 find_program(PKG_CONFIG_PROGRAM NAMES pkg-config pkgconf REQUIRED)
 set(static_flag "")
@@ -42,3 +43,21 @@ run(${CMAKE_COMMAND} -E env "PKG_CONFIG_PATH=${pc_dir}"
     ${MAKE_PROGRAM} -C "${SOURCE_DIR}/examples/consumers/pkgconfig" "OUT=${WORK_DIR}/pc-consumer"
     "PKG_CONFIG=${PKG_CONFIG_PROGRAM}" "CC=${CMAKE_C_COMPILER}" ${static_flag})
 run(${CMAKE_COMMAND} -E env "LD_LIBRARY_PATH=${lib_dir}" "${WORK_DIR}/pc-consumer/minimal")
+run(${CMAKE_COMMAND} -E env "LD_LIBRARY_PATH=${lib_dir}" "${WORK_DIR}/pc-consumer/scorer")
+
+# Static library: a fully static link (-static, pkg-config --static) of the same consumers,
+# which holds only if Libs.private names everything libblis.a and liblogitnorm.a need.
+if(NOT SHARED)
+  file(MAKE_DIRECTORY "${WORK_DIR}/pc-consumer-static")
+  run(${CMAKE_COMMAND} -E env "PKG_CONFIG_PATH=${pc_dir}"
+      ${MAKE_PROGRAM} -C "${SOURCE_DIR}/examples/consumers/pkgconfig" "OUT=${WORK_DIR}/pc-consumer-static"
+      "PKG_CONFIG=${PKG_CONFIG_PROGRAM}" "CC=${CMAKE_C_COMPILER}" STATIC=1 FULLY_STATIC=1)
+  find_program(READELF readelf REQUIRED)
+  foreach(exe minimal scorer)
+    run(${READELF} -d "${WORK_DIR}/pc-consumer-static/${exe}")
+    if(out MATCHES "NEEDED")
+      message(FATAL_ERROR "${exe} is not fully static:\n${out}")
+    endif()
+    run("${WORK_DIR}/pc-consumer-static/${exe}")
+  endforeach()
+endif()
