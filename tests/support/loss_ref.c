@@ -198,3 +198,106 @@ void lr_fd_gradient(lr_scalar_fn f, void *ctx, double *x, int64_t m, double h_re
     g[j] = (fp - fm) / (xp - xm);
   }
 }
+
+/* ---- masks: the reference above on the row with its -inf columns removed ---- */
+
+void lr_reduce_row(const lr_config *cfg, const double *z, int64_t y, const double *t, lr_reduced *r) {
+  int64_t C = cfg->num_classes;
+  r->cols = malloc((size_t)C * sizeof *r->cols);
+  r->z = lr_scratch(C);
+  r->w = cfg->weights ? lr_scratch(C) : NULL;
+  r->t = t ? lr_scratch(C) : NULL;
+  if (r->cols == NULL) abort();
+  r->ignored = t == NULL && y == cfg->ignore_index;
+  r->valid = 1;
+  r->y = -1;
+  int64_t k = 0;
+  for (int64_t c = 0; c < C; ++c) {
+    if (z[c] == -INFINITY) {
+      if (!r->ignored && ((t == NULL && c == y) || (t != NULL && t[c] != 0.0))) r->valid = 0;
+      continue;
+    }
+    if (t == NULL && c == y) r->y = k;
+    r->cols[k] = c;
+    r->z[k] = z[c];
+    if (r->w) r->w[k] = cfg->weights[c];
+    if (r->t) r->t[k] = t[c];
+    ++k;
+  }
+  if (k == 0 && !r->ignored) r->valid = 0;
+  r->cfg = *cfg;
+  r->cfg.num_classes = k;
+  r->cfg.weights = r->w;
+}
+
+void lr_reduced_free(lr_reduced *r) {
+  free(r->cols);
+  free(r->z);
+  free(r->w);
+  free(r->t);
+}
+
+void lr_reduced_targets(const lr_reduced *r, double *q) {
+  if (r->t) {
+    lr_targets_soft(&r->cfg, r->t, q);
+  } else if (r->ignored) {
+    for (int64_t c = 0; c < r->cfg.num_classes; ++c) q[c] = 0.0;
+  } else {
+    lr_targets_hard(&r->cfg, r->y, q);
+  }
+}
+
+/* Row i of a masked batch: loss, and (when g is set) the gradient scattered into the full
+   row g (C values) before any MEAN division. */
+static double lr_masked_row(const lr_config *cfg, const double *z, int64_t y, const double *t, double *g) {
+  int64_t C = cfg->num_classes;
+  lr_reduced r;
+  lr_reduce_row(cfg, z, y, t, &r);
+  double l = 0.0;
+  if (g)
+    for (int64_t c = 0; c < C; ++c) g[c] = 0.0;
+  if (!r.valid) {
+    l = NAN;
+    if (g)
+      for (int64_t c = 0; c < C; ++c) g[c] = NAN;
+  } else if (!r.ignored) {
+    int64_t k = r.cfg.num_classes;
+    double *q = lr_scratch(k), *gr = lr_scratch(k);
+    lr_reduced_targets(&r, q);
+    l = lr_row_loss(&r.cfg, r.z, q);
+    if (g) {
+      lr_row_grad(&r.cfg, r.z, q, gr);
+      for (int64_t j = 0; j < k; ++j) g[r.cols[j]] = gr[j];
+    }
+    free(q);
+    free(gr);
+  }
+  lr_reduced_free(&r);
+  return l;
+}
+
+static double lr_batch_masked(const lr_config *cfg, int64_t n, const double *z, int64_t ld, const int32_t *labels,
+                              const double *t, int64_t ldt, double divisor, double *row_loss, double *grad) {
+  int64_t C = cfg->num_classes;
+  int mean = cfg->reduction == 0;
+  double total = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    double *g = grad ? grad + i * C : NULL;
+    double l = lr_masked_row(cfg, z + i * ld, labels ? labels[i] : -1, t ? t + i * ldt : NULL, g);
+    total += l;
+    if (row_loss) row_loss[i] = l;
+    if (g && mean)
+      for (int64_t c = 0; c < C; ++c) g[c] /= divisor;
+  }
+  return mean ? total / divisor : total;
+}
+
+double lr_batch_hard_masked(const lr_config *cfg, int64_t n, const double *z, int64_t ld, const int32_t *labels,
+                            double *row_loss, double *grad) {
+  return lr_batch_masked(cfg, n, z, ld, labels, NULL, 0, lr_mean_divisor_hard(cfg, n, labels), row_loss, grad);
+}
+
+double lr_batch_soft_masked(const lr_config *cfg, int64_t n, const double *z, int64_t ld, const double *t,
+                            int64_t ldt, double *row_loss, double *grad) {
+  return lr_batch_masked(cfg, n, z, ld, NULL, t, ldt, (double)n, row_loss, grad);
+}

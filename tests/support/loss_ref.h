@@ -71,4 +71,39 @@ double lr_batch_soft(const lr_config *cfg, int64_t n, const double *z, int64_t l
 typedef double (*lr_scalar_fn)(void *ctx, const double *x);
 void lr_fd_gradient(lr_scalar_fn f, void *ctx, double *x, int64_t m, double h_rel, double *g);
 
+/* ---- masks ----
+   A -inf logit is a masked class. The masked reference literally removes those columns:
+   it builds the reduced row (the C' unmasked logits, their class weights, their targets and
+   the label's position among them), runs the reference above on it with num_classes = C'
+   (so label smoothing spreads e / C' over the unmasked classes, and LogitNorm's norm and
+   softmax see only them), and scatters the gradient back with 0 at masked columns. The MEAN
+   divisor is unchanged: the sum of w_y over non-ignored rows (hard labels), n (targets). */
+
+/* One row with its masked columns removed. */
+typedef struct lr_reduced {
+  lr_config cfg;   /* the caller's config with num_classes = C' and the reduced weights */
+  int64_t *cols;   /* the C' unmasked columns, in order */
+  double *z;       /* their logits */
+  double *w;       /* their class weights (NULL when the config has none) */
+  double *t;       /* their targets (NULL for hard labels) */
+  int64_t y;       /* the label's index among them; -1 for targets or an ignored row */
+  int ignored;     /* hard label equal to the ignore index */
+  int valid;       /* 0 when the row is bad input: label or target mass on a masked class,
+                      or every class masked in a row that is not ignored */
+} lr_reduced;
+
+/* Reduces row z (C = cfg->num_classes values) for hard label y (t == NULL) or targets t. */
+void lr_reduce_row(const lr_config *cfg, const double *z, int64_t y, const double *t, lr_reduced *r);
+void lr_reduced_free(lr_reduced *r);
+
+/* q of a reduced row (C' values; all 0 for an ignored row). */
+void lr_reduced_targets(const lr_reduced *r, double *q);
+
+/* The masked batch: as lr_batch_hard / lr_batch_soft, with -inf logits as masks. A row that
+   is bad input gets NaN loss and gradient; an ignored row gets 0 even when it is all -inf. */
+double lr_batch_hard_masked(const lr_config *cfg, int64_t n, const double *z, int64_t ld, const int32_t *labels,
+                            double *row_loss, double *grad);
+double lr_batch_soft_masked(const lr_config *cfg, int64_t n, const double *z, int64_t ld, const double *t,
+                            int64_t ldt, double *row_loss, double *grad);
+
 #endif
