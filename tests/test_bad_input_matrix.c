@@ -215,6 +215,26 @@ static logitnorm_status with_logit_f64(double v) {
   F_before.logits64[2 * LD + 3] = v;
   return logitnorm_loss_backward_f64(L, N, LG64, LD, Y, NULL, 1.0, 0.0, G64, LD);
 }
+/* A -inf logit is a masked class: bad input under a hard label (row 1's label is 3) or under
+   target mass (every target is 0.25). */
+static logitnorm_status with_masked_label(void) {
+  F.logits[1 * LD + 3] = -INFINITY;
+  F_before.logits[1 * LD + 3] = -INFINITY;
+  return logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, 1.0f, 0.0f, G, LD);
+}
+static logitnorm_status with_masked_target(void) {
+  F.logits64[2 * LD + 1] = -INFINITY;
+  F_before.logits64[2 * LD + 1] = -INFINITY;
+  return logitnorm_loss_forward_soft_f64(L, N, LG64, LD, T64, LD, &F.loss_out, RL64);
+}
+/* TEMPERATURE applies to LogitNorm handles only. */
+static logitnorm_status temperature_on_cross_entropy(void) {
+  logitnorm_loss *ce = NULL;
+  ck_assert_int_eq(logitnorm_loss_create(&ce, LOGITNORM_LOSS_CROSS_ENTROPY, C), LOGITNORM_OK);
+  logitnorm_status st = logitnorm_loss_set(ce, LOGITNORM_LOSS_TEMPERATURE, 0.5);
+  logitnorm_loss_free(ce);
+  return st;
+}
 static logitnorm_status with_target(float v) {
   F.targets[0] = v;
   F_before.targets[0] = v;
@@ -262,6 +282,8 @@ static logitnorm_status load_blob_with_byte(size_t at, unsigned char v) {
   X("loss_set", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_set(NULL, LOGITNORM_LOSS_TEMPERATURE, 1.0))   \
   X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_TEMPERATURE, 0.0)) \
   X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_TEMPERATURE, -1.0)) \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_TEMPERATURE, 1e-39)) \
+  X("loss_set", "unsupported", LOGITNORM_ERR_UNSUPPORTED, temperature_on_cross_entropy())                        \
   X("loss_set", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_set(L, LOGITNORM_LOSS_TEMPERATURE, NAN)) \
   X("loss_set", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                                                    \
     logitnorm_loss_set(L, LOGITNORM_LOSS_TEMPERATURE, INFINITY))                                                 \
@@ -340,7 +362,9 @@ static logitnorm_status load_blob_with_byte(size_t at, unsigned char v) {
   X("loss_forward_f64", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                           \
     logitnorm_loss_forward_f64(L, 2, LG64, INT64_MAX, Y, &F.loss_out, RL64))                                    \
   X("loss_backward_f64", "non-finite", LOGITNORM_ERR_NONFINITE, with_logit_f64(NAN))                            \
-  X("loss_backward_f64", "non-finite", LOGITNORM_ERR_NONFINITE, with_logit_f64(-INFINITY))                      \
+  X("loss_backward_f64", "non-finite", LOGITNORM_ERR_NONFINITE, with_logit_f64(INFINITY))                       \
+  X("loss_forward_backward_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL, with_masked_label())                 \
+  X("loss_forward_soft_f64", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, with_masked_target())                \
   X("loss_forward_backward_f64", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
     logitnorm_loss_forward_backward_f64(L, N, LG64, LD, Y, &F.loss_out, G64 + 5, 1.0, 0.0, G64, LD))            \
   X("loss_forward_soft_f64", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                 \

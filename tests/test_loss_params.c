@@ -38,12 +38,14 @@ typedef struct pvals {
   logitnorm_loss_param p;
   double good[6];
   int ngood;
-  double bad[7];
+  double bad[8];
   int nbad;
 } pvals;
 
 static const pvals PARAMS[] = {
-    {LOGITNORM_LOSS_TEMPERATURE, {0.5, 1e-6, 1e6, 0.04, 5e-324}, 5, {0.0, -0.0, -1.0, NAN, INFINITY, -INFINITY}, 6},
+    /* tau >= 1e-30: 1e-30 itself is accepted, anything below is not */
+    {LOGITNORM_LOSS_TEMPERATURE, {0.5, 1e-6, 1e6, 0.04, 1e-30}, 5,
+     {0.0, -0.0, -1.0, NAN, INFINITY, -INFINITY, 1e-39, 5e-324}, 8},
     {LOGITNORM_LOSS_EPSILON, {0.0, 1e-3, 1e-7, 2.5}, 4, {-1e-9, -1.0, NAN, INFINITY}, 4},
     {LOGITNORM_LOSS_REDUCTION, {0, 1, 2, 0}, 4, {-1, 3, 0.5, 1.0000001, NAN, INFINITY}, 6},
     {LOGITNORM_LOSS_LABEL_SMOOTHING, {0.0, 0.5, 1.0, 0.1}, 4, {-0.1, 1.0001, -1e-300, NAN, INFINITY}, 5},
@@ -75,7 +77,7 @@ START_TEST(unknown_parameter_and_nulls) {
   double v = 123.0;
   ck_assert_int_eq(logitnorm_loss_set(L, (logitnorm_loss_param)99, 1.0), LOGITNORM_ERR_INVALID_ARGUMENT);
   ck_assert(logitnorm_last_error()[0] != '\0');
-  ck_assert_int_eq(logitnorm_loss_get(L, (logitnorm_loss_param)107, &v), LOGITNORM_ERR_INVALID_ARGUMENT);
+  ck_assert_int_eq(logitnorm_loss_get(L, (logitnorm_loss_param)108, &v), LOGITNORM_ERR_INVALID_ARGUMENT);
   ck_assert(v == 123.0);
   ck_assert_int_eq(logitnorm_loss_set(NULL, LOGITNORM_LOSS_TEMPERATURE, 1.0), LOGITNORM_ERR_NULL_POINTER);
   ck_assert_int_eq(logitnorm_loss_get(NULL, LOGITNORM_LOSS_TEMPERATURE, &v), LOGITNORM_ERR_NULL_POINTER);

@@ -280,10 +280,11 @@ START_TEST(test_tiny_row_eps0_overflows_float) {
 }
 END_TEST
 
-/* Non-finite input with CHECK_FINITE on: NONFINITE and nothing written (both paths). */
+/* NaN and +inf with CHECK_FINITE on: NONFINITE and nothing written (both paths). -inf is a
+   masked class: test_minus_inf_is_a_mask. */
 START_TEST(test_nonfinite_input_rejected) {
-  const float bad[3] = {NAN, INFINITY, -INFINITY};
-  for (int b = 0; b < 3; ++b)
+  const float bad[2] = {NAN, INFINITY};
+  for (int b = 0; b < 2; ++b)
     for (int kind = 0; kind < 2; ++kind) {
       logitnorm_loss *h = make_loss(kind, 4, 0.04, 1e-7);
       float z[8] = {1, 2, 3, 4, 0, 0, 0, 0}, g[8], rl[2];
@@ -303,6 +304,29 @@ START_TEST(test_nonfinite_input_rejected) {
 }
 END_TEST
 
+/* With CHECK_FINITE on, a -inf logit is accepted as a masked class: the row costs what the
+   row without that column costs (ref_row on the 3 remaining classes), and the masked
+   column's gradient is exactly 0. */
+START_TEST(test_minus_inf_is_a_mask) {
+  for (int kind = 0; kind < 2; ++kind) {
+    logitnorm_loss *h = make_loss(kind, 4, 0.04, 1e-7);
+    const float z[8] = {1, 2, 3, 4, 1.5f, -0.5f, -INFINITY, 2};
+    const double reduced[3] = {1.5, -0.5, 2};
+    int32_t y[2] = {0, 1};
+    float g[8], rl[2];
+    double loss, ref_loss, ref_grad[3], gscale;
+    ck_assert_int_eq(logitnorm_loss_forward_backward_f32(h, 2, z, 4, y, &loss, rl, 1.0f, 0.0f, g, 4), LOGITNORM_OK);
+    ref_row(kind, reduced, 3, 1, 0.04, 1e-7, &ref_loss, ref_grad, &gscale);
+    expect_close("masked row_loss", kind ? "LN mask" : "CE mask", rl[1], ref_loss, kind ? 25.0 : 2.0, 1e-4, 0.0);
+    ck_assert_msg(g[6] == 0.0f, "masked column gradient %g", (double)g[6]);
+    const int cols[3] = {4, 5, 7};
+    for (int k = 0; k < 3; ++k)
+      expect_close("masked grad", kind ? "LN mask" : "CE mask", g[cols[k]], ref_grad[k], 0.0, 0.0, 1e-4 * gscale);
+    logitnorm_loss_free(h);
+  }
+}
+END_TEST
+
 static Suite *stress_suite(void) {
   Suite *s = suite_create("numeric_stress");
   TCase *tc = tcase_create("stress");
@@ -312,6 +336,7 @@ static Suite *stress_suite(void) {
   tcase_add_test(tc, test_golden);
   tcase_add_test(tc, test_zero_row_eps0_undefined);
   tcase_add_test(tc, test_nonfinite_input_rejected);
+  tcase_add_test(tc, test_minus_inf_is_a_mask);
   tcase_add_test(tc, test_tiny_row_eps0_overflows_float);
   suite_add_tcase(s, tc);
   return s;
