@@ -100,7 +100,11 @@ int64_t ln_calibration_bin(double conf, int64_t bins) {
      confidence = 1 / s                     (the softmax of the argmax, whose e is 1)
      NLL        = (m - z_y/T) + log s       (= -log softmax(z/T)_y, both terms >= 0)
      Brier      = sum_{c != y} e_c^2 / s^2 + (sum_{c != y} e_c / s)^2
-   The last form avoids 1 - p_y, which cancels when p_y is near 1. */
+   The last form avoids 1 - p_y, which cancels when p_y is near 1.
+   Masks: a -inf logit is a masked class. Validation leaves at least one finite logit and
+   keeps y off the masked ones, so z[pred] is finite, a masked e_c is exp(-inf) = +0 exactly,
+   and adding +0 or +0^2 to a positive sum changes no bit: every quantity is that of the row
+   with the masked columns removed, with no test in this loop. */
 static void ln_calibration_row(logitnorm_calibration *c, const float *z, int32_t y) {
   int64_t C = c->num_classes;
   double T = c->temperature;
@@ -148,7 +152,10 @@ LOGITNORM_API logitnorm_status logitnorm_calibration_add_f32(logitnorm_calibrati
   if (st == LOGITNORM_OK) st = ln_check_matrix(logits, n, c->num_classes, ld, sizeof(float), "logits");
   if (st == LOGITNORM_OK) st = ln_check_ptr(labels, "labels");
   if (st == LOGITNORM_OK) st = ln_check_labels(labels, n, c->num_classes, INT64_MIN);
-  if (st == LOGITNORM_OK) st = ln_check_finite_f32(logits, n, c->num_classes, ld, "logits");
+  /* -inf is a masked class (DESIGN.md, Version 1.1): NaN, +inf, an all-masked row and a label
+     on a masked class are bad input */
+  if (st == LOGITNORM_OK) st = ln_check_masked_f32(logits, n, c->num_classes, ld, NULL, 0, "logits");
+  if (st == LOGITNORM_OK) st = ln_check_labels_unmasked_f32(logits, n, ld, labels, INT64_MIN, "logits");
   if (st == LOGITNORM_OK && n > INT64_MAX - c->count)
     st = ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%lld more samples overflow the count", (long long)n);
   if (st != LOGITNORM_OK) return st;

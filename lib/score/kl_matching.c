@@ -1,6 +1,9 @@
 /* KL matching (Hendrycks et al., "Scaling Out-of-Distribution Detection for Real-World
    Settings", ICML 2022): one template per class, the mean softmax of the fit rows of that
-   class (the label when given, else the predicted class). score = -min_k KL(p || d_k). */
+   class (the label when given, else the predicted class). score = -min_k KL(p || d_k).
+   Masks: a -inf logit is a masked class with p = +0 exactly (exp(-inf) = 0 after the finite
+   row maximum); it adds 0 to the template means and, as 0 log 0 = 0, nothing to KL. A fit
+   label on a masked class is rejected by the caller's validation. */
 #include <math.h>
 #include <string.h>
 
@@ -96,6 +99,11 @@ logitnorm_status ln_klm_score(const logitnorm_scorer *s, int64_t n, const float 
       double *pi = p + i * c;
       double lse = ln_softmax_row(z, c, pi), h = 0.0;
       for (int64_t j = 0; j < c; ++j) h += pi[j] * ((double)z[j] - lse);
+      if (isnan(h)) { /* only a masked term, 0 * -inf, makes a NaN: sum again without them */
+        h = 0.0;
+        for (int64_t j = 0; j < c; ++j)
+          if (z[j] != -INFINITY) h += pi[j] * ((double)z[j] - lse);
+      }
       negent[i] = h;
     }
     ln_gemm_f64(s->blas, rows, k, c, 1.0, p, c, 1, s->templates, 1, c, 0.0, cross, k, 1);

@@ -1,6 +1,15 @@
 /* Scores computed from the logits of one row, and their gradients d score / d z.
    Every formula works in double on max-shifted logits, so logits of +-1e30 neither
-   overflow exp nor take log(0), and a zero row gives finite values. */
+   overflow exp nor take log(0), and a zero row gives finite values.
+
+   Masks: a -inf logit is a masked class, and the row's score is that of the row with the
+   column removed; its gradient entry is +0. Validation guarantees at least one finite entry,
+   so the maximum is finite and exp(-inf - max) = +0 exactly: adding +0 to a positive sum
+   changes no bit, so MSP, ODIN, ENERGY and MAX_LOGIT give the compacted row's bits with no
+   extra work. ENTROPY and MAX_COSINE meet -inf in one term (0 * -inf = NaN, z^2 = +inf);
+   a row-end test of that one sum sends only rows with a mask to a pass that skips masked
+   terms, so unmasked rows pay one compare. GEN counts the unmasked classes (a compare per
+   entry, small next to its two pow calls per entry) and excludes masked ones from the top M. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -43,7 +52,8 @@ static double ln_msp(const float *z, int64_t c, double t, double *grad) {
   double sum = ln_softmax_sum(z, c, t, z[m], grad);
   double pm = 1.0 / sum;
   if (grad != NULL) {
-    for (int64_t j = 0; j < c; ++j) grad[j] = -pm * grad[j] / t;
+    /* (0 - p_j) rather than -p_j, so that a masked p_j = +0 gives +0, not -0 */
+    for (int64_t j = 0; j < c; ++j) grad[j] = (0.0 - grad[j]) * pm / t;
     grad[m] += pm / t;
   }
   return pm;
@@ -55,14 +65,25 @@ static double ln_energy_row(const float *z, int64_t c, double t, double *grad) {
   return zmax + t * log(ln_softmax_sum(z, c, t, zmax, grad));
 }
 
-/* S = sum_j p_j log p_j with log p_j = (z_j - z_m) - log sum; dS/dz_k = p_k (log p_k - S). */
+/* S = sum_j p_j log p_j with log p_j = (z_j - z_m) - log sum; dS/dz_k = p_k (log p_k - S).
+   A masked term is p log p = 0 log 0 = 0 by continuity: left out of S, gradient 0. */
 static double ln_neg_entropy(const float *z, int64_t c, double *grad, double *p) {
   double zmax = z[ln_argmax(z, c)];
   double lsum = log(ln_softmax_sum(z, c, 1.0, zmax, p));
   double s = 0.0;
   for (int64_t j = 0; j < c; ++j) s += p[j] * (((double)z[j] - zmax) - lsum);
-  if (grad != NULL)
+  int masked = isnan(s); /* only 0 * (-inf - zmax) makes a NaN here */
+  if (masked) {
+    s = 0.0;
+    for (int64_t j = 0; j < c; ++j)
+      if (z[j] != -INFINITY) s += p[j] * (((double)z[j] - zmax) - lsum);
+  }
+  if (grad != NULL) {
     for (int64_t j = 0; j < c; ++j) grad[j] = p[j] * ((((double)z[j] - zmax) - lsum) - s);
+    if (masked)
+      for (int64_t j = 0; j < c; ++j)
+        if (z[j] == -INFINITY) grad[j] = 0.0;
+  }
   return s;
 }
 
@@ -73,9 +94,14 @@ static int ln_desc_double(const void *a, const void *b) {
 
 /* GEN: G = -sum_{j in top M} q_j^g (1 - q_j)^g with q = clamp(p, 1e-7, 1 - 1e-7).
    dG/dp_j = -g q^(g-1) (1-q)^(g-1) (1 - 2q) inside the clamp (0 where clamped), and
-   dG/dz_k = p_k (dG/dp_k - sum_j dG/dp_j p_j). work holds 2C doubles. */
+   dG/dz_k = p_k (dG/dp_k - sum_j dG/dp_j p_j). work holds 2C doubles.
+   Masks: the top M is taken over the u unmasked classes, all of them when M >= u. A masked
+   p is +0, below or equal to every unmasked p, so the M-th largest of all C values (M <= u)
+   is the M-th largest unmasked one; masked entries are then kept out of the selection. */
 static double ln_gen(const logitnorm_scorer *s, const float *z, double *grad, double *work) {
-  int64_t c = s->num_classes, m = s->top_m < c ? s->top_m : c;
+  int64_t c = s->num_classes, u = 0;
+  for (int64_t j = 0; j < c; ++j) u += z[j] != -INFINITY;
+  int64_t m = s->top_m < u ? s->top_m : u;
   double g = s->gamma, lo = 1e-7, hi = 1.0 - 1e-7;
   double *p = work, *sorted = work + c;
   double zmax = z[ln_argmax(z, c)];
@@ -93,6 +119,9 @@ static double ln_gen(const logitnorm_scorer *s, const float *z, double *grad, do
   double score = 0.0, dot = 0.0;
   for (int64_t j = 0; j < c; ++j) {
     int in = p[j] > thr || (p[j] == thr && ties_left > 0);
+    /* A masked p = +0 can tie only with thr = 0 (an unmasked p underflowed); its clamped term
+       would be the same, but keeping it out keeps the sum in the dropped row's order. */
+    if (u < c && z[j] == -INFINITY) in = 0;
     if (p[j] == thr && in && m < c) --ties_left;
     double dp = 0.0;
     if (in) {
@@ -104,16 +133,22 @@ static double ln_gen(const logitnorm_scorer *s, const float *z, double *grad, do
     dot += dp * p[j];
   }
   if (grad != NULL)
-    for (int64_t j = 0; j < c; ++j) grad[j] = p[j] * (sorted[j] - dot);
+    for (int64_t j = 0; j < c; ++j) grad[j] = p[j] * (sorted[j] - dot) + 0.0; /* + 0.0: a masked -0 becomes +0 */
   return score;
 }
 
 /* max_j z_j / ||z|| (0 for a zero row); for m = argmax, s = z_m / n:
-   ds/dz_j = (delta_jm - s z_j / n) / n. */
+   ds/dz_j = (delta_jm - s z_j / n) / n. ||z|| is over the unmasked entries. */
 static double ln_max_cosine(const float *z, int64_t c, double *grad) {
   int64_t m = ln_argmax(z, c);
   double sq = 0.0;
   for (int64_t j = 0; j < c; ++j) sq += (double)z[j] * z[j]; /* float squares cannot overflow a double */
+  int masked = sq == INFINITY; /* so +inf means a -inf entry */
+  if (masked) {
+    sq = 0.0;
+    for (int64_t j = 0; j < c; ++j)
+      if (z[j] != -INFINITY) sq += (double)z[j] * z[j];
+  }
   double n = sqrt(sq);
   if (n == 0.0) {
     if (grad != NULL)
@@ -124,6 +159,9 @@ static double ln_max_cosine(const float *z, int64_t c, double *grad) {
   if (grad != NULL) {
     for (int64_t j = 0; j < c; ++j) grad[j] = -score * z[j] / n / n;
     grad[m] += 1.0 / n;
+    if (masked)
+      for (int64_t j = 0; j < c; ++j)
+        if (z[j] == -INFINITY) grad[j] = 0.0;
   }
   return score;
 }

@@ -219,8 +219,9 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_fit_f32(logitnorm_scorer *s, int
   if (st != LOGITNORM_OK) return st;
   int64_t c = s->num_classes, d = s->feature_dim;
   if (s->kind == LOGITNORM_SCORE_KL_MATCHING) {
+    /* -inf is a masked class (DESIGN.md, Version 1.1); a label may not name one */
     st = ln_check_matrix(logits, n, c, ld, sizeof *logits, "logits");
-    if (st == LOGITNORM_OK) st = ln_check_finite_f32(logits, n, c, ld, "logits");
+    if (st == LOGITNORM_OK) st = ln_check_masked_f32(logits, n, c, ld, NULL, 0, "logits");
   } else {
     st = ln_check_matrix(features, n, d, ldf, sizeof *features, "features");
     if (st == LOGITNORM_OK) st = ln_check_finite_f32(features, n, d, ldf, "features");
@@ -229,6 +230,8 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_fit_f32(logitnorm_scorer *s, int
   if (st == LOGITNORM_OK && labelled) st = ln_check_ptr(labels, "labels");
   if (st == LOGITNORM_OK && labels != NULL && (labelled || s->kind == LOGITNORM_SCORE_KL_MATCHING))
     st = ln_check_labels(labels, n, c, INT64_MIN);
+  if (st == LOGITNORM_OK && labels != NULL && s->kind == LOGITNORM_SCORE_KL_MATCHING)
+    st = ln_check_labels_unmasked_f32(logits, n, ld, labels, INT64_MIN, "logits");
   if (st != LOGITNORM_OK) return st;
   if (n == 0) return LOGITNORM_OK;
   switch (s->kind) {
@@ -283,7 +286,8 @@ static logitnorm_status ln_check_score_call(const logitnorm_scorer *s, int64_t n
   } else {
     int64_t c = s->num_classes;
     st = ln_check_matrix(logits, n, c, ld, sizeof *logits, "logits");
-    if (st == LOGITNORM_OK) st = ln_check_finite_f32(logits, n, c, ld, "logits");
+    /* -inf is a masked class (DESIGN.md, Version 1.1); NaN, +inf and all-masked rows are not */
+    if (st == LOGITNORM_OK) st = ln_check_masked_f32(logits, n, c, ld, NULL, 0, "logits");
     if (st == LOGITNORM_OK)
       st = ln_check_disjoint(out, out_bytes, "scores", logits, ln_matrix_span(n, c, ld, sizeof *logits), "logits");
   }

@@ -90,6 +90,66 @@ double sr_max_cosine(const double *z, int c) {
   return n == 0.0 ? 0.0 : sr_max_logit(z, c) / n;
 }
 
+int sr_drop_masked(const double *z, int c, double *kept, int *cols) {
+  int u = 0;
+  for (int j = 0; j < c; ++j) {
+    if (z[j] == -INFINITY) continue;
+    if (cols != NULL) cols[u] = j;
+    kept[u++] = z[j];
+  }
+  return u;
+}
+
+void sr_calibrate_masked(int64_t n, int c, const float *logits, int64_t ld, const int32_t *labels, double t,
+                         int bins, sr_calibration *out) {
+  double *z = malloc((size_t)c * sizeof *z), *kept = malloc((size_t)c * sizeof *kept);
+  double *p = malloc((size_t)c * sizeof *p);
+  int *cols = malloc((size_t)c * sizeof *cols);
+  double *bin_n = calloc((size_t)bins, sizeof *bin_n), *bin_conf = calloc((size_t)bins, sizeof *bin_conf);
+  double *bin_ok = calloc((size_t)bins, sizeof *bin_ok);
+  double correct = 0.0, nll = 0.0, brier = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    for (int j = 0; j < c; ++j) z[j] = logits[i * ld + j];
+    int u = sr_drop_masked(z, c, kept, cols), y = -1;
+    for (int k = 0; k < u; ++k)
+      if (cols[k] == labels[i]) y = k;
+    sr_softmax(kept, u, t, p);
+    int pred = 0; /* the first class of the largest logit, as the argmax of the logits */
+    for (int k = 1; k < u; ++k)
+      if (kept[k] > kept[pred]) pred = k;
+    double conf = p[pred];
+    int ok = pred == y;
+    correct += ok;
+    nll -= log(p[y]);
+    for (int k = 0; k < u; ++k) brier += (p[k] - (k == y)) * (p[k] - (k == y));
+    for (int b = 0; b < bins; ++b) {
+      double lo = (double)b / bins, hi = (double)(b + 1) / bins;
+      if ((conf > lo && conf <= hi) || (b == 0 && conf == 0.0)) {
+        bin_n[b] += 1.0;
+        bin_conf[b] += conf;
+        bin_ok[b] += ok;
+      }
+    }
+  }
+  out->ece = out->mce = 0.0;
+  for (int b = 0; b < bins; ++b) {
+    if (bin_n[b] == 0.0) continue;
+    double gap = fabs(bin_conf[b] - bin_ok[b]) / bin_n[b];
+    out->ece += gap * bin_n[b] / (double)n;
+    out->mce = gap > out->mce ? gap : out->mce;
+  }
+  out->accuracy = correct / (double)n;
+  out->nll = nll / (double)n;
+  out->brier = brier / (double)n;
+  free(z);
+  free(kept);
+  free(p);
+  free(cols);
+  free(bin_n);
+  free(bin_conf);
+  free(bin_ok);
+}
+
 double sr_percentile(const double *v, int64_t n, double pct) {
   double *s = malloc((size_t)n * sizeof *s);
   memcpy(s, v, (size_t)n * sizeof *s);

@@ -29,6 +29,20 @@ double sr_neg_entropy(const double *z, int c);
 double sr_gen(const double *z, int c, double gamma, int m);
 double sr_max_cosine(const double *z, int c);
 
+/* Masks (DESIGN.md, Version 1.1): a -inf logit is a masked class, and a row's result is that of
+   the row with the masked columns removed. sr_drop_masked writes the u unmasked values of z to
+   kept, in order, and their column numbers to cols (if non-NULL); returns u. */
+int sr_drop_masked(const double *z, int c, double *kept, int *cols);
+
+/* Calibration of softmax(z / T) under the mask rule, built literally: each row without its
+   masked columns (label renumbered to its place among the kept ones), its softmax in double,
+   then `bins` equal-width bins (lo, hi] with confidence 0 in the first. */
+typedef struct sr_calibration {
+  double ece, mce, accuracy, nll, brier;
+} sr_calibration;
+void sr_calibrate_masked(int64_t n, int c, const float *logits, int64_t ld, const int32_t *labels, double t,
+                         int bins, sr_calibration *out);
+
 /* numpy-style linear-interpolation percentile of n values (sorted copy). */
 double sr_percentile(const double *v, int64_t n, double pct);
 
