@@ -6,6 +6,7 @@
 #include "common/validate.h"
 #include "metrics.h"
 #include "radix_sort.h"
+#include "wide_count.h"
 
 /* Neumaier's compensated sum: the area sums below have one term per distinct score. */
 typedef struct ln_ksum {
@@ -27,7 +28,7 @@ static void ln_ksum_add(ln_ksum *s, double x) {
    so a pass per class visits exactly the terms of its AUPR, in walk order.
 
    AUROC = (#pairs ID > OOD + 1/2 #pairs ID == OOD) / (n_id n_ood): the Mann-Whitney count,
-   doubled to stay integral, in 128-bit integers, with one division at the end. Each OOD
+   doubled to stay integral, in 128-bit integers (wide_count.h), with one division at the end. Each OOD
    block sees the ID scores above it and the tied ones. Identical for both positive classes.
 
    AUPR of a positive class over its operating points (R_0, P_0) = (0, 1),
@@ -86,7 +87,7 @@ static void ln_metrics_summary(logitnorm_metrics *m, int rule) {
 
   /* OOD blocks, downward: AUROC and AUPR-Out. */
   ln_ksum area = {0, 0};
-  unsigned __int128 twice_u = 0;
+  ln_u128 twice_u = ln_u128_of(0);
   /* The point before a block is the next block's own point when no ID score lies between
      them: its recall and precision are carried over (half the divisions). */
   int64_t next_tp = -1, next_fp = -1;
@@ -100,7 +101,7 @@ static void ln_metrics_summary(logitnorm_metrics *m, int rule) {
     int64_t above_id = n_id - 1 - i;
     while (i >= 0 && id[i] == k) --i;
     int64_t dn = n_ood - 1 - j - above_ood, tied_id = n_id - 1 - i - above_id;
-    twice_u += (unsigned __int128)(uint64_t)dn * (uint64_t)(2 * above_id + tied_id);
+    twice_u = ln_u128_add(twice_u, ln_u128_mul((uint64_t)dn, (uint64_t)(2 * above_id + tied_id)));
     /* OOD positive, "accept score <= k": tp_o OOD and fp_o ID; the point before it has the
        block's OOD and ID scores removed, or is the start point (0, 1). */
     int64_t tp_o = n_ood - above_ood, fp_o = n_id - above_id;
@@ -115,8 +116,7 @@ static void ln_metrics_summary(logitnorm_metrics *m, int rule) {
     next_r = rq;
     next_p = pq;
   }
-  unsigned __int128 twice_pairs = (unsigned __int128)(uint64_t)(2 * n_id) * (uint64_t)n_ood;
-  m->auroc = (double)((long double)twice_u / (long double)twice_pairs);
+  m->auroc = ln_u128_ratio(twice_u, ln_u128_mul((uint64_t)(2 * n_id), (uint64_t)n_ood));
   m->aupr_out[rule] = area.sum + area.comp;
   m->summary_valid |= 1 << rule;
 }
@@ -282,16 +282,16 @@ static double ln_detection_error(const logitnorm_metrics *m) {
   ln_walk w;
   ln_walk_start(&w, m, m->positive);
   uint64_t P = (uint64_t)w.n_pos, N = (uint64_t)w.n_neg;
-  unsigned __int128 best = (unsigned __int128)N * P;
+  ln_u128 best = ln_u128_mul(N, P);
   int64_t tp = 0, fp = 0, dp, dn;
   uint64_t key;
   while (ln_walk_next(&w, &key, &dp, &dn)) {
     tp += dp;
     fp += dn;
-    unsigned __int128 num = (unsigned __int128)N * (P - (uint64_t)tp) + (unsigned __int128)P * (uint64_t)fp;
-    if (num < best) best = num;
+    ln_u128 num = ln_u128_add(ln_u128_mul(N, P - (uint64_t)tp), ln_u128_mul(P, (uint64_t)fp));
+    if (ln_u128_less(num, best)) best = num;
   }
-  return (double)((long double)best / ((long double)2 * (long double)P * (long double)N));
+  return ln_u128_ratio(best, ln_u128_mul(2 * P, N));
 }
 
 static logitnorm_status ln_metrics_prepare(logitnorm_metrics *m) {

@@ -1,0 +1,324 @@
+// liblogitnorm in LibTorch: a torch::autograd::Function that computes the loss of a
+// logitnorm_loss handle (LogitNorm or cross-entropy) on a CPU float/double [N, C] tensor, and a
+// module LogitNormLoss with PyTorch's option names. Header-only (C++17); link liblogitnorm.
+//
+// Data movement. Logits whose rows are contiguous (stride(1) == 1, any row stride >= C, e.g. a
+// [N, ld] tensor sliced to [:, :C]) are read in place with ld = stride(0); any other layout is
+// made contiguous once. int64 labels are converted to int32 (the library's label type). The
+// forward writes only new tensors; the backward writes one new [N, C] gradient:
+//   reduced loss (MEAN, SUM):  grad = grad_output * dL/dz          (grad_output passed as alpha)
+//   NONE:                      grad_i = grad_output_i * dL_i/dz_i  (grad_output passed as row_scale)
+// Targets get no gradient; probability targets that require grad are rejected.
+//
+// Errors: every bad input (device, dtype, shape, labels, NaN/Inf logits) raises c10::Error via
+// TORCH_CHECK; when the library found it, the message carries logitnorm_last_error().
+#ifndef LOGITNORM_TORCH_H
+#define LOGITNORM_TORCH_H
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <limits>
+
+#include <logitnorm.h>
+
+// 1: the forward saves LOGITNORM_LOSS_ROW_STATS doubles per row and the backward uses them
+// (logitnorm_loss_{forward,backward}_stats_*, liblogitnorm 1.1). 0: the backward recomputes the
+// softmax with logitnorm_loss_backward_* (1.0). Flip when the 1.1 entry points are in the library.
+#ifndef LOGITNORM_HAVE_ROW_STATS
+#define LOGITNORM_HAVE_ROW_STATS 0
+#endif
+
+namespace logitnorm_torch {
+
+// A loss handle owned by reference count: the module holds one reference and every graph node
+// that still has to run its backward holds another, so the handle outlives both.
+struct Handle : torch::CustomClassHolder {
+  logitnorm_loss *loss = nullptr;
+  int64_t num_classes = 0;
+  Handle() = default;
+  Handle(const Handle &) = delete;
+  Handle &operator=(const Handle &) = delete;
+  ~Handle() override { logitnorm_loss_free(loss); }
+};
+using HandlePtr = c10::intrusive_ptr<Handle>;
+
+namespace detail {
+
+// Raises c10::Error naming the call, the status and the library's detail text.
+inline void check(logitnorm_status s, const char *call) {
+  TORCH_CHECK(s == LOGITNORM_OK, "liblogitnorm: ", call, " failed: ", logitnorm_status_string(s), ": ",
+              logitnorm_last_error());
+}
+
+// The typed entry points, so that one template serves float and double.
+template <typename T> struct api;
+template <> struct api<float> {
+  static constexpr auto forward = logitnorm_loss_forward_f32;
+  static constexpr auto backward = logitnorm_loss_backward_f32;
+  static constexpr auto forward_soft = logitnorm_loss_forward_soft_f32;
+  static constexpr auto backward_soft = logitnorm_loss_backward_soft_f32;
+#if LOGITNORM_HAVE_ROW_STATS
+  static constexpr auto forward_stats = logitnorm_loss_forward_stats_f32;
+  static constexpr auto backward_stats = logitnorm_loss_backward_stats_f32;
+  static constexpr auto forward_stats_soft = logitnorm_loss_forward_stats_soft_f32;
+  static constexpr auto backward_stats_soft = logitnorm_loss_backward_stats_soft_f32;
+#endif
+};
+template <> struct api<double> {
+  static constexpr auto forward = logitnorm_loss_forward_f64;
+  static constexpr auto backward = logitnorm_loss_backward_f64;
+  static constexpr auto forward_soft = logitnorm_loss_forward_soft_f64;
+  static constexpr auto backward_soft = logitnorm_loss_backward_soft_f64;
+#if LOGITNORM_HAVE_ROW_STATS
+  static constexpr auto forward_stats = logitnorm_loss_forward_stats_f64;
+  static constexpr auto backward_stats = logitnorm_loss_backward_stats_f64;
+  static constexpr auto forward_stats_soft = logitnorm_loss_forward_stats_soft_f64;
+  static constexpr auto backward_stats_soft = logitnorm_loss_backward_stats_soft_f64;
+#endif
+};
+
+// A [n, c] matrix as the library reads it: rows of c contiguous values, ld apart.
+struct rows {
+  torch::Tensor t;  // the input itself, or its contiguous copy
+  int64_t ld;
+};
+
+// No copy when stride(1) == 1 and the rows do not overlap (stride(0) >= c); one copy otherwise.
+inline rows row_major(const torch::Tensor &t, int64_t c) {
+  const int64_t n = t.size(0);
+  if (t.stride(1) == 1 || c <= 1) {
+    if (n <= 1) return {t, c};
+    if (t.stride(0) >= c) return {t, t.stride(0)};
+  }
+  return {t.contiguous(), c};
+}
+
+inline void check_cpu_strided(const torch::Tensor &t, const char *what) {
+  TORCH_CHECK(t.defined(), "logitnorm_torch: ", what, " is an undefined tensor");
+  TORCH_CHECK(t.device().is_cpu() && t.layout() == torch::kStrided, "logitnorm_torch: ", what,
+              " must be a dense CPU tensor, got device ", t.device(), " and layout ", t.layout());
+}
+
+// Hard labels as the library's int32: int32 used as they are, other integer types converted
+// after a range check (a value outside int32 cannot be a class index or an ignore_index).
+inline torch::Tensor labels_int32(const torch::Tensor &y, int64_t n) {
+  TORCH_CHECK(y.dim() == 1 && y.size(0) == n, "logitnorm_torch: labels must have shape [", n, "], got ",
+              y.sizes());
+  TORCH_CHECK(!c10::isFloatingType(y.scalar_type()) && y.scalar_type() != torch::kBool &&
+                  !c10::isComplexType(y.scalar_type()),
+              "logitnorm_torch: labels must be an integer tensor, got ", y.scalar_type());
+  if (y.scalar_type() == torch::kInt) return y.contiguous();
+  if (n > 0 && y.scalar_type() == torch::kLong) {
+    const int64_t lo = y.min().item<int64_t>(), hi = y.max().item<int64_t>();
+    TORCH_CHECK(lo >= std::numeric_limits<int32_t>::min() && hi <= std::numeric_limits<int32_t>::max(),
+                "logitnorm_torch: labels in [", lo, ", ", hi, "] do not fit int32");
+  }
+  return y.to(torch::kInt).contiguous();
+}
+
+inline logitnorm_reduction reduction_of(const Handle &h) {
+  double r = 0.0;
+  check(logitnorm_loss_get(h.loss, LOGITNORM_LOSS_REDUCTION, &r), "logitnorm_loss_get(REDUCTION)");
+  return static_cast<logitnorm_reduction>(static_cast<int>(r));
+}
+
+}  // namespace detail
+
+// Creates a handle of `kind` for `num_classes`; other settings through h->loss and logitnorm_loss_set.
+inline HandlePtr make_handle(logitnorm_loss_kind kind, int64_t num_classes) {
+  auto h = c10::make_intrusive<Handle>();
+  detail::check(logitnorm_loss_create(&h->loss, kind, num_classes), "logitnorm_loss_create");
+  h->num_classes = num_classes;
+  return h;
+}
+
+// loss = LossFunction::apply(logits [N, C], target, handle)
+//   target: [N] integer class indices (ignore_index allowed) or [N, C] probabilities of the
+//   logits' dtype. Returns a 0-dim tensor (MEAN, SUM) or the [N] row losses (NONE).
+// The handle's settings must not change between a forward and its backward.
+struct LossFunction : public torch::autograd::Function<LossFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext *ctx, const torch::Tensor &logits,
+                               const torch::Tensor &target, const HandlePtr &handle) {
+    TORCH_CHECK(handle && handle->loss, "logitnorm_torch: no loss handle");
+    detail::check_cpu_strided(logits, "logits");
+    detail::check_cpu_strided(target, "target");
+    const auto dtype = logits.scalar_type();
+    TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kDouble,
+                "logitnorm_torch: logits must be float or double, got ", dtype);
+    const int64_t c = handle->num_classes;
+    TORCH_CHECK(logits.dim() == 2 && logits.size(1) == c, "logitnorm_torch: logits must have shape [N, ", c,
+                "] for this handle, got ", logits.sizes());
+    const int64_t n = logits.size(0);
+    const bool soft = c10::isFloatingType(target.scalar_type());
+    torch::Tensor tgt;
+    int64_t ldt = 0;
+    if (soft) {
+      TORCH_CHECK(target.scalar_type() == dtype, "logitnorm_torch: probability targets must have the logits' dtype ",
+                  dtype, ", got ", target.scalar_type());
+      TORCH_CHECK(target.dim() == 2 && target.size(0) == n && target.size(1) == c,
+                  "logitnorm_torch: probability targets must have shape [", n, ", ", c, "], got ", target.sizes());
+      TORCH_CHECK(!target.requires_grad(),
+                  "logitnorm_torch: no gradient is computed for probability targets; pass target.detach()");
+      auto r = detail::row_major(target, c);
+      tgt = r.t;
+      ldt = r.ld;
+    } else {
+      tgt = detail::labels_int32(target, n);
+    }
+    const detail::rows z = detail::row_major(logits, c);
+    const logitnorm_reduction red = detail::reduction_of(*handle);
+    torch::Tensor out = torch::empty({red == LOGITNORM_REDUCTION_NONE ? n : 0}, logits.options().requires_grad(false));
+    const bool need_grad = logits.requires_grad();
+#if LOGITNORM_HAVE_ROW_STATS
+    torch::Tensor stats = need_grad ? torch::empty({n, LOGITNORM_LOSS_ROW_STATS}, torch::kDouble) : torch::Tensor();
+#endif
+    double total = 0.0;
+    AT_DISPATCH_FLOATING_TYPES(dtype, "logitnorm_torch::forward", [&] {
+      using A = detail::api<scalar_t>;
+      const scalar_t *zp = z.t.data_ptr<scalar_t>();
+      scalar_t *row_loss = red == LOGITNORM_REDUCTION_NONE ? out.data_ptr<scalar_t>() : nullptr;
+#if LOGITNORM_HAVE_ROW_STATS
+      double *sp = need_grad ? stats.data_ptr<double>() : nullptr;
+      if (soft && sp)
+        detail::check(A::forward_stats_soft(handle->loss, n, zp, z.ld, tgt.data_ptr<scalar_t>(), ldt, &total,
+                                            row_loss, sp), "logitnorm_loss_forward_stats_soft");
+      else if (sp)
+        detail::check(A::forward_stats(handle->loss, n, zp, z.ld, tgt.data_ptr<int32_t>(), &total, row_loss, sp),
+                      "logitnorm_loss_forward_stats");
+      else
+#endif
+      if (soft)
+        detail::check(A::forward_soft(handle->loss, n, zp, z.ld, tgt.data_ptr<scalar_t>(), ldt, &total, row_loss),
+                      "logitnorm_loss_forward_soft");
+      else
+        detail::check(A::forward(handle->loss, n, zp, z.ld, tgt.data_ptr<int32_t>(), &total, row_loss),
+                      "logitnorm_loss_forward");
+    });
+    if (red != LOGITNORM_REDUCTION_NONE) out = torch::scalar_tensor(total, logits.options().requires_grad(false));
+    if (need_grad) {
+      ctx->saved_data["handle"] = c10::IValue::make_capsule(handle);
+      ctx->saved_data["ld"] = z.ld;
+      ctx->saved_data["ldt"] = ldt;
+      ctx->saved_data["soft"] = soft;
+#if LOGITNORM_HAVE_ROW_STATS
+      ctx->save_for_backward({z.t, tgt, stats});
+#else
+      ctx->save_for_backward({z.t, tgt});
+#endif
+    }
+    return out;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx,
+                                               torch::autograd::tensor_list grad_out) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &z = saved[0], &tgt = saved[1];
+    auto holder = ctx->saved_data["handle"].toCapsule();
+    const Handle &h = *static_cast<Handle *>(holder.get());
+    const int64_t ld = ctx->saved_data["ld"].toInt(), ldt = ctx->saved_data["ldt"].toInt();
+    const bool soft = ctx->saved_data["soft"].toBool();
+    const int64_t n = z.size(0), c = h.num_classes;
+    const logitnorm_reduction red = detail::reduction_of(h);
+    const auto dtype = z.scalar_type();
+    torch::Tensor g = grad_out[0];
+    torch::Tensor row_scale;
+    double alpha = 1.0;
+    if (red == LOGITNORM_REDUCTION_NONE)
+      row_scale = g.to(dtype).contiguous();
+    else
+      alpha = g.item<double>();
+    torch::Tensor grad = torch::empty({n, c}, z.options());
+    AT_DISPATCH_FLOATING_TYPES(dtype, "logitnorm_torch::backward", [&] {
+      using A = detail::api<scalar_t>;
+      const scalar_t *rs = row_scale.defined() ? row_scale.data_ptr<scalar_t>() : nullptr;
+      const scalar_t *zp = z.data_ptr<scalar_t>();
+      scalar_t *gp = grad.data_ptr<scalar_t>();
+      const auto a = static_cast<scalar_t>(alpha);
+#if LOGITNORM_HAVE_ROW_STATS
+      const double *sp = saved[2].data_ptr<double>();
+      if (soft)
+        detail::check(A::backward_stats_soft(h.loss, n, zp, ld, tgt.data_ptr<scalar_t>(), ldt, sp, rs, a, 0, gp, c),
+                      "logitnorm_loss_backward_stats_soft");
+      else
+        detail::check(A::backward_stats(h.loss, n, zp, ld, tgt.data_ptr<int32_t>(), sp, rs, a, 0, gp, c),
+                      "logitnorm_loss_backward_stats");
+#else
+      if (soft)
+        detail::check(A::backward_soft(h.loss, n, zp, ld, tgt.data_ptr<scalar_t>(), ldt, rs, a, 0, gp, c),
+                      "logitnorm_loss_backward_soft");
+      else
+        detail::check(A::backward(h.loss, n, zp, ld, tgt.data_ptr<int32_t>(), rs, a, 0, gp, c),
+                      "logitnorm_loss_backward");
+#endif
+    });
+    return {grad, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// The functional form: LossFunction::apply with a handle.
+inline torch::Tensor loss(const torch::Tensor &logits, const torch::Tensor &target, const HandlePtr &handle) {
+  return LossFunction::apply(logits, target, handle);
+}
+
+// Options with torch::nn::CrossEntropyLossOptions' names (weight, ignore_index, label_smoothing,
+// reduction), plus the kind, the temperature (LOGITNORM only) and the handle's THREADS.
+struct LogitNormLossOptions {
+  typedef c10::variant<torch::enumtype::kNone, torch::enumtype::kMean, torch::enumtype::kSum> reduction_t;
+  explicit LogitNormLossOptions(int64_t num_classes) : num_classes_(num_classes) {}
+  TORCH_ARG(int64_t, num_classes);
+  TORCH_ARG(logitnorm_loss_kind, kind) = LOGITNORM_LOSS_LOGITNORM;
+  TORCH_ARG(double, temperature) = 0.04;
+  TORCH_ARG(torch::Tensor, weight) = {};
+  TORCH_ARG(int64_t, ignore_index) = -100;
+  TORCH_ARG(double, label_smoothing) = 0.0;
+  TORCH_ARG(reduction_t, reduction) = torch::kMean;
+  TORCH_ARG(int64_t, threads) = 1;
+};
+
+// loss = LogitNormLoss(LogitNormLossOptions(C).temperature(0.5))(logits, target)
+// reset() rebuilds the handle from `options`; call it after changing them.
+class LogitNormLossImpl : public torch::nn::Cloneable<LogitNormLossImpl> {
+ public:
+  explicit LogitNormLossImpl(const LogitNormLossOptions &options_) : options(options_) { reset(); }
+
+  void reset() override {
+    HandlePtr h = make_handle(options.kind(), options.num_classes());
+    logitnorm_loss *l = h->loss;
+    if (options.kind() == LOGITNORM_LOSS_LOGITNORM)
+      detail::check(logitnorm_loss_set(l, LOGITNORM_LOSS_TEMPERATURE, options.temperature()), "set(TEMPERATURE)");
+    detail::check(logitnorm_loss_set(l, LOGITNORM_LOSS_IGNORE_INDEX, static_cast<double>(options.ignore_index())),
+                  "set(IGNORE_INDEX)");
+    detail::check(logitnorm_loss_set(l, LOGITNORM_LOSS_LABEL_SMOOTHING, options.label_smoothing()),
+                  "set(LABEL_SMOOTHING)");
+    const auto &r = options.reduction();
+    const logitnorm_reduction red = c10::get_if<torch::enumtype::kNone>(&r)  ? LOGITNORM_REDUCTION_NONE
+                                    : c10::get_if<torch::enumtype::kSum>(&r) ? LOGITNORM_REDUCTION_SUM
+                                                                             : LOGITNORM_REDUCTION_MEAN;
+    detail::check(logitnorm_loss_set(l, LOGITNORM_LOSS_REDUCTION, red), "set(REDUCTION)");
+    detail::check(logitnorm_loss_set(l, LOGITNORM_LOSS_THREADS, static_cast<double>(options.threads())),
+                  "set(THREADS)");
+    weight = options.weight().defined() ? options.weight().detach().to(torch::kFloat).contiguous() : torch::Tensor();
+    if (weight.defined()) {
+      detail::check_cpu_strided(weight, "weight");
+      TORCH_CHECK(weight.dim() == 1 && weight.size(0) == options.num_classes(), "logitnorm_torch: weight must have shape [",
+                  options.num_classes(), "], got ", weight.sizes());
+      detail::check(logitnorm_loss_set_class_weights(l, weight.data_ptr<float>()), "set_class_weights");
+      register_buffer("weight", weight);
+    }
+    handle = h;
+  }
+
+  torch::Tensor forward(const torch::Tensor &input, const torch::Tensor &target) {
+    return LossFunction::apply(input, target, handle);
+  }
+
+  LogitNormLossOptions options;
+  torch::Tensor weight;  // the class weights as float (the library's type), or undefined
+  HandlePtr handle;
+};
+TORCH_MODULE(LogitNormLoss);
+
+}  // namespace logitnorm_torch
+
+#endif

@@ -1,0 +1,304 @@
+// Tests of logitnorm_torch.h against LibTorch itself.
+//
+//   libtorch_tests parity     loss and input gradient of LossFunction (through the LogitNormLoss
+//                             module) against torch::nn::functional::cross_entropy (CROSS_ENTROPY)
+//                             and the official LogitNorm composition written with LibTorch ops
+//                             (LOGITNORM): random shapes with C from 1 to 50,257, padded row strides,
+//                             class weights, label smoothing, ignore_index, every reduction,
+//                             probability targets, float (1e-5) and double (1e-12); then the loss
+//                             inside a larger graph, backward twice with retain_graph.
+//   libtorch_tests bad_input  non-CPU, wrong dtype, wrong shape, out-of-range labels and NaN logits
+//                             raise c10::Error (with logitnorm_last_error() where the library found
+//                             the fault) and leave every tensor untouched.
+//
+// Errors are measured normwise: max|ours - torch| / max|torch| per tensor (the entries of a
+// gradient p - y cancel, so an entrywise relative error of the small entries means nothing).
+#include "logitnorm_torch.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+
+namespace F = torch::nn::functional;
+using logitnorm_torch::LogitNormLoss;
+using logitnorm_torch::LogitNormLossOptions;
+using reduction_t = LogitNormLossOptions::reduction_t;
+
+namespace {
+
+int failures = 0;
+
+#define EXPECT(cond, ...)                                 \
+  do {                                                    \
+    if (!(cond)) {                                        \
+      failures++;                                         \
+      std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+      std::fprintf(stderr, __VA_ARGS__);                  \
+      std::fprintf(stderr, "\n");                         \
+    }                                                     \
+  } while (0)
+
+// max|a - b| / max|b| in double; 0 when both are all zero.
+double rel_err(const torch::Tensor &a, const torch::Tensor &b) {
+  auto ad = a.to(torch::kDouble), bd = b.to(torch::kDouble);
+  double den = bd.abs().max().item<double>(), num = (ad - bd).abs().max().item<double>();
+  if (!(num == num)) return INFINITY;
+  return den > 0 ? num / den : num;
+}
+
+// The official LogitNorm composition: norm + 1e-7, divide, divide by tau, cross_entropy.
+torch::Tensor torch_logitnorm(const torch::Tensor &z, const torch::Tensor &target, double tau,
+                              const F::CrossEntropyFuncOptions &o) {
+  auto norms = torch::norm(z, 2, {-1}, true) + 1e-7;
+  return F::cross_entropy(z / norms / tau, target, o);
+}
+
+struct config {
+  int64_t n, c, ld, ldt;
+  bool logitnorm, dbl, soft, weights;
+  double tau, smoothing, scale;
+  int64_t ignore_index;
+  int reduction;  // 0 mean, 1 sum, 2 none
+};
+
+reduction_t reduction_of(int r) {
+  if (r == 1) return torch::kSum;
+  if (r == 2) return torch::kNone;
+  return torch::kMean;
+}
+
+std::string describe(const config &k) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%s %s n=%lld C=%lld ld=%lld %s w=%d ls=%.3g ii=%lld red=%d tau=%.3g scale=%.3g",
+                k.logitnorm ? "LOGITNORM" : "CE", k.dbl ? "f64" : "f32", (long long)k.n, (long long)k.c,
+                (long long)k.ld, k.soft ? "soft" : "hard", (int)k.weights, k.smoothing, (long long)k.ignore_index,
+                k.reduction, k.tau, k.scale);
+  return buf;
+}
+
+// One comparison: the module and the torch reference on the same data, with an upstream gradient
+// (a scalar factor for reduced losses, a random vector for NONE).
+void run_parity(const config &k, std::mt19937_64 &rng) {
+  const auto dtype = k.dbl ? torch::kDouble : torch::kFloat;
+  const double tol = k.dbl ? 1e-12 : 1e-5;
+  auto opt = torch::TensorOptions().dtype(dtype);
+  torch::Tensor base = (torch::randn({k.n, k.ld}, torch::kDouble) * k.scale).to(dtype);
+  torch::Tensor target;
+  if (k.soft) {
+    auto t = torch::softmax(torch::randn({k.n, k.ldt}, torch::kDouble).slice(1, 0, k.c) * 2.0, 1).to(dtype);
+    auto padded = torch::full({k.n, k.ldt}, 7.0, opt);  // padding columns must not be read
+    padded.slice(1, 0, k.c).copy_(t);
+    target = padded.slice(1, 0, k.c);
+  } else {
+    target = torch::randint(0, k.c, {k.n}, torch::kLong);
+    for (int64_t i = 0; i < k.n; i += 3)  // every third row ignored, but never all rows
+      if (i > 0 && k.ignore_index != 0) target[i] = k.ignore_index;
+  }
+  torch::Tensor w;
+  if (k.weights) w = torch::rand({k.c}, torch::kFloat) * 2.0 + 0.1;  // float values: exact in both dtypes
+
+  auto options = LogitNormLossOptions(k.c)
+                     .kind(k.logitnorm ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY)
+                     .temperature(k.tau)
+                     .ignore_index(k.ignore_index)
+                     .label_smoothing(k.smoothing)
+                     .reduction(reduction_of(k.reduction));
+  if (w.defined()) options.weight(w);
+  LogitNormLoss module(options);
+  F::CrossEntropyFuncOptions ref_opt;
+  ref_opt.ignore_index(k.ignore_index).label_smoothing(k.smoothing).reduction(reduction_of(k.reduction));
+  if (w.defined()) ref_opt.weight(w.to(dtype));
+
+  torch::Tensor upstream = k.reduction == 2 ? torch::randn({k.n}, opt) : torch::full({}, 0.75, opt);
+  torch::Tensor ours_base = base.clone().requires_grad_(true), ref_base = base.clone().requires_grad_(true);
+  torch::Tensor ours_z = ours_base.slice(1, 0, k.c), ref_z = ref_base.slice(1, 0, k.c);
+  // The padded view is read in place: same data pointer, ld = the row stride.
+  auto rm = logitnorm_torch::detail::row_major(ours_z, k.c);
+  EXPECT(rm.t.data_ptr() == ours_z.data_ptr() && (k.n <= 1 || rm.ld == k.ld), "%s: padded logits were copied",
+         describe(k).c_str());
+
+  torch::Tensor ours = module(ours_z, target);
+  torch::Tensor ref = k.logitnorm ? torch_logitnorm(ref_z, target, k.tau, ref_opt) : F::cross_entropy(ref_z, target, ref_opt);
+  (ours * upstream).sum().backward();
+  (ref * upstream).sum().backward();
+  double e_loss = rel_err(ours.detach(), ref.detach());
+  double e_grad = rel_err(ours_base.grad(), ref_base.grad());
+  EXPECT(ours.sizes() == ref.sizes() && ours.scalar_type() == dtype, "%s: result shape/dtype", describe(k).c_str());
+  EXPECT(e_loss <= tol, "%s: loss error %.3g > %.0g (ours %.10g, torch %.10g)", describe(k).c_str(), e_loss, tol,
+         ours.sum().item<double>(), ref.sum().item<double>());
+  EXPECT(e_grad <= tol, "%s: gradient error %.3g > %.0g", describe(k).c_str(), e_grad, tol);
+  if (k.ld > k.c)
+    EXPECT(ours_base.grad().slice(1, k.c, k.ld).abs().max().item<double>() == 0.0, "%s: padding got a gradient",
+           describe(k).c_str());
+  (void)rng;
+}
+
+// A trainer's graph: features -> linear layer with a padded output -> the loss plus a penalty on
+// the whole layer output; backward twice (retain_graph), so every gradient is accumulated twice.
+void run_graph(bool logitnorm, bool dbl, int reduction) {
+  const auto dtype = dbl ? torch::kDouble : torch::kFloat;
+  const double tol = dbl ? 1e-12 : 1e-5;
+  const int64_t n = 24, d = 16, c = 37, ld = 40;
+  auto x0 = torch::randn({n, d}, torch::kDouble).to(dtype), w0 = (torch::randn({d, ld}, torch::kDouble) * 0.5).to(dtype);
+  auto y = torch::randint(0, c, {n}, torch::kLong);
+  auto opts = LogitNormLossOptions(c)
+                  .kind(logitnorm ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY)
+                  .temperature(0.3)
+                  .label_smoothing(0.1)
+                  .reduction(reduction_of(reduction));
+  LogitNormLoss module(opts);
+  F::CrossEntropyFuncOptions ref_opt;
+  ref_opt.label_smoothing(0.1).reduction(reduction_of(reduction));
+  torch::Tensor grads[2][2];
+  for (int which = 0; which < 2; which++) {
+    auto x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+    auto h = torch::tanh(x).mm(w);
+    auto z = h.slice(1, 0, c);
+    torch::Tensor l = which == 0 ? module(z, y)
+                      : logitnorm ? torch_logitnorm(z, y, 0.3, ref_opt)
+                                  : F::cross_entropy(z, y, ref_opt);
+    if (reduction == 2) l = (l * torch::linspace(0.5, 1.5, n, dtype)).sum();
+    auto total = 0.5 * l + 0.01 * (h * h).mean();
+    total.backward({}, /*retain_graph=*/true);
+    total.backward({}, /*retain_graph=*/true);
+    grads[which][0] = x.grad().clone();
+    grads[which][1] = w.grad().clone();
+  }
+  for (int p = 0; p < 2; p++) {
+    double e = rel_err(grads[0][p], grads[1][p]);
+    EXPECT(e <= tol, "graph %s %s red=%d: %s gradient error %.3g > %.0g", logitnorm ? "LOGITNORM" : "CE",
+           dbl ? "f64" : "f32", reduction, p ? "weight" : "input", e, tol);
+  }
+}
+
+int parity() {
+  std::mt19937_64 rng(20240611);
+  auto uniform = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); };
+  auto pick = [&](int64_t a, int64_t b) { return std::uniform_int_distribution<int64_t>(a, b)(rng); };
+  int count = 0;
+  // Fixed edges first (C = 1, 2, the GPT-2 vocabulary), then log-uniform random C.
+  const int64_t fixed_c[] = {1, 2, 50257};
+  for (int i = 0; i < 24; i++) {
+    config k{};
+    k.c = i < 3 ? fixed_c[i] : (int64_t)std::floor(std::exp(uniform(0.0, std::log(50257.0))));
+    if (k.c < 1) k.c = 1;
+    int64_t max_n = std::max<int64_t>(1, std::min<int64_t>(64, 60000 / k.c));
+    k.n = pick(1, max_n);
+    k.ld = pick(0, 1) ? k.c + pick(1, 9) : k.c;
+    k.ldt = pick(0, 1) ? k.c + pick(1, 5) : k.c;
+    k.soft = pick(0, 3) == 0;
+    k.weights = pick(0, 1) == 1;
+    k.smoothing = pick(0, 1) ? uniform(0.0, 0.3) : 0.0;
+    k.ignore_index = pick(0, 1) ? -100 : -1;
+    k.tau = uniform(0.05, 1.0);
+    k.scale = std::exp(uniform(std::log(0.01), std::log(20.0)));
+    for (int kind = 0; kind < 2; kind++)
+      for (int dbl = 0; dbl < 2; dbl++)
+        for (int red = 0; red < 3; red++) {
+          k.logitnorm = kind == 1;
+          k.dbl = dbl == 1;
+          k.reduction = red;
+          try {
+            run_parity(k, rng);
+          } catch (const c10::Error &e) {
+            failures++;
+            std::fprintf(stderr, "FAIL %s: %s\n", describe(k).c_str(), e.what_without_backtrace());
+          }
+          count++;
+        }
+  }
+  for (int kind = 0; kind < 2; kind++)
+    for (int dbl = 0; dbl < 2; dbl++)
+      for (int red = 0; red < 3; red++) run_graph(kind == 1, dbl == 1, red);
+  std::printf("parity: %d configurations and 12 graphs, %d failure(s)\n", count, failures);
+  return failures ? 1 : 0;
+}
+
+// ---------------------------------------------------------------- bad input
+
+bool same_bytes(const torch::Tensor &a, const torch::Tensor &b) {
+  return a.sizes() == b.sizes() && a.scalar_type() == b.scalar_type() &&
+         std::memcmp(a.contiguous().data_ptr(), b.contiguous().data_ptr(), a.numel() * a.element_size()) == 0;
+}
+
+// Runs the module on (z, y); expects a c10::Error whose text contains `needle` and, when
+// `from_library`, this thread's logitnorm_last_error(); then checks that z and y are unchanged
+// and that no gradient was produced.
+void expect_rejected(const char *what, LogitNormLoss &m, const torch::Tensor &z, const torch::Tensor &y,
+                     const char *needle, bool from_library) {
+  bool cpu = z.device().is_cpu();
+  torch::Tensor z_copy = cpu ? z.detach().clone() : torch::Tensor(), y_copy = y.detach().clone();
+  try {
+    auto l = m(z, y);
+    if (z.requires_grad()) l.sum().backward();
+    failures++;
+    std::fprintf(stderr, "FAIL %s: no error raised\n", what);
+    return;
+  } catch (const c10::Error &e) {
+    std::string msg = e.what_without_backtrace();
+    EXPECT(msg.find(needle) != std::string::npos, "%s: message '%s' lacks '%s'", what, msg.c_str(), needle);
+    if (from_library) {
+      std::string last = logitnorm_last_error();
+      EXPECT(!last.empty() && msg.find(last) != std::string::npos, "%s: message '%s' lacks last_error '%s'", what,
+             msg.c_str(), last.c_str());
+    }
+  }
+  if (cpu) EXPECT(same_bytes(z.detach(), z_copy), "%s: logits changed", what);
+  EXPECT(same_bytes(y.detach(), y_copy), "%s: target changed", what);
+  EXPECT(!z.grad().defined(), "%s: a gradient was written", what);
+}
+
+int bad_input() {
+  const int64_t c = 10, n = 6;
+  LogitNormLoss m(LogitNormLossOptions(c).temperature(0.5));
+  auto y = torch::randint(0, c, {n}, torch::kLong);
+  auto z = torch::randn({n, c}).requires_grad_(true);
+
+  expect_rejected("meta tensor", m, torch::empty({n, c}, torch::device(torch::kMeta)), y, "CPU", false);
+  expect_rejected("half logits", m, torch::randn({n, c}).to(torch::kHalf), y, "float or double", false);
+  expect_rejected("int logits", m, torch::ones({n, c}, torch::kInt), y, "float or double", false);
+  expect_rejected("C + 1 columns", m, torch::randn({n, c + 1}).requires_grad_(true), y, "shape", false);
+  expect_rejected("3-D logits", m, torch::randn({n, c, 1}).requires_grad_(true), y, "shape", false);
+  expect_rejected("labels [n + 1]", m, z, torch::randint(0, c, {n + 1}, torch::kLong), "shape", false);
+  expect_rejected("float labels [n]", m, z, torch::zeros({n}), "shape", false);
+  expect_rejected("labels beyond int32", m, z, torch::full({n}, int64_t(1) << 40, torch::kLong), "int32", false);
+
+  auto y_high = y.clone();
+  y_high[4] = c;
+  expect_rejected("label == C", m, z, y_high, "invalid label", true);
+  auto y_neg = y.clone();
+  y_neg[2] = -5;
+  expect_rejected("label -5", m, z, y_neg, "invalid label", true);
+  auto z_nan = torch::randn({n, c});
+  z_nan[3][7] = NAN;
+  z_nan.requires_grad_(true);
+  expect_rejected("NaN logit", m, z_nan, y, "non-finite", true);
+  auto z_inf_pad = torch::randn({n, c + 3});
+  z_inf_pad[1][c + 1] = NAN;  // padding is never read: this one must pass
+  try {
+    auto l = m(z_inf_pad.slice(1, 0, c), y);
+    EXPECT(std::isfinite(l.item<double>()), "NaN in the padding changed the loss");
+  } catch (const c10::Error &e) {
+    failures++;
+    std::fprintf(stderr, "FAIL NaN in padding: %s\n", e.what_without_backtrace());
+  }
+  auto soft = torch::softmax(torch::randn({n, c}), 1).requires_grad_(true);
+  expect_rejected("targets requiring grad", m, z, soft, "detach", false);
+  expect_rejected("double targets, float logits", m, z, soft.detach().to(torch::kDouble), "dtype", false);
+  std::printf("bad_input: %d failure(s)\n", failures);
+  return failures ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  torch::manual_seed(7);
+  torch::set_num_threads(2);
+  std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "parity") return parity();
+  if (mode == "bad_input") return bad_input();
+  std::fprintf(stderr, "usage: %s parity|bad_input\n", argv[0]);
+  return 2;
+}
