@@ -228,6 +228,8 @@ void lr_reduce_row(const lr_config *cfg, const double *z, int64_t y, const doubl
   r->cfg = *cfg;
   r->cfg.num_classes = k;
   r->cfg.weights = r->w;
+  /* the ignore index names a class of the full row; no reduced label may match it */
+  r->cfg.ignore_index = -1;
 }
 
 void lr_reduced_free(lr_reduced *r) {

@@ -81,7 +81,8 @@ void lr_fd_gradient(lr_scalar_fn f, void *ctx, double *x, int64_t m, double h_re
 
 /* One row with its masked columns removed. */
 typedef struct lr_reduced {
-  lr_config cfg;   /* the caller's config with num_classes = C' and the reduced weights */
+  lr_config cfg;   /* the caller's config with num_classes = C', the reduced weights and
+                      ignore_index -1 (the row's own ignore test is `ignored`) */
   int64_t *cols;   /* the C' unmasked columns, in order */
   double *z;       /* their logits */
   double *w;       /* their class weights (NULL when the config has none) */
