@@ -19,4 +19,8 @@ static inline int64_t ln_part_begin(int64_t n, int part) {
    thread included). If a thread cannot be started, its parts run on the caller. */
 void ln_parallel_parts(int threads, int parts, void (*fn)(void *ctx, int part), void *ctx);
 
+/* The same, telling fn which worker runs the part: worker is in [0, min(threads, parts, 64)),
+   so a caller can give each worker its own scratch block. */
+void ln_parallel_parts_w(int threads, int parts, void (*fn)(void *ctx, int part, int worker), void *ctx);
+
 #endif

@@ -17,7 +17,7 @@ logitnorm_status ln_check_count(int64_t n, const char *name) {
 
 logitnorm_status ln_check_matrix(const void *p, int64_t rows, int64_t cols, int64_t ld, size_t elem,
                                  const char *name) {
-  logitnorm_status st = ln_check_ptr(p, name);
+  logitnorm_status st = rows == 0 ? LOGITNORM_OK : ln_check_ptr(p, name);
   if (st != LOGITNORM_OK) return st;
   if (rows < 0) return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s: n = %lld is negative", name, (long long)rows);
   if (cols < 1) return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s: %lld columns", name, (long long)cols);
@@ -66,6 +66,16 @@ logitnorm_status ln_check_finite_f32(const float *p, int64_t rows, int64_t cols,
 logitnorm_status ln_check_finite_f64(const double *p, int64_t rows, int64_t cols, int64_t ld, const char *name) {
   LN_FINITE_CHECK(double, uint64_t, UINT64_C(0x7ff0000000000000))
 }
+
+#define LN_FINITE_VECTOR_CHECK                                                                     \
+  for (int64_t j = 0; j < n; ++j)                                                                  \
+    if (!isfinite(p[j]))                                                                           \
+      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld] is %s", name, (long long)j,                \
+                     isnan(p[j]) ? "NaN" : "infinite");                                            \
+  return LOGITNORM_OK;
+
+logitnorm_status ln_check_finite_vector_f32(const float *p, int64_t n, const char *name) { LN_FINITE_VECTOR_CHECK }
+logitnorm_status ln_check_finite_vector_f64(const double *p, int64_t n, const char *name) { LN_FINITE_VECTOR_CHECK }
 
 /* As LN_FINITE_CHECK, and a flagged row is then looked at entry by entry: NaN or +inf is
    NONFINITE, -inf is a masked class, and a row of nothing but masked classes is rejected

@@ -11,13 +11,16 @@
 
 logitnorm_status ln_check_ptr(const void *p, const char *name);
 logitnorm_status ln_check_count(int64_t n, const char *name);
-/* A rows x cols matrix at p with leading dimension ld: p non-NULL, cols >= 1, ld >= cols, and
-   its span addressable. */
+/* A rows x cols matrix at p with leading dimension ld: p non-NULL (NULL is fine when rows == 0),
+   cols >= 1, ld >= cols, and its span addressable. */
 logitnorm_status ln_check_matrix(const void *p, int64_t rows, int64_t cols, int64_t ld, size_t elem,
                                  const char *name);
 /* Every entry of the first cols columns is finite. */
 logitnorm_status ln_check_finite_f32(const float *p, int64_t rows, int64_t cols, int64_t ld, const char *name);
 logitnorm_status ln_check_finite_f64(const double *p, int64_t rows, int64_t cols, int64_t ld, const char *name);
+/* Every one of the n entries of a vector is finite (the message names name[j]). */
+logitnorm_status ln_check_finite_vector_f32(const float *p, int64_t n, const char *name);
+logitnorm_status ln_check_finite_vector_f64(const double *p, int64_t n, const char *name);
 /* Logits under the mask rule (DESIGN.md, Version 1.1): every entry of the first cols columns is
    finite or -inf (a masked class); NaN and +inf are NONFINITE. A row with every class masked is
    INVALID_ARGUMENT, unless labels is non-NULL and that row's label equals ignore_index. Rows

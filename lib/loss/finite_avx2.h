@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 /* The first of `rows` rows (first `cols` columns, leading dimension ld) holding a NaN or an
-   infinity, or -1 when all are finite. */
-int64_t ln_first_nonfinite_row_f32_avx2(const float *p, int64_t rows, int64_t cols, int64_t ld);
-int64_t ln_first_nonfinite_row_f64_avx2(const double *p, int64_t rows, int64_t cols, int64_t ld);
+   infinity (with masks set: a NaN or +inf; -inf is a masked class), or -1 when there is none. */
+int64_t ln_first_nonfinite_row_f32_avx2(const float *p, int64_t rows, int64_t cols, int64_t ld, int masks);
+int64_t ln_first_nonfinite_row_f64_avx2(const double *p, int64_t rows, int64_t cols, int64_t ld, int masks);
 
 #endif

@@ -28,10 +28,12 @@ struct logitnorm_loss {
 };
 
 /* One call's work, shared read-only by every part of the row range.
-   Per row i (ignored rows give 0 loss and 0 gradient):
+   Per row i (ignored rows give 0 loss, 0 gradient and 0 statistics):
      row_loss[i] = l_i,   grad_i = gscale * s_i * dl_i/dz_i + beta * grad_i
    where s_i = row_scale[i] (1 when NULL). The void pointers are float or double arrays
-   matching the kernel's type; targets is set for probability targets, labels otherwise. */
+   matching the kernel's type; targets is set for probability targets, labels otherwise.
+   stats_out (forward_stats) receives LOGITNORM_LOSS_ROW_STATS doubles per row; with stats_in
+   (backward_stats) the kernels skip the forward passes and use the saved statistics. */
 typedef struct ln_loss_job {
   const logitnorm_loss *loss;
   const void *logits;
@@ -45,20 +47,29 @@ typedef struct ln_loss_job {
   int64_t ldg;
   double gscale;
   double beta;
+  double *stats_out;
+  const double *stats_in;
+  int probs; /* write softmax(u) into grad instead of a gradient (labels and targets NULL) */
 } ln_loss_job;
 
-/* Runs rows [begin, end) and returns the sum of their losses (accumulated in double). */
-typedef double (*ln_loss_rows_fn)(const ln_loss_job *job, int64_t begin, int64_t end);
+/* Bytes of stack a row keeps its exp values in between passes 2 and 3 when the grad row cannot
+   hold them (in place, or beta != 0). Calls whose rows are longer pass a heap block instead. */
+#define LN_ECACHE_BYTES 16384
+
+/* Runs rows [begin, end) and returns the sum of their losses (accumulated in double). ecache is
+   NULL or this worker's block of num_classes elements for the exp values (see LN_ECACHE_BYTES). */
+typedef double (*ln_loss_rows_fn)(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 
 /* Runs the row kernels of the dispatch path for (f64, soft) over rows [0, n) of job, in the fixed
    parts of common/parallel.h on up to `threads` threads; returns the sum of the row losses, added
-   part by part in order (so any thread count gives the same bits). Inputs must be validated. */
-double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int soft, int threads);
+   part by part in order (so any thread count gives the same bits). ecache is NULL or `threads`
+   blocks of num_classes elements, one per worker. Inputs must be validated. */
+double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int soft, int threads, void *ecache);
 
-double ln_loss_rows_hard_f32(const ln_loss_job *job, int64_t begin, int64_t end);
-double ln_loss_rows_soft_f32(const ln_loss_job *job, int64_t begin, int64_t end);
-double ln_loss_rows_hard_f64(const ln_loss_job *job, int64_t begin, int64_t end);
-double ln_loss_rows_soft_f64(const ln_loss_job *job, int64_t begin, int64_t end);
+double ln_loss_rows_hard_f32(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
+double ln_loss_rows_soft_f32(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
+double ln_loss_rows_hard_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
+double ln_loss_rows_soft_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 
 /* The L2 norm of a row without overflow or underflow in the sum of squares. */
 double ln_row_norm_f32(const float *z, int64_t n);

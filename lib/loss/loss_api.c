@@ -1,9 +1,10 @@
-/* The twelve public compute entry points. Each one validates everything it will read or
-   write, then runs the row kernels over fixed row parts (see common/parallel.h) and
-   reduces the parts' loss sums in order, so THREADS never changes a bit of the result. */
+/* The public compute entry points of the loss. Each one validates everything it will read or
+   write, then runs the row kernels over fixed row parts (see common/parallel.h) and reduces
+   the parts' loss sums in order, so THREADS never changes a bit of the result. */
 #include <float.h>
 #include <math.h>
 
+#include "common/alloc.h"
 #include "common/dispatch.h"
 #include "common/error.h"
 #include "common/parallel.h"
@@ -14,9 +15,13 @@
 #include "rows_avx2.h"
 #endif
 
+typedef enum ln_call_kind { LN_CALL_LOSS, LN_CALL_PROBS } ln_call_kind;
+
+/* One public call, described by name (every field not named is 0 / NULL). */
 typedef struct ln_loss_call {
   int f64;  /* element type: double when set, float otherwise */
   int soft; /* probability targets instead of labels */
+  ln_call_kind what;
   int64_t n;
   const void *logits;
   int64_t ld;
@@ -27,17 +32,24 @@ typedef struct ln_loss_call {
   double *loss_out;
   void *row_loss;
   double alpha, beta;
-  void *grad;
+  void *grad; /* the gradient, or the probabilities of a probs call */
   int64_t ldg;
+  double *stats_out;      /* forward_stats */
+  const double *stats_in; /* backward_stats */
+  int need_grad;          /* grad (probs) must not be NULL */
+  int need_stats;         /* stats_out (forward_stats) or stats_in (backward_stats) must not be NULL */
 } ln_loss_call;
+
+/* ---- running the row kernels ---- */
 
 typedef struct ln_loss_run_ctx {
   ln_loss_job job;
   ln_loss_rows_fn rows;
   int64_t n;
+  char *ecache;       /* one block of ecache_bytes per worker, or NULL */
+  size_t ecache_bytes;
   double part_sum[LN_PARTS];
 } ln_loss_run_ctx;
-
 
 /* The AVX2+FMA kernels when the CPU has them (and LOGITNORM_DISPATCH does not say generic). */
 static ln_loss_rows_fn ln_pick_rows(int f64, int soft) {
@@ -51,30 +63,35 @@ static ln_loss_rows_fn ln_pick_rows(int f64, int soft) {
   return soft ? ln_loss_rows_soft_f32 : ln_loss_rows_hard_f32;
 }
 
-static void ln_loss_part(void *ctx, int part) {
+static void ln_loss_part(void *ctx, int part, int worker) {
   ln_loss_run_ctx *run = ctx;
-  run->part_sum[part] = run->rows(&run->job, ln_part_begin(run->n, part), ln_part_begin(run->n, part + 1));
+  void *ec = run->ecache ? run->ecache + (size_t)worker * run->ecache_bytes : NULL;
+  run->part_sum[part] = run->rows(&run->job, ln_part_begin(run->n, part), ln_part_begin(run->n, part + 1), ec);
 }
 
-double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int soft, int threads) {
-  ln_loss_run_ctx run = {.job = *job, .rows = ln_pick_rows(f64, soft), .n = n};
-  ln_parallel_parts(threads, LN_PARTS, ln_loss_part, &run);
+double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int soft, int threads, void *ecache) {
+  ln_loss_run_ctx run = {.job = *job, .rows = ln_pick_rows(f64, soft), .n = n, .ecache = ecache,
+                         .ecache_bytes = (size_t)job->loss->num_classes * (f64 ? sizeof(double) : sizeof(float))};
+  ln_parallel_parts_w(threads, LN_PARTS, ln_loss_part, &run);
   double total = 0.0;
   for (int p = 0; p < LN_PARTS; ++p) total += run.part_sum[p];
   return total;
 }
 
-static logitnorm_status ln_check_finite_scalar(int f64, const void *p, int64_t rows, int64_t cols, int64_t ld,
-                                               const char *name) {
-  return f64 ? ln_check_finite_f64(p, rows, cols, ld, name) : ln_check_finite_f32(p, rows, cols, ld, name);
+/* Threads only pay off on large batches; the parts are the same either way. */
+static int ln_loss_threads(const logitnorm_loss *L, const ln_loss_call *k) {
+  int t = (k->n * L->num_classes >= 32768) ? L->threads : 1;
+  return t < LN_PARTS ? t : LN_PARTS;
 }
+
+/* ---- validation ---- */
 
 #if defined(LN_HAVE_AVX2)
 typedef struct ln_finite_ctx {
-  int f64;
+  int f64, masks;
   const void *p;
   int64_t rows, cols, ld;
-  int64_t first_bad[LN_PARTS]; /* per part: first row with NaN or Inf, or -1 */
+  int64_t first_bad[LN_PARTS]; /* per part: first row with a bad entry, or -1 */
 } ln_finite_ctx;
 
 static void ln_finite_part(void *ctx, int part) {
@@ -83,57 +100,143 @@ static void ln_finite_part(void *ctx, int part) {
   f->first_bad[part] = -1;
   if (b == e) return; /* empty part: p + b * ld may lie far outside the matrix (UB to form) */
   if (f->f64)
-    r = ln_first_nonfinite_row_f64_avx2((const double *)f->p + b * f->ld, e - b, f->cols, f->ld);
+    r = ln_first_nonfinite_row_f64_avx2((const double *)f->p + b * f->ld, e - b, f->cols, f->ld, f->masks);
   else
-    r = ln_first_nonfinite_row_f32_avx2((const float *)f->p + b * f->ld, e - b, f->cols, f->ld);
+    r = ln_first_nonfinite_row_f32_avx2((const float *)f->p + b * f->ld, e - b, f->cols, f->ld, f->masks);
   f->first_bad[part] = r < 0 ? -1 : b + r;
 }
 #endif
 
-/* The finite check of a matrix. With AVX2 it scans the same fixed row parts as the compute
-   (on `threads` threads); the first part with a bad row is then rescanned by the scalar check
-   up to that row, on the calling thread, so the message names the first bad entry. */
-static logitnorm_status ln_check_finite(int f64, const void *p, int64_t rows, int64_t cols, int64_t ld,
-                                        const char *name, int threads) {
+/* The scalar check of rows [0, rows): finite, or (masks) finite or -inf, with no row masked
+   whole unless labels mark it ignored. */
+static logitnorm_status ln_check_finite_scalar(int f64, int masks, const int32_t *labels, int64_t ignore_index,
+                                               const void *p, int64_t rows, int64_t cols, int64_t ld,
+                                               const char *name) {
+  if (masks)
+    return f64 ? ln_check_masked_f64(p, rows, cols, ld, labels, ignore_index, name)
+               : ln_check_masked_f32(p, rows, cols, ld, labels, ignore_index, name);
+  return f64 ? ln_check_finite_f64(p, rows, cols, ld, name) : ln_check_finite_f32(p, rows, cols, ld, name);
+}
+
+/* The finite check of a matrix (masks: -inf allowed, see ln_check_finite_scalar). With AVX2 it
+   scans for NaN and infinities (masks: NaN and +inf) in the same fixed row parts as the compute,
+   on `threads` threads; rows up to the first one found are then rescanned by the scalar check
+   on the calling thread, so the message names the first bad entry. A row masked whole is not
+   looked for there: the label and target checks reject it. */
+static logitnorm_status ln_check_finite(int f64, int masks, const int32_t *labels, int64_t ignore_index,
+                                        const void *p, int64_t rows, int64_t cols, int64_t ld, const char *name,
+                                        int threads) {
 #if defined(LN_HAVE_AVX2)
   if (ln_use_avx2()) {
-    ln_finite_ctx f = {f64, p, rows, cols, ld, {0}};
+    ln_finite_ctx f = {f64, masks, p, rows, cols, ld, {0}};
     ln_parallel_parts(threads, LN_PARTS, ln_finite_part, &f);
     for (int part = 0; part < LN_PARTS; ++part)
-      if (f.first_bad[part] >= 0) return ln_check_finite_scalar(f64, p, f.first_bad[part] + 1, cols, ld, name);
+      if (f.first_bad[part] >= 0)
+        return ln_check_finite_scalar(f64, masks, labels, ignore_index, p, f.first_bad[part] + 1, cols, ld, name);
     return LOGITNORM_OK;
   }
 #endif
   (void)threads;
-  return ln_check_finite_scalar(f64, p, rows, cols, ld, name);
+  return ln_check_finite_scalar(f64, masks, labels, ignore_index, p, rows, cols, ld, name);
 }
 
 /* Outputs must not overlap inputs or each other; the one exception is grad == logits with
    ldg == ld, which the row kernels support (each element is read before it is written). */
 static logitnorm_status ln_loss_check_aliasing(const logitnorm_loss *L, const ln_loss_call *k, size_t elem) {
   int64_t n = k->n, C = L->num_classes;
-  struct { const void *p; size_t bytes; const char *name; } in[4] = {
+  const char *gname = k->what == LN_CALL_PROBS ? "probs" : "grad";
+  struct { const void *p; size_t bytes; const char *name; } in[5] = {
     {k->logits, ln_matrix_span(n, C, k->ld, elem), "logits"},
-    {k->labels, k->soft ? 0 : (size_t)n * sizeof(int32_t), "labels"},
+    {k->labels, k->labels ? (size_t)n * sizeof(int32_t) : 0, "labels"},
     {k->targets, k->soft ? ln_matrix_span(n, C, k->ldt, elem) : 0, "targets"},
     {k->row_scale, k->row_scale ? (size_t)n * elem : 0, "row_scale"},
-  }, out[3] = {
-    {k->grad, k->grad ? ln_matrix_span(n, C, k->ldg, elem) : 0, "grad"},
+    {k->stats_in, k->stats_in ? (size_t)n * LOGITNORM_LOSS_ROW_STATS * sizeof(double) : 0, "row_stats"},
+  }, out[4] = {
+    {k->grad, k->grad ? ln_matrix_span(n, C, k->ldg, elem) : 0, gname},
     {k->row_loss, k->row_loss ? (size_t)n * elem : 0, "row_loss"},
-    {k->loss_out, sizeof(double), "loss_out"},
+    {k->loss_out, k->loss_out ? sizeof(double) : 0, "loss_out"},
+    {k->stats_out, k->stats_out ? (size_t)n * LOGITNORM_LOSS_ROW_STATS * sizeof(double) : 0, "row_stats"},
   };
   int in_place = k->grad != NULL && k->grad == k->logits && k->ldg == k->ld;
-  for (int o = 0; o < 3; ++o) {
-    for (int i = 0; i < 4; ++i) {
+  for (int o = 0; o < 4; ++o) {
+    for (int i = 0; i < 5; ++i) {
       if (o == 0 && i == 0 && in_place) continue;
       logitnorm_status st = ln_check_disjoint(out[o].p, out[o].bytes, out[o].name, in[i].p, in[i].bytes, in[i].name);
       if (st != LOGITNORM_OK) return st;
     }
-    for (int p = o + 1; p < 3; ++p) {
+    for (int p = o + 1; p < 4; ++p) {
       logitnorm_status st =
           ln_check_disjoint(out[o].p, out[o].bytes, out[o].name, out[p].p, out[p].bytes, out[p].name);
       if (st != LOGITNORM_OK) return st;
     }
+  }
+  return LOGITNORM_OK;
+}
+
+static double ln_elem(int f64, const void *p, int64_t i) {
+  return f64 ? ((const double *)p)[i] : (double)((const float *)p)[i];
+}
+
+/* Probability targets may put no mass on a masked class, and a row may not be masked whole:
+   both would need mass on a class the row does not have. */
+static logitnorm_status ln_check_targets_unmasked(const logitnorm_loss *L, const ln_loss_call *k) {
+  const int64_t C = L->num_classes;
+  for (int64_t i = 0; i < k->n; ++i) {
+    int64_t kept = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      if (ln_elem(k->f64, k->logits, i * k->ld + c) != -INFINITY) {
+        ++kept;
+      } else {
+        double t = ln_elem(k->f64, k->targets, i * k->ldt + c);
+        if (t != 0.0)
+          return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT,
+                         "targets[%lld][%lld] = %g puts mass on a masked class (logits[%lld][%lld] is -inf)",
+                         (long long)i, (long long)c, t, (long long)i, (long long)c);
+      }
+    }
+    if (kept == 0)
+      return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "logits row %lld has every one of its %lld classes masked (-inf)",
+                     (long long)i, (long long)C);
+  }
+  return LOGITNORM_OK;
+}
+
+/* A probs call: no row may be masked whole. */
+static logitnorm_status ln_check_rows_unmasked(const logitnorm_loss *L, const ln_loss_call *k) {
+  for (int64_t i = 0; i < k->n; ++i) {
+    int64_t c = 0;
+    while (c < L->num_classes && ln_elem(k->f64, k->logits, i * k->ld + c) == -INFINITY) ++c;
+    if (c == L->num_classes)
+      return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "logits row %lld has every one of its %lld classes masked (-inf)",
+                     (long long)i, (long long)L->num_classes);
+  }
+  return LOGITNORM_OK;
+}
+
+/* Saved statistics must be ones a forward of this handle can write (cheap checks per row):
+   k = 1 for cross-entropy and 0 < k <= 1/(tau eps) for LogitNorm, |m| <= 1/tau for LogitNorm,
+   A / s >= 0 for hard labels (A is a sum of non-negative weights), the correction 0 for
+   cross-entropy. Non-finite values are rejected when CHECK_FINITE is on; with it off they
+   come from a forward that saw NaN, and carry it into the gradient. */
+static logitnorm_status ln_check_stats(const logitnorm_loss *L, const ln_loss_call *k) {
+  const int ln = L->kind == LOGITNORM_LOSS_LOGITNORM;
+  const double kmax = L->eps > 0.0 ? (1.0 + 1e-6) / (L->tau * L->eps) : INFINITY, umax = (1.0 + 1e-6) / L->tau;
+  for (int64_t i = 0; i < k->n; ++i) {
+    if (!k->soft && k->labels[i] == L->ignore_index) continue;
+    const double *st = k->stats_in + i * LOGITNORM_LOSS_ROW_STATS;
+    int finite = isfinite(st[0]) && isfinite(st[1]) && isfinite(st[2]) && isfinite(st[3]);
+    if (!finite) {
+      if (!L->check_finite) continue;
+      return ln_fail(LOGITNORM_ERR_NONFINITE, "row_stats of row %lld hold a NaN or an infinity", (long long)i);
+    }
+    double kk = fabs(st[0]);
+    int ok = ln ? (kk > 0.0 && kk <= kmax && fabs(st[1]) <= umax) : (kk == 1.0 && st[3] == 0.0);
+    if (ok && !k->soft) ok = st[2] >= 0.0;
+    if (!ok)
+      return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT,
+                     "row_stats of row %lld {%g, %g, %g, %g} are not statistics a forward_stats of this handle "
+                     "writes",
+                     (long long)i, st[0], st[1], st[2], st[3]);
   }
   return LOGITNORM_OK;
 }
@@ -144,9 +247,9 @@ static logitnorm_status ln_loss_check_aliasing(const logitnorm_loss *L, const ln
    here instead of turning into NaN. The scan runs only in that case. */
 static logitnorm_status ln_check_row_scale(const logitnorm_loss *L, const ln_loss_call *k) {
   double max = k->f64 ? DBL_MAX : FLT_MAX;
-  if (L->kind != LOGITNORM_LOSS_LOGITNORM || L->tau * L->eps >= 2.0 / max) return LOGITNORM_OK;
+  if (L->kind != LOGITNORM_LOSS_LOGITNORM || L->tau * L->eps >= 2.0 / max || k->stats_in) return LOGITNORM_OK;
   for (int64_t i = 0; i < k->n; ++i) {
-    if (!k->soft && k->labels[i] == L->ignore_index) continue;
+    if (k->labels && k->labels[i] == L->ignore_index) continue;
     double norm = k->f64 ? ln_row_norm_f64((const double *)k->logits + i * k->ld, L->num_classes)
                          : ln_row_norm_f32((const float *)k->logits + i * k->ld, L->num_classes);
     double scale = 1.0 / (L->tau * (norm + L->eps));
@@ -158,32 +261,42 @@ static logitnorm_status ln_check_row_scale(const logitnorm_loss *L, const ln_los
   return LOGITNORM_OK;
 }
 
-/* Threads only pay off on large batches; the parts are the same either way. */
-static int ln_loss_threads(const logitnorm_loss *L, const ln_loss_call *k) {
-  return (k->n * L->num_classes >= 32768) ? L->threads : 1;
-}
-
-/* Everything a call reads or writes is checked here, before any output is touched. */
-static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_call *k, int backward) {
+/* Everything a call reads or writes is checked here, before any output is touched. With n = 0
+   nothing is read, so the data pointers may be NULL (an empty std::vector's data()). */
+static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_call *k) {
   size_t elem = k->f64 ? sizeof(double) : sizeof(float);
   logitnorm_status st = ln_check_ptr(L, "loss");
   if (st == LOGITNORM_OK) st = ln_check_count(k->n, "n");
-  if (st == LOGITNORM_OK) st = ln_check_matrix(k->logits, k->n, L->num_classes, k->ld, elem, "logits");
-  if (st == LOGITNORM_OK && !k->soft) st = ln_check_ptr(k->labels, "labels");
-  if (st == LOGITNORM_OK && k->soft) st = ln_check_matrix(k->targets, k->n, L->num_classes, k->ldt, elem, "targets");
-  if (st == LOGITNORM_OK && backward) st = ln_check_matrix(k->grad, k->n, L->num_classes, k->ldg, elem, "grad");
-  if (st == LOGITNORM_OK && backward && !(isfinite(k->alpha) && isfinite(k->beta)))
+  if (st != LOGITNORM_OK || k->n == 0) return st;
+  const int64_t C = L->num_classes;
+  const char *gname = k->what == LN_CALL_PROBS ? "probs" : "grad";
+  if (k->need_grad && k->grad == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "%s is NULL", gname);
+  if (k->need_stats && k->stats_out == NULL && k->stats_in == NULL)
+    return ln_fail(LOGITNORM_ERR_NULL_POINTER, "row_stats is NULL");
+  st = ln_check_matrix(k->logits, k->n, C, k->ld, elem, "logits");
+  if (st == LOGITNORM_OK && k->what == LN_CALL_LOSS && !k->soft) st = ln_check_ptr(k->labels, "labels");
+  if (st == LOGITNORM_OK && k->soft) st = ln_check_matrix(k->targets, k->n, C, k->ldt, elem, "targets");
+  if (st == LOGITNORM_OK && k->grad) st = ln_check_matrix(k->grad, k->n, C, k->ldg, elem, gname);
+  if (st == LOGITNORM_OK && k->grad && !(isfinite(k->alpha) && isfinite(k->beta)))
     st = ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "alpha = %g and beta = %g must be finite", k->alpha, k->beta);
   if (st == LOGITNORM_OK) st = ln_loss_check_aliasing(L, k, elem);
-  if (st == LOGITNORM_OK && !k->soft) st = ln_check_labels(k->labels, k->n, L->num_classes, L->ignore_index);
+  if (st == LOGITNORM_OK && k->labels) st = ln_check_labels(k->labels, k->n, C, L->ignore_index);
+  /* masks first, so a row masked whole gets the same status on every dispatch path */
+  if (st == LOGITNORM_OK && k->labels)
+    st = k->f64 ? ln_check_labels_unmasked_f64(k->logits, k->n, k->ld, k->labels, L->ignore_index, "logits")
+                : ln_check_labels_unmasked_f32(k->logits, k->n, k->ld, k->labels, L->ignore_index, "logits");
+  if (st == LOGITNORM_OK && k->soft) st = ln_check_targets_unmasked(L, k);
+  if (st == LOGITNORM_OK && k->what == LN_CALL_PROBS) st = ln_check_rows_unmasked(L, k);
   if (st == LOGITNORM_OK && L->check_finite) {
     int threads = ln_loss_threads(L, k);
-    st = ln_check_finite(k->f64, k->logits, k->n, L->num_classes, k->ld, "logits", threads);
+    st = ln_check_finite(k->f64, 1, k->labels, L->ignore_index, k->logits, k->n, C, k->ld, "logits", threads);
     if (st == LOGITNORM_OK && k->soft)
-      st = ln_check_finite(k->f64, k->targets, k->n, L->num_classes, k->ldt, "targets", threads);
-    if (st == LOGITNORM_OK && k->row_scale && k->n > 0)
-      st = ln_check_finite(k->f64, k->row_scale, 1, k->n, k->n, "row_scale", 1);
+      st = ln_check_finite(k->f64, 0, NULL, 0, k->targets, k->n, C, k->ldt, "targets", threads);
+    if (st == LOGITNORM_OK && k->row_scale)
+      st = k->f64 ? ln_check_finite_vector_f64(k->row_scale, k->n, "row_scale")
+                  : ln_check_finite_vector_f32(k->row_scale, k->n, "row_scale");
   }
+  if (st == LOGITNORM_OK && k->stats_in) st = ln_check_stats(L, k);
   if (st == LOGITNORM_OK) st = ln_check_row_scale(L, k);
   return st;
 }
@@ -200,16 +313,47 @@ static double ln_mean_divisor(const logitnorm_loss *L, const ln_loss_call *k) {
   return d;
 }
 
-static logitnorm_status ln_loss_run(const logitnorm_loss *L, const ln_loss_call *k) {
-  int backward = k->grad != NULL || k->row_scale != NULL;
-  logitnorm_status st = ln_loss_validate(L, k, backward);
-  if (st != LOGITNORM_OK) return st;
-  int mean = L->reduction == LOGITNORM_REDUCTION_MEAN;
-  double divisor = mean ? ln_mean_divisor(L, k) : 1.0;
+/* Rows keep their exp values between passes 2 and 3 in the grad row when it is written unread
+   (beta = 0, not in place), else in a cache: LN_ECACHE_BYTES of stack, or for longer rows one
+   heap block per worker, allocated here once per call. The default call allocates nothing. */
+static int ln_needs_ecache(const logitnorm_loss *L, const ln_loss_call *k) {
+  size_t row_bytes = (size_t)L->num_classes * (k->f64 ? sizeof(double) : sizeof(float));
+  int in_place = k->grad == k->logits;
+  return k->grad && !k->stats_in && (k->beta != 0.0 || in_place) && row_bytes > LN_ECACHE_BYTES;
+}
 
-  ln_loss_job job = {L, k->logits, k->ld, k->labels, k->targets, k->ldt, k->row_scale, k->row_loss,
-                     k->grad, k->ldg, mean ? k->alpha / divisor : k->alpha, k->beta};
-  double total = ln_loss_rows_run(&job, k->n, k->f64, k->soft, ln_loss_threads(L, k));
+static logitnorm_status ln_loss_run(const logitnorm_loss *L, const ln_loss_call *k) {
+  logitnorm_status st = ln_loss_validate(L, k);
+  if (st != LOGITNORM_OK) return st;
+  const int mean = L->reduction == LOGITNORM_REDUCTION_MEAN && k->what == LN_CALL_LOSS;
+  const double divisor = mean ? ln_mean_divisor(L, k) : 1.0;
+  const int threads = ln_loss_threads(L, k);
+  void *ecache = NULL;
+  if (k->n > 0 && ln_needs_ecache(L, k)) {
+    ecache = ln_malloc((int64_t)threads * L->num_classes, k->f64 ? sizeof(double) : sizeof(float));
+    if (ecache == NULL)
+      return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for the exp cache (%d x %lld values)", threads,
+                     (long long)L->num_classes);
+  }
+  ln_loss_job job = {
+      .loss = L,
+      .logits = k->logits,
+      .ld = k->ld,
+      .labels = k->labels,
+      .targets = k->targets,
+      .ldt = k->ldt,
+      .row_scale = k->row_scale,
+      .row_loss = k->row_loss,
+      .grad = k->grad,
+      .ldg = k->ldg,
+      .gscale = mean ? k->alpha / divisor : k->alpha,
+      .beta = k->beta,
+      .stats_out = k->stats_out,
+      .stats_in = k->stats_in,
+      .probs = k->what == LN_CALL_PROBS,
+  };
+  double total = k->n > 0 ? ln_loss_rows_run(&job, k->n, k->f64, k->soft, threads, ecache) : 0.0;
+  ln_free(ecache);
   if (k->loss_out) *k->loss_out = mean ? total / divisor : total;
   return LOGITNORM_OK;
 }
@@ -219,41 +363,78 @@ static logitnorm_status ln_loss_run(const logitnorm_loss *L, const ln_loss_call 
 #define LN_LOSS_ENTRY_POINTS(T, SFX, F64)                                                                         \
   LOGITNORM_API logitnorm_status logitnorm_loss_forward_##SFX(const logitnorm_loss *loss, int64_t n,               \
       const T *logits, int64_t ld, const int32_t *labels, double *loss_out, T *row_loss) {                        \
-    ln_loss_call k = {F64, 0, n, logits, ld, labels, NULL, 0, NULL, loss_out, row_loss, 0, 0, NULL, 0};          \
+    ln_loss_call k = {.f64 = F64, .n = n, .logits = logits, .ld = ld, .labels = labels, .loss_out = loss_out,     \
+                      .row_loss = row_loss};                                                                      \
     return ln_loss_run(loss, &k);                                                                                 \
   }                                                                                                               \
   LOGITNORM_API logitnorm_status logitnorm_loss_backward_##SFX(const logitnorm_loss *loss, int64_t n,              \
       const T *logits, int64_t ld, const int32_t *labels, const T *row_scale, T alpha, T beta, T *grad,           \
       int64_t ldg) {                                                                                              \
-    ln_loss_call k = {F64, 0, n, logits, ld, labels, NULL, 0, row_scale, NULL, NULL, alpha, beta, grad, ldg};     \
-    if (grad == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "grad is NULL");                                 \
+    ln_loss_call k = {.f64 = F64, .n = n, .logits = logits, .ld = ld, .labels = labels, .row_scale = row_scale,   \
+                      .alpha = alpha, .beta = beta, .grad = grad, .ldg = ldg, .need_grad = 1};                                    \
     return ln_loss_run(loss, &k);                                                                                 \
   }                                                                                                               \
   LOGITNORM_API logitnorm_status logitnorm_loss_forward_backward_##SFX(const logitnorm_loss *loss, int64_t n,      \
       const T *logits, int64_t ld, const int32_t *labels, double *loss_out, T *row_loss, T alpha, T beta,         \
       T *grad, int64_t ldg) {                                                                                     \
-    ln_loss_call k = {F64, 0, n, logits, ld, labels, NULL, 0, NULL, loss_out, row_loss, alpha, beta, grad, ldg};  \
-    if (grad == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "grad is NULL");                                 \
+    ln_loss_call k = {.f64 = F64, .n = n, .logits = logits, .ld = ld, .labels = labels, .loss_out = loss_out,     \
+                      .row_loss = row_loss, .alpha = alpha, .beta = beta, .grad = grad, .ldg = ldg, .need_grad = 1};              \
     return ln_loss_run(loss, &k);                                                                                 \
   }                                                                                                               \
   LOGITNORM_API logitnorm_status logitnorm_loss_forward_soft_##SFX(const logitnorm_loss *loss, int64_t n,          \
       const T *logits, int64_t ld, const T *targets, int64_t ldt, double *loss_out, T *row_loss) {                \
-    ln_loss_call k = {F64, 1, n, logits, ld, NULL, targets, ldt, NULL, loss_out, row_loss, 0, 0, NULL, 0};        \
+    ln_loss_call k = {.f64 = F64, .soft = 1, .n = n, .logits = logits, .ld = ld, .targets = targets, .ldt = ldt,  \
+                      .loss_out = loss_out, .row_loss = row_loss};                                                \
     return ln_loss_run(loss, &k);                                                                                 \
   }                                                                                                               \
   LOGITNORM_API logitnorm_status logitnorm_loss_backward_soft_##SFX(const logitnorm_loss *loss, int64_t n,         \
       const T *logits, int64_t ld, const T *targets, int64_t ldt, const T *row_scale, T alpha, T beta, T *grad,   \
       int64_t ldg) {                                                                                              \
-    ln_loss_call k = {F64, 1, n, logits, ld, NULL, targets, ldt, row_scale, NULL, NULL, alpha, beta, grad, ldg};  \
-    if (grad == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "grad is NULL");                                 \
+    ln_loss_call k = {.f64 = F64, .soft = 1, .n = n, .logits = logits, .ld = ld, .targets = targets, .ldt = ldt,  \
+                      .row_scale = row_scale, .alpha = alpha, .beta = beta, .grad = grad, .ldg = ldg, .need_grad = 1};            \
     return ln_loss_run(loss, &k);                                                                                 \
   }                                                                                                               \
   LOGITNORM_API logitnorm_status logitnorm_loss_forward_backward_soft_##SFX(const logitnorm_loss *loss, int64_t n, \
       const T *logits, int64_t ld, const T *targets, int64_t ldt, double *loss_out, T *row_loss, T alpha,         \
       T beta, T *grad, int64_t ldg) {                                                                             \
-    ln_loss_call k = {F64, 1, n, logits, ld, NULL, targets, ldt, NULL, loss_out, row_loss, alpha, beta, grad,     \
-                      ldg};                                                                                       \
-    if (grad == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "grad is NULL");                                 \
+    ln_loss_call k = {.f64 = F64, .soft = 1, .n = n, .logits = logits, .ld = ld, .targets = targets, .ldt = ldt,  \
+                      .loss_out = loss_out, .row_loss = row_loss, .alpha = alpha, .beta = beta, .grad = grad,     \
+                      .ldg = ldg, .need_grad = 1};                                                                                \
+    return ln_loss_run(loss, &k);                                                                                 \
+  }                                                                                                               \
+  LOGITNORM_API logitnorm_status logitnorm_loss_forward_stats_##SFX(const logitnorm_loss *loss, int64_t n,         \
+      const T *logits, int64_t ld, const int32_t *labels, double *loss_out, T *row_loss, double *row_stats) {     \
+    ln_loss_call k = {.f64 = F64, .n = n, .logits = logits, .ld = ld, .labels = labels, .loss_out = loss_out,     \
+                      .row_loss = row_loss, .stats_out = row_stats, .need_stats = 1};                                              \
+    return ln_loss_run(loss, &k);                                                                                 \
+  }                                                                                                               \
+  LOGITNORM_API logitnorm_status logitnorm_loss_backward_stats_##SFX(const logitnorm_loss *loss, int64_t n,        \
+      const T *logits, int64_t ld, const int32_t *labels, const double *row_stats, const T *row_scale, T alpha,   \
+      T beta, T *grad, int64_t ldg) {                                                                             \
+    ln_loss_call k = {.f64 = F64, .n = n, .logits = logits, .ld = ld, .labels = labels, .row_scale = row_scale,   \
+                      .alpha = alpha, .beta = beta, .grad = grad, .ldg = ldg, .stats_in = row_stats,        \
+                      .need_grad = 1, .need_stats = 1};             \
+    return ln_loss_run(loss, &k);                                                                                 \
+  }                                                                                                               \
+  LOGITNORM_API logitnorm_status logitnorm_loss_forward_stats_soft_##SFX(const logitnorm_loss *loss, int64_t n,    \
+      const T *logits, int64_t ld, const T *targets, int64_t ldt, double *loss_out, T *row_loss,                  \
+      double *row_stats) {                                                                                        \
+    ln_loss_call k = {.f64 = F64, .soft = 1, .n = n, .logits = logits, .ld = ld, .targets = targets, .ldt = ldt,  \
+                      .loss_out = loss_out, .row_loss = row_loss, .stats_out = row_stats, .need_stats = 1};                        \
+    return ln_loss_run(loss, &k);                                                                                 \
+  }                                                                                                               \
+  LOGITNORM_API logitnorm_status logitnorm_loss_backward_stats_soft_##SFX(const logitnorm_loss *loss, int64_t n,   \
+      const T *logits, int64_t ld, const T *targets, int64_t ldt, const double *row_stats, const T *row_scale,    \
+      T alpha, T beta, T *grad, int64_t ldg) {                                                                    \
+    ln_loss_call k = {.f64 = F64, .soft = 1, .n = n, .logits = logits, .ld = ld, .targets = targets, .ldt = ldt,  \
+                      .row_scale = row_scale, .alpha = alpha, .beta = beta, .grad = grad, .ldg = ldg,             \
+                      .stats_in = row_stats, .need_grad = 1, .need_stats = 1};                                                                     \
+    return ln_loss_run(loss, &k);                                                                                 \
+  }                                                                                                               \
+  LOGITNORM_API logitnorm_status logitnorm_loss_probs_##SFX(const logitnorm_loss *loss, int64_t n,                 \
+      const T *logits, int64_t ld, T *probs, int64_t ldp) {                                                       \
+    ln_loss_call k = {.f64 = F64, .what = LN_CALL_PROBS, .n = n, .logits = logits, .ld = ld, .alpha = 1,          \
+                      .grad = probs, .ldg = ldp, .need_grad = 1};                                                                 \
     return ln_loss_run(loss, &k);                                                                                 \
   }
 

@@ -8,12 +8,12 @@
 #include <stdint.h>
 
 #include "common/simd_math_avx2.h"
+#include "row_math.h"
 
 #ifndef LN_TILE_C
 #define LN_TILE_C 48 /* the tile path's largest C (measured: beyond about 64 the row path is faster) */
 #endif
 #define LN_FLUSH 8     /* float vectors summed per accumulator before the partial sums go to double */
-#define LN_ECACHE_BYTES 16384 /* stack kept by a row for its exp values when grad cannot hold them */
 
 static const int32_t ln_tail32[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 static const int64_t ln_tail64[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
@@ -28,6 +28,18 @@ static inline float ln_hmax_ps(__m256 v) {
   m = _mm_max_ps(m, _mm_movehl_ps(m, m));
   m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
   return _mm_cvtss_f32(m);
+}
+
+static inline float ln_hmin_ps(__m256 v) {
+  __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_min_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+
+static inline double ln_hmin_pd(__m256d v) {
+  __m128d m = _mm_min_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_min_sd(m, _mm_unpackhi_pd(m, m)));
 }
 
 static inline double ln_hmax_pd(__m256d v) {
@@ -125,14 +137,6 @@ static int ln_tile_scale4(const logitnorm_loss *L, ln_tile_rows *R, int h, doubl
   return ~_mm256_movemask_pd(ok) & 15;
 }
 
-/* The scalar k and corr of one row from its careful norm (rare: see ln_tile_scale4). */
-static void ln_scale_from_norm(const logitnorm_loss *L, double norm, double *k, double *corr) {
-  *k = 1.0 / (L->tau * (norm + L->eps));
-  /* tau / ||z|| overflows only for double rows far below eps: the term is negligible there */
-  double c = norm > 0.0 ? L->tau / norm : 0.0;
-  *corr = isfinite(c) ? c : 0.0;
-}
-
 /* Lanes [h, h + 4) of a hard-label tile: keep (the label is not the ignore index) and the
    target weight a = (1 - smoothing) w_y (w_y read only for kept rows). */
 static void ln_tile_labels4(const logitnorm_loss *L, const int32_t *y, ln_tile_rows *R, int h) {
@@ -202,6 +206,11 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
 #define V_SUB(a, b) _mm256_sub_ps(a, b)
 #define V_MUL(a, b) _mm256_mul_ps(a, b)
 #define V_MAX(a, b) _mm256_max_ps(a, b)
+#define V_MIN(a, b) _mm256_min_ps(a, b)
+#define V_CMPEQ(a, b) _mm256_cmp_ps(a, b, _CMP_EQ_OQ)
+#define V_CMPNEQ(a, b) _mm256_cmp_ps(a, b, _CMP_NEQ_UQ)
+#define V_ANY(m) (_mm256_movemask_ps(m) != 0)
+#define V_HMIN(v) ln_hmin_ps(v)
 #define V_AND(a, b) _mm256_and_ps(a, b)
 #define V_FMADD(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_FMSUB(a, b, c) _mm256_fmsub_ps(a, b, c)
@@ -237,6 +246,11 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
 #undef V_SUB
 #undef V_MUL
 #undef V_MAX
+#undef V_MIN
+#undef V_CMPEQ
+#undef V_CMPNEQ
+#undef V_ANY
+#undef V_HMIN
 #undef V_AND
 #undef V_FMADD
 #undef V_FMSUB
@@ -273,6 +287,11 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
 #define V_SUB(a, b) _mm256_sub_pd(a, b)
 #define V_MUL(a, b) _mm256_mul_pd(a, b)
 #define V_MAX(a, b) _mm256_max_pd(a, b)
+#define V_MIN(a, b) _mm256_min_pd(a, b)
+#define V_CMPEQ(a, b) _mm256_cmp_pd(a, b, _CMP_EQ_OQ)
+#define V_CMPNEQ(a, b) _mm256_cmp_pd(a, b, _CMP_NEQ_UQ)
+#define V_ANY(m) (_mm256_movemask_pd(m) != 0)
+#define V_HMIN(v) ln_hmin_pd(v)
 #define V_AND(a, b) _mm256_and_pd(a, b)
 #define V_FMADD(a, b, c) _mm256_fmadd_pd(a, b, c)
 #define V_FMSUB(a, b, c) _mm256_fmsub_pd(a, b, c)

@@ -2,32 +2,37 @@
 #include <math.h>
 
 #include "loss.h"
+#include "row_math.h"
 
-/* ||z||_2 = a * sqrt(sum (z/a)^2) with a = max |z| when the plain double sum of squares
-   would overflow or lose the row to underflow; otherwise the plain sum (exact enough, and
-   for float input it cannot overflow: FLT_MAX^2 * 2^31 < DBL_MAX). A sum of exactly 0 also
-   takes the careful path: double entries below ~1e-162 square to 0 without being 0. */
-#define LN_ROW_NORM()                                             \
-  double ss = 0.0, amax = 0.0;                                    \
-  for (int64_t c = 0; c < n; ++c) {                               \
-    double v = (double)z[c];                                      \
-    ss += v * v;                                                  \
-  }                                                               \
-  if (isfinite(ss) && ss >= 1e-280) return sqrt(ss);               \
-  for (int64_t c = 0; c < n; ++c) {                               \
-    double v = fabs((double)z[c]);                                \
-    if (v > amax) amax = v;                                       \
-  }                                                               \
-  if (amax == 0.0 || !isfinite(amax)) return amax;                \
-  ss = 0.0;                                                       \
-  for (int64_t c = 0; c < n; ++c) {                               \
-    double v = (double)z[c] / amax;                               \
-    ss += v * v;                                                  \
-  }                                                               \
+/* ||z||_2 over the unmasked entries (-inf ones are left out), without overflow or underflow in
+   the sum of squares: the plain double sum when it is safely inside the range (for float input
+   it cannot overflow: FLT_MAX^2 * 2^31 < DBL_MAX), else a * sqrt(sum (z/a)^2) with a = max |z|.
+   A -inf entry makes the plain sum inf, so masked rows take the careful path. A sum of exactly
+   0 does too: double entries below ~1e-162 square to 0 without being 0. */
+static inline double ln_row_norm(const void *p, int f64, int64_t n) {
+  const float *zf = p;
+  const double *zd = p;
+  double ss = 0.0, amax = 0.0;
+  for (int64_t c = 0; c < n; ++c) {
+    double v = f64 ? zd[c] : (double)zf[c];
+    ss += v * v;
+  }
+  if (isfinite(ss) && ss >= 1e-280) return sqrt(ss);
+  for (int64_t c = 0; c < n; ++c) {
+    double v = f64 ? zd[c] : (double)zf[c];
+    if (v != -INFINITY && fabs(v) > amax) amax = fabs(v);
+  }
+  if (amax == 0.0 || !isfinite(amax)) return amax;
+  ss = 0.0;
+  for (int64_t c = 0; c < n; ++c) {
+    double v = f64 ? zd[c] : (double)zf[c];
+    if (v != -INFINITY) ss += (v / amax) * (v / amax);
+  }
   return amax * sqrt(ss);
+}
 
-double ln_row_norm_f32(const float *z, int64_t n) { LN_ROW_NORM() }
-double ln_row_norm_f64(const double *z, int64_t n) { LN_ROW_NORM() }
+double ln_row_norm_f32(const float *z, int64_t n) { return ln_row_norm(z, 0, n); }
+double ln_row_norm_f64(const double *z, int64_t n) { return ln_row_norm(z, 1, n); }
 
 #define T float
 #define SFX f32
