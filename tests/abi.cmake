@@ -26,6 +26,10 @@ if(BUILD_SHARED_LIBS)
                      -DSUPPRESSIONS=${CMAKE_CURRENT_SOURCE_DIR}/abi/opaque_handles.suppr
                      -DBASELINE=${CMAKE_CURRENT_SOURCE_DIR}/abi/liblogitnorm.so.1.abi
                      -DLIB=$<TARGET_FILE:logitnorm> -P "${CMAKE_CURRENT_SOURCE_DIR}/abi/abidiff.cmake")
+  elseif(NOT ABIDIFF)
+    ln_add_skip_test(abi.abidiff "abidiff not found (install abigail-tools)")
+  else()
+    ln_add_skip_test(abi.abidiff "build type ${CMAKE_BUILD_TYPE}: the comparison needs the debug info of RelWithDebInfo or Debug")
   endif()
 endif()
 

@@ -1,6 +1,7 @@
 # CTest registrations of the examples, each in a small, fast mode (a few seconds).
 # Included from tests/CMakeLists.txt, which is processed before examples/, so the conditions
-# below repeat the ones in examples/CMakeLists.txt instead of asking for the targets.
+# below repeat the ones in examples/CMakeLists.txt instead of asking for the targets. An
+# example whose optional dependency is missing is registered as skipped with the reason.
 if(NOT LOGITNORM_BUILD_EXAMPLES)
   return()
 endif()
@@ -21,7 +22,15 @@ if(ZLIB_FOUND)
                      "-DARGS=--epochs;1;--train-limit;3000;--test-limit;1000;--tau-sweep;0.5,1.0;--threads;1"
                      -P ${PROJECT_SOURCE_DIR}/examples/scripts/check_mlp_ood.cmake)
     set_tests_properties(examples.mlp_ood.fashion_slice PROPERTIES LABELS "examples" TIMEOUT 60)
+  else()
+    ln_add_skip_test(examples.mlp_ood.fashion_slice
+                     "Fashion-MNIST not found in /usr/share/datasets/fashion-mnist" LABELS "examples")
   endif()
+else()
+  foreach(name IN ITEMS synthetic fashion_slice)
+    ln_add_skip_test(examples.mlp_ood.${name} "zlib not found: mlp_ood is not built (install zlib1g-dev)"
+                     LABELS "examples")
+  endforeach()
 endif()
 
 # llm.c-style loop: exits non-zero unless the loss falls, the in-place and accumulated
@@ -36,6 +45,8 @@ endif()
 if(LN_FANN_TEST_FOUND)
   add_test(NAME examples.fann_hook COMMAND fann_hook)
   set_tests_properties(examples.fann_hook PROPERTIES LABELS "examples" TIMEOUT 30)
+else()
+  ln_add_skip_test(examples.fann_hook "FANN not found by pkg-config (install libfann-dev)" LABELS "examples")
 endif()
 
 set(LN_DARKNET_TEST_DIR "/usr/lib/darknet")
@@ -45,6 +56,9 @@ endif()
 if(EXISTS "${LN_DARKNET_TEST_DIR}/libdarknet.so" AND EXISTS "${LN_DARKNET_TEST_DIR}/include/darknet.h")
   add_test(NAME examples.darknet_hook COMMAND darknet_hook)
   set_tests_properties(examples.darknet_hook PROPERTIES LABELS "examples" TIMEOUT 60)
+else()
+  ln_add_skip_test(examples.darknet_hook "darknet not found in ${LN_DARKNET_TEST_DIR} (libdarknet.so, include/darknet.h)"
+                   LABELS "examples")
 endif()
 
 # demo.sh without network or apt: a syntax check of the script.

@@ -7,10 +7,22 @@
 # then --compare requires the two runs' loss curves and final weights to agree within the
 # tolerance documented in mpi_train.c, and a run with the wrong normalisation (MEAN per rank)
 # must be told apart by the same comparison.
-# Registered only when MPI, mpiexec and the examples are available.
+# Run when MPI, mpiexec and the examples are available; otherwise each is registered as
+# skipped with the reason.
 find_package(MPI COMPONENTS C QUIET)
-if(NOT (MPI_C_FOUND AND MPIEXEC_EXECUTABLE AND LOGITNORM_BUILD_EXAMPLES))
-  message(STATUS "MPI, mpiexec or the examples missing: the mpi.* tests are not registered")
+set(LN_MPI_SKIP "")
+if(NOT LOGITNORM_BUILD_EXAMPLES)
+  set(LN_MPI_SKIP "the examples are not built (LOGITNORM_BUILD_EXAMPLES=OFF)")
+elseif(NOT MPI_C_FOUND)
+  set(LN_MPI_SKIP "no MPI with a C binding found (install libopenmpi-dev)")
+elseif(NOT MPIEXEC_EXECUTABLE)
+  set(LN_MPI_SKIP "mpiexec not found (install openmpi-bin)")
+endif()
+if(NOT LN_MPI_SKIP STREQUAL "")
+  message(STATUS "mpi.* tests skipped: ${LN_MPI_SKIP}")
+  foreach(name IN ITEMS train_np1 train_np2 train_np2_per_rank_mean compare_np1_np2 compare_detects_per_rank_mean)
+    ln_add_skip_test(mpi.${name} "${LN_MPI_SKIP}" LABELS mpi)
+  endforeach()
   return()
 endif()
 

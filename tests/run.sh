@@ -7,12 +7,17 @@
 #   tests/run.sh static     only the static build and its consumer test
 #   tests/run.sh asan       ASan+UBSan build + full CTest suite
 #   tests/run.sh memcheck   valgrind (ctest -T memcheck) on the Check suites, generic path
-#   tests/run.sh tsan       ThreadSanitizer build + the concurrency suite
+#   tests/run.sh tsan       ThreadSanitizer build + the concurrency suite (against BLIS's serial
+#                           build unless LD_LIBRARY_PATH chooses one: see run_tsan)
 #   tests/run.sh fuzz       clang libFuzzer build; each target runs FUZZ_SECONDS (default 30)
 #   (all = release, static, asan, memcheck, tsan and, when clang is present, fuzz)
 #
 # Environment: BUILD_ROOT (default: build/ci under the source tree), JOBS (default: nproc),
-# FUZZ_SECONDS (default 30).
+# FUZZ_SECONDS (default 30). Debian installs three builds of BLIS side by side (OpenMP,
+# pthread, serial) and the alternatives system picks libblis.so.4 (OpenMP by default); a run
+# can use another without touching the system with
+# LD_LIBRARY_PATH=/usr/lib/<multiarch>/blis-<variant>. Every mode prints the variant its test
+# programs load.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,11 +26,13 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 mode=${1:-all}
 
 # ---- dependencies ----
-required=(cmake make gcc g++ pkgconf libblis-dev check abigail-tools valgrind)
+# libblis4-serial: the BLIS the tsan mode runs against (see run_tsan).
+required=(cmake make gcc g++ pkgconf libblis-dev libblis4-serial check abigail-tools valgrind)
 fuzzing=(clang libclang-rt-14-dev) # libFuzzer and the clang sanitizer runtimes
 optional=(zlib1g-dev libfann-dev)
 mpi=(libopenmpi-dev openmpi-bin) # the mpi.* tests of examples/mpi_train.c
 sklearn=(python3-sklearn)         # metrics.sklearn_crosscheck: exactness against scikit-learn
+torch=(python3-torch libtorch-dev) # the torch.* and libtorch.* tests (release mode only)
 install_missing() {
   local missing=()
   for p in "$@"; do
@@ -48,36 +55,70 @@ if command -v dpkg-query >/dev/null; then
   install_missing "${optional[@]}" || echo "run.sh: optional packages unavailable; their tests are skipped"
   install_missing "${mpi[@]}" || echo "run.sh: OpenMPI unavailable; the mpi.* tests are skipped"
   install_missing "${sklearn[@]}" || echo "run.sh: scikit-learn unavailable; the cross-check is skipped"
+  install_missing "${torch[@]}" || echo "run.sh: PyTorch/libtorch unavailable; the torch tests are skipped"
   install_missing "${fuzzing[@]}" || echo "run.sh: clang/libFuzzer unavailable; fuzzing is skipped"
 fi
 
-configure_build() { # dir, cmake args...
+# Every configure: warnings are errors (LOGITNORM_WERROR) in CI.
+configure() { # dir, cmake args...
   local dir=$1
   shift
-  cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
-  cmake --build "$dir" -j "$jobs"
+  cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGITNORM_WERROR=ON "$@"
 }
+
+configure_build() { # dir, cmake args...
+  configure "$@"
+  cmake --build "$1" -j "$jobs"
+}
+
+# The BLIS variant a program loads (openmp, pthread, serial, or the file's path when it is
+# none of Debian's variant folders): libblis.so.4 as ldd resolves it under the current
+# LD_LIBRARY_PATH, through the alternatives symlink.
+blis_variant() { # program
+  local lib
+  lib=$(ldd "$1" 2>/dev/null | awk '$1 == "libblis.so.4" { print $3 }')
+  [ -n "$lib" ] || { echo "none (not linked)"; return; }
+  lib=$(readlink -f "$lib")
+  case "$lib" in
+    */blis-openmp/*) echo openmp ;;
+    */blis-pthread/*) echo pthread ;;
+    */blis-serial/*) echo serial ;;
+    *) echo "$lib" ;;
+  esac
+}
+
+report_blis() { # mode, program
+  echo "run.sh: $1: BLIS variant $(blis_variant "$2") (libblis.so.4 loaded by $(basename "$2"))"
+}
+
+# Tests that need PyTorch or libtorch (named torch.* or libtorch.*) run in the release mode
+# only: a sanitized or valgrind-run library cannot be loaded into python, and libtorch brings
+# its own thread pools.
+no_torch='^(lib)?torch\.'
 
 run_release() {
   configure_build "$build_root/release" -DBUILD_SHARED_LIBS=ON
+  report_blis release "$build_root/release/tests/test_concurrency"
   ctest --test-dir "$build_root/release" --output-on-failure -j "$jobs"
 }
 
 run_static() {
   configure_build "$build_root/static" -DBUILD_SHARED_LIBS=OFF -DLOGITNORM_BUILD_EXAMPLES=OFF
+  report_blis static "$build_root/static/tests/test_concurrency"
   ctest --test-dir "$build_root/static" --output-on-failure -R '^consumers\.'
 }
 
 # ASan+UBSan over the whole suite. The install-and-consume test and the scikit-learn
 # cross-check are left out: their host programs (consumers built without the sanitizer,
-# python) cannot load a sanitized shared library. The mpi.*
+# python) cannot load a sanitized shared library; so are the torch tests. The mpi.*
 # tests run without leak detection: OpenMPI keeps its own allocations (some in unloaded
 # plugins) until exit.
 run_asan() {
   configure_build "$build_root/asan" -DLOGITNORM_SANITIZE=address,undefined
+  report_blis asan "$build_root/asan/tests/test_concurrency"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" \
-    -E '^(consumers|mpi)\.|^metrics\.sklearn_crosscheck$'
+    -E "^(consumers|mpi)\\.|^metrics\\.sklearn_crosscheck\$|$no_torch"
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" -R '^mpi\.' --no-tests=ignore
 }
@@ -88,16 +129,47 @@ run_asan() {
 # which run in full in the other modes.
 run_memcheck() {
   [ -f "$build_root/release/CMakeCache.txt" ] || configure_build "$build_root/release" -DBUILD_SHARED_LIBS=ON
-  LN_TEST_QUICK=1 CK_FORK=no ctest --test-dir "$build_root/release" -T memcheck -L '^check$' -R '\.generic$' -j "$jobs" \
-    --output-on-failure
+  report_blis memcheck "$build_root/release/tests/test_concurrency"
+  LN_TEST_QUICK=1 CK_FORK=no ctest --test-dir "$build_root/release" -T memcheck -L '^check$' -R '\.generic$' \
+    -E "$no_torch" -j "$jobs" --output-on-failure
 }
 
+# ThreadSanitizer sees only what is instrumented or intercepted, and BLIS is neither. Its
+# threaded builds hand work between their threads at barriers TSan cannot see (libgomp's in
+# the OpenMP build, the system default; spin barriers on atomics in the pthread build), so TSan
+# reports BLIS's own copies as races: in the OpenMP build a memcpy of the GEMM result by a
+# worker against the caller reading it, in the pthread build two workers writing one block of
+# BLIS's packing pool. The mode therefore runs against BLIS's serial build (through
+# LD_LIBRARY_PATH, never by changing the system's alternatives) with no suppression: every
+# thread in the process is then a caller's or the library's own (the loss and scorer row
+# workers), and TSan checks all of them, and the callers' concurrent use of BLIS, in full.
+# A caller who chooses a variant through LD_LIBRARY_PATH (a blis-<variant> folder) keeps it;
+# for a threaded one, tests/tsan_blis.supp hides the libc calls made inside libblis.so.4 (and
+# nothing of the library's own code).
 run_tsan() {
-  cmake -S "$here" -B "$build_root/tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOGITNORM_SANITIZE=thread \
-    -DLOGITNORM_BUILD_EXAMPLES=OFF
+  configure "$build_root/tsan" -DLOGITNORM_SANITIZE=thread -DLOGITNORM_BUILD_EXAMPLES=OFF
   cmake --build "$build_root/tsan" -j "$jobs" --target test_concurrency
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" CK_FORK=no \
-    ctest --test-dir "$build_root/tsan" --output-on-failure -R '^concurrency\.'
+  local prog=$build_root/tsan/tests/test_concurrency ldpath=${LD_LIBRARY_PATH:-} options variant
+  if [[ ":$ldpath:" != *"/blis-"* ]]; then
+    local multiarch serial_dir
+    multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+    serial_dir=/usr/lib/$multiarch/blis-serial
+    if [ ! -e "$serial_dir/libblis.so.4" ]; then
+      echo "run.sh: tsan: $serial_dir/libblis.so.4 missing (install libblis4-serial)" >&2
+      return 1
+    fi
+    ldpath=$serial_dir${ldpath:+:$ldpath}
+  fi
+  variant=$(LD_LIBRARY_PATH=$ldpath blis_variant "$prog")
+  options="halt_on_error=1 second_deadlock_stack=1"
+  if [ "$variant" != serial ]; then
+    options="$options suppressions=$here/tests/tsan_blis.supp"
+    echo "run.sh: tsan: BLIS variant $variant (chosen by LD_LIBRARY_PATH), with tests/tsan_blis.supp"
+  else
+    echo "run.sh: tsan: BLIS variant $variant, no suppressions"
+  fi
+  LD_LIBRARY_PATH=$ldpath TSAN_OPTIONS="$options" CK_FORK=no \
+    ctest --test-dir "$build_root/tsan" --output-on-failure -R '^concurrency\.' -E "$no_torch"
 }
 
 # libFuzzer with ASan+UBSan in a clang tree of its own, where only the fuzz targets are built.
@@ -107,10 +179,11 @@ run_fuzz() {
     return 0
   fi
   local dir=$build_root/fuzz targets=(fuzz_loss_api fuzz_metrics_load fuzz_calibration_load fuzz_scorer_load)
-  CC=clang CXX=clang++ cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  CC=clang CXX=clang++ configure "$dir" \
     -DLOGITNORM_SANITIZE=address,undefined -DLOGITNORM_FUZZ_COVERAGE=ON -DLOGITNORM_BUILD_EXAMPLES=OFF \
     -DLOGITNORM_FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
   cmake --build "$dir" -j "$jobs" --target "${targets[@]}" "${targets[@]/#/replay_}"
+  report_blis fuzz "$dir/tests/fuzz_scorer_load"
   if ! ctest --test-dir "$dir" -L '^fuzz(_replay)?$' -j "$jobs" -V >"$dir/fuzz.log" 2>&1; then
     grep -E "ERROR|runtime error|property failed|Test unit written|Failed" "$dir/fuzz.log" >&2 || true
     echo "run.sh: fuzzing failed (log: $dir/fuzz.log)" >&2

@@ -70,7 +70,7 @@ static int tu_check_dispatch(void) {
     return EXIT_FAILURE;
   }
   if (avx2 && !tu_cpu_has_avx2()) {
-    printf("SKIPPED: LOGITNORM_DISPATCH=avx2 needs a CPU with AVX2 and FMA; this one lacks them\n");
+    printf("SKIP: LOGITNORM_DISPATCH=avx2 needs a CPU with AVX2 and FMA; this one lacks them\n");
     return TU_SKIP;
   }
   if (ln_use_avx2() != avx2) {
@@ -93,7 +93,7 @@ static int tu_run(Suite *s, const char *skipped) {
   srunner_free(sr);
   if (failed != 0) return EXIT_FAILURE;
   if (skipped != NULL) {
-    printf("SKIPPED: %s\n", skipped);
+    printf("SKIP: %s\n", skipped);
     return TU_SKIP;
   }
   return EXIT_SUCCESS;

@@ -45,7 +45,7 @@ int tu_run_suite(Suite *s);
 
 /* tu_run_suite for a suite from which tests were left out (e.g. the AVX2 ones on a CPU
    without AVX2): when skipped != NULL and everything that ran passed, prints
-   "SKIPPED: <skipped>" and returns TU_SKIP, so CTest lists the suite as not run with that
+   "SKIP: <skipped>" and returns TU_SKIP, so CTest lists the suite as not run with that
    reason instead of as passed; a failure still fails. */
 int tu_run_suite_partial(Suite *s, const char *skipped);
 
