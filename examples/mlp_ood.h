@@ -38,10 +38,24 @@ typedef struct data_options {
 int demo_data_load(demo_data *d, const data_options *opt);
 void demo_data_free(demo_data *d);
 
+/* The OOD scores the demo compares, in table order. */
+enum {
+  SCORE_MSP, SCORE_MAX_LOGIT, SCORE_ENERGY, SCORE_ENTROPY, SCORE_GEN, SCORE_MAX_COSINE, SCORE_ODIN, SCORE_GRADNORM,
+  NUM_SCORES
+};
+extern const char *const score_names[NUM_SCORES];  /* JSON keys: "msp", "max_logit", ... */
+extern const char *const score_titles[NUM_SCORES]; /* table rows: "MSP", "Max logit", ... */
+
+typedef struct score_summary {
+  double avg_fpr95, avg_auroc; /* over the OOD sets */
+} score_summary;
+
 typedef struct ood_result {
   char name[32];
-  double fpr95, auroc, aupr_in;
+  double fpr95, auroc, aupr_in; /* by MSP */
   float *scores;        /* MSP of every OOD sample */
+  float *norms;         /* ||z|| of every OOD sample */
+  double norm_mean;
   int64_t n;
   double *roc_fpr, *roc_tpr;
   int64_t roc_n;
@@ -50,21 +64,36 @@ typedef struct ood_result {
 typedef struct model_result {
   int logitnorm;        /* 0: cross-entropy, 1: LogitNorm */
   double tau;
+  int num_classes;
   double accuracy, ece;
   double train_seconds;
+  int epochs;
+  double *norm_by_epoch; /* epochs values: mean ||z|| of the training logits the loss saw in that epoch */
+  double final_train_loss; /* mean loss over the last epoch's batches */
+  int has_lower_bound;  /* 0: cross-entropy without smoothing (infimum 0, never attained) */
+  double lower_bound;   /* the infimum of the loss (logitnorm_loss_lower_bound) */
   float *id_scores;     /* MSP of every ID test sample */
+  float *id_norms;      /* ||z|| of every ID test sample */
+  double id_norm_mean;
   int64_t n_id;
   int num_ood;
   ood_result ood[OOD_MAX_SETS];
-  double avg_fpr95, avg_auroc;
+  double avg_fpr95, avg_auroc; /* by MSP */
+  score_summary scores[NUM_SCORES];
+  double odin_raised;   /* fraction of ID test inputs whose MSP at T the ODIN perturbation raised */
 } model_result;
 
 void model_result_free(model_result *r);
 
 /* The --json file: {"models":[{"loss":..., "tau":..., ...}]}. Returns 0 or -1. */
 int write_json(const char *path, const model_result *models, int num_models);
-/* The --report file: one self-contained SVG. Returns 0 or -1. */
+/* The --report file: one self-contained SVG (logit norms, MSP histograms, ROC curves, score
+   table). Returns 0 or -1. */
 int write_svg_report(const char *path, const model_result *models, int num_models, int num_classes,
                      const char *subtitle);
+/* The tau-sweep file: average FPR95, accuracy, lower bound and final training loss against tau.
+   Returns 0 or -1. */
+int write_tau_svg(const char *path, const model_result *models, int num_models, int num_classes,
+                  const char *subtitle);
 
 #endif

@@ -115,6 +115,25 @@ void mlp_backward(const mlp *net, const float *params, int64_t n, const float *x
   }
 }
 
+void mlp_input_grad(const mlp *net, const float *params, int64_t n, mlp_workspace *ws, const float *dlogits,
+                    float *dx) {
+  const float *delta = dlogits;
+  for (int l = net->num_layers - 1; l >= 0; l--) {
+    int64_t in = net->sizes[l], out = net->sizes[l + 1];
+    const float *w = params + net->weight_offset[l];
+    /* d(input of layer l) = delta W; below layer 0 that is dL/dx, elsewhere it goes through
+       the ReLU of layer l - 1 (zero where its output was 0). */
+    float *next = l == 0 ? dx : delta == ws->delta[0] ? ws->delta[1] : ws->delta[0];
+    sgemm(n, in, out, 1.0f, delta, out, 1, w, in, 1, 0.0f, next, in, 1);
+    if (l > 0) {
+      const float *in_act = ws->act[l - 1];
+      for (int64_t i = 0; i < n * in; i++)
+        if (in_act[i] <= 0.0f) next[i] = 0.0f;
+    }
+    delta = next;
+  }
+}
+
 void sgd_step(int64_t count, float *params, const float *grads, float *velocity, float lr, float momentum,
               float weight_decay, int nesterov, int first_step) {
   for (int64_t i = 0; i < count; i++) {

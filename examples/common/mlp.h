@@ -45,6 +45,12 @@ float *mlp_forward(const mlp *net, const float *params, int64_t n, const float *
 void mlp_backward(const mlp *net, const float *params, int64_t n, const float *x, mlp_workspace *ws,
                   const float *dlogits, float *grads);
 
+/* dL/dx (n x sizes[0], row-major) after mlp_forward on the same x and ws, for a given
+   dL/dlogits: the chain rule down to the input, without forming the parameter gradients
+   (ODIN's input perturbation needs only this). dlogits may point into ws->delta. */
+void mlp_input_grad(const mlp *net, const float *params, int64_t n, mlp_workspace *ws, const float *dlogits,
+                    float *dx);
+
 /* One step of SGD with (Nesterov) momentum and coupled weight decay, as torch.optim.SGD:
      d = g + wd * p;  v = mu * v + d  (v = d on the first step);  p -= lr * (nesterov ? d + mu * v : v) */
 void sgd_step(int64_t count, float *params, const float *grads, float *velocity, float lr, float momentum,
