@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The liblogitnorm demo: train an MLP on Fashion-MNIST with cross-entropy and with LogitNorm
-# (tau = 0.5), measure OOD detection by max softmax probability on MNIST, Gaussian noise,
-# uniform noise and inverted images, and write report.svg.
+# (tau = 0.5), record the logit norm ||z|| per epoch and per test set, measure OOD detection on
+# MNIST, Gaussian noise, uniform noise and inverted images by max softmax probability and seven
+# other scores (max-logit, energy, entropy, GEN, max-cosine, ODIN, GradNorm), print the loss's
+# lower bound next to the final training loss, and write report.svg (logit norms, MSP
+# histograms, ROC curves, score table).
 #
 #   examples/demo.sh                       # the default run (about a minute on 2 cores)
-#   examples/demo.sh --tau-sweep 0.05,0.1,0.2,0.5,1.0 --json results.json
+#   examples/demo.sh --json results.json   # also the results as JSON
+#   examples/demo.sh --tau-sweep 0.05,0.1,0.2,0.5,1.0
+#                                          # one model per tau; prints the lower bound per tau and
+#                                          # writes report-tau.svg (average FPR95, accuracy, lower
+#                                          # bound against tau); --tau-report FILE names it
 #   examples/demo.sh --help                # every option of the program
 #
 # Steps: 1. install missing build dependencies and the data set (only as root, with apt-get),
@@ -12,7 +19,8 @@
 #        3. build the project (Release) with CMake,
 #        4. run build/examples/mlp_ood with --report report.svg and the arguments given here.
 # Environment: BUILD_DIR (default: build-demo in the source tree), LOGITNORM_CACHE
-# (default: ${XDG_CACHE_HOME:-$HOME/.cache}/logitnorm), REPORT (default: report.svg).
+# (default: ${XDG_CACHE_HOME:-$HOME/.cache}/logitnorm), REPORT (default: report.svg; the sweep's
+# SVG is its name with -tau before .svg).
 set -euo pipefail
 
 SRC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

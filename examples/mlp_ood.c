@@ -367,8 +367,8 @@ static void model_label(const model_result *r, char *buf, size_t len) {
 static void print_table(const model_result *r) {
   char label[64];
   model_label(r, label, sizeof label);
-  printf("\n%s: ID test accuracy %.4f, ECE %.4f, trained in %.1f s\n", label, r->accuracy, r->ece,
-         r->train_seconds);
+  printf("\n%s: ID test accuracy %.4f, ECE %.4f, trained in %.1f s, evaluated (8 scores) in %.1f s\n", label,
+         r->accuracy, r->ece, r->train_seconds, r->eval_seconds);
   if (r->has_lower_bound)
     printf("  final training loss %.4f; lower bound of the loss at C = %d: %.4g\n", r->final_train_loss,
            (int)r->num_classes, r->lower_bound);
@@ -392,13 +392,17 @@ static void print_score_table(const model_result *models, int num_models) {
   for (int i = 0; i < num_models; i++) {
     char label[64];
     model_label(&models[i], label, sizeof label);
-    printf(" %-21s", label);
+    printf(i + 1 < num_models ? " %-21s" : " %s", label);
   }
   printf("\n");
   for (int k = 0; k < NUM_SCORES; k++) {
     printf("  %-11s", score_titles[k]);
-    for (int i = 0; i < num_models; i++)
-      printf(" %6.2f%% / %6.2f%%     ", 100 * models[i].scores[k].avg_fpr95, 100 * models[i].scores[k].avg_auroc);
+    for (int i = 0; i < num_models; i++) {
+      char cell[32];
+      snprintf(cell, sizeof cell, "%6.2f%% / %6.2f%%", 100 * models[i].scores[k].avg_fpr95,
+               100 * models[i].scores[k].avg_auroc);
+      printf(i + 1 < num_models ? " %-21s" : " %s", cell);
+    }
     printf("\n");
   }
 }
@@ -700,7 +704,9 @@ int main(int argc, char **argv) {
     } else {
       mlp_init_params(&net, params, o.data.seed); /* every model starts from the same weights */
       rc = train(&net, params, &d.train, loss, &o, r);
+      double eval_start = now_seconds();
       if (rc == 0) rc = evaluate(&net, params, &d, r);
+      r->eval_seconds = now_seconds() - eval_start;
       if (rc == 0) print_table(r);
     }
     logitnorm_loss_free(loss);

@@ -66,7 +66,7 @@ typedef struct model_result {
   double tau;
   int num_classes;
   double accuracy, ece;
-  double train_seconds;
+  double train_seconds, eval_seconds;
   int epochs;
   double *norm_by_epoch; /* epochs values: mean ||z|| of the training logits the loss saw in that epoch */
   double final_train_loss; /* mean loss over the last epoch's batches */

@@ -245,11 +245,23 @@ static void norm_hist_panel(FILE *f, const model_result *r, double x0, double y0
          r->ood[k].name, r->ood[k].norm_mean);
 }
 
-/* Panel 2: the ID MSP against one OOD set's MSP (the paper's Figure 1), over [1/C, 1]. */
+/* The largest MSP of a model on any test set, rounded up to a tenth: the right end of its MSP
+   histograms. A LogitNorm model's raw logits are small, so its MSP stays far below 1. */
+static double msp_top(const model_result *r) {
+  float top = 0.0f;
+  for (int64_t i = 0; i < r->n_id; i++) top = r->id_scores[i] > top ? r->id_scores[i] : top;
+  for (int k = 0; k < r->num_ood; k++)
+    for (int64_t i = 0; i < r->ood[k].n; i++) top = r->ood[k].scores[i] > top ? r->ood[k].scores[i] : top;
+  double hi = ceil(top * 10.0 - 1e-9) / 10.0;
+  return hi > 1.0 ? 1.0 : hi;
+}
+
+/* Panel 2: the ID MSP against one OOD set's MSP (the paper's Figure 1), over [1/C, msp_top]. */
 static void msp_panel(FILE *f, const model_result *r, int k, int num_classes, double x0, double y0) {
-  double lo = 1.0 / num_classes, id_bins[HIST_BINS], ood_bins[HIST_BINS], ymax = 0.0;
-  histogram(r->id_scores, r->n_id, lo, 1.0, id_bins);
-  histogram(r->ood[k].scores, r->ood[k].n, lo, 1.0, ood_bins);
+  double lo = 1.0 / num_classes, hi = msp_top(r), id_bins[HIST_BINS], ood_bins[HIST_BINS], ymax = 0.0;
+  if (!(hi > lo)) hi = 1.0;
+  histogram(r->id_scores, r->n_id, lo, hi, id_bins);
+  histogram(r->ood[k].scores, r->ood[k].n, lo, hi, ood_bins);
   for (int b = 0; b < HIST_BINS; b++) ymax = fmax(ymax, fmax(id_bins[b], ood_bins[b]));
   text(f, x0, y0 - 5, "small", "", "ID vs %s: FPR95 %.1f%%", r->ood[k].name, 100 * r->ood[k].fpr95);
   hist_outline(f, id_bins, HIST_BINS, ymax, x0, y0, id_colour, 1);
@@ -257,7 +269,7 @@ static void msp_panel(FILE *f, const model_result *r, int k, int num_classes, do
   box(f, x0, y0, PANEL_W, PANEL_H);
   text(f, x0, y0 + PANEL_H + 12, "small", "", "%.2f", lo);
   text(f, x0 + PANEL_W / 2.0, y0 + PANEL_H + 12, "small", "middle", "MSP");
-  text(f, x0 + PANEL_W, y0 + PANEL_H + 12, "small", "end", "1.0");
+  text(f, x0 + PANEL_W, y0 + PANEL_H + 12, "small", "end", "%.1f", hi);
 }
 
 /* Panel 3: ROC curves of one model, the legend with the AUROCs below the box. */
@@ -403,8 +415,8 @@ int write_svg_report(const char *path, const model_result *models, int num_model
     model_title(&models[i], title, sizeof title);
     double x0 = LEFT + i * col_w;
     text(f, x0, s2 + 22, "bold", "", "%s", title);
-    text(f, x0, s2 + 22 + LINE + 2, "small", "", "accuracy %.3f, average FPR95 %.1f%%", models[i].accuracy,
-         100 * models[i].avg_fpr95);
+    text(f, x0, s2 + 22 + LINE + 2, "small", "", "accuracy %.3f, average FPR95 %.1f%%; MSP axis 1/C to %.1f",
+         models[i].accuracy, 100 * models[i].avg_fpr95, msp_top(&models[i]));
     for (int k = 0; k < models[i].num_ood; k++) msp_panel(f, &models[i], k, num_classes, x0, p2 + k * msp_row);
   }
   fprintf(f, "</g>\n<g id='panel-roc'>\n");
