@@ -77,19 +77,12 @@ logitnorm_status ln_check_finite_f64(const double *p, int64_t rows, int64_t cols
 logitnorm_status ln_check_finite_vector_f32(const float *p, int64_t n, const char *name) { LN_FINITE_VECTOR_CHECK }
 logitnorm_status ln_check_finite_vector_f64(const double *p, int64_t n, const char *name) { LN_FINITE_VECTOR_CHECK }
 
-/* As LN_FINITE_CHECK, and a flagged row is then looked at entry by entry: NaN or +inf is
-   NONFINITE, -inf is a masked class, and a row of nothing but masked classes is rejected
-   unless it is an ignored row. */
-#define LN_MASKED_CHECK(T, U, EXP_MASK)                                                           \
-  for (int64_t i = 0; i < rows; ++i) {                                                            \
-    const T *row = p + i * ld;                                                                    \
-    U bad = 0;                                                                                    \
-    for (int64_t j = 0; j < cols; ++j) {                                                          \
-      U u;                                                                                        \
-      memcpy(&u, row + j, sizeof u);                                                              \
-      bad |= (U)((u & EXP_MASK) == EXP_MASK);                                                     \
-    }                                                                                             \
-    if (!bad) continue;                                                                           \
+/* The scan is LN_FINITE_CHECK's, so rows without a non-finite entry cost what they cost there;
+   a flagged row is then looked at entry by entry, out of line: NaN or +inf is NONFINITE, -inf
+   is a masked class, and a row of nothing but masked classes is rejected unless ignored. */
+#define LN_MASKED_ROW(T, SFX)                                                                     \
+  static LN_NOINLINE logitnorm_status ln_masked_row_##SFX(const T *row, int64_t i, int64_t cols,  \
+      const int32_t *labels, int64_t ignore_index, const char *name) {                            \
     int64_t kept = 0;                                                                             \
     for (int64_t j = 0; j < cols; ++j) {                                                          \
       if (isnan(row[j]) || row[j] == (T)INFINITY)                                                 \
@@ -101,17 +94,41 @@ logitnorm_status ln_check_finite_vector_f64(const double *p, int64_t n, const ch
       return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT,                                              \
                      "%s row %lld has every one of its %lld classes masked (-inf)", name,         \
                      (long long)i, (long long)cols);                                              \
+    return LOGITNORM_OK;                                                                          \
+  }
+
+#if defined(__GNUC__)
+#define LN_NOINLINE __attribute__((noinline))
+#else
+#define LN_NOINLINE
+#endif
+LN_MASKED_ROW(float, f32)
+LN_MASKED_ROW(double, f64)
+
+#define LN_MASKED_CHECK(T, U, EXP_MASK, SFX)                                                      \
+  for (int64_t i = 0; i < rows; ++i) {                                                            \
+    const T *row = p + i * ld;                                                                    \
+    U bad = 0;                                                                                    \
+    for (int64_t j = 0; j < cols; ++j) {                                                          \
+      U u;                                                                                        \
+      memcpy(&u, row + j, sizeof u);                                                              \
+      bad |= (U)((u & EXP_MASK) == EXP_MASK);                                                     \
+    }                                                                                             \
+    if (bad) {                                                                                    \
+      logitnorm_status st = ln_masked_row_##SFX(row, i, cols, labels, ignore_index, name);       \
+      if (st != LOGITNORM_OK) return st;                                                          \
+    }                                                                                             \
   }                                                                                               \
   return LOGITNORM_OK;
 
 logitnorm_status ln_check_masked_f32(const float *p, int64_t rows, int64_t cols, int64_t ld, const int32_t *labels,
                                      int64_t ignore_index, const char *name) {
-  LN_MASKED_CHECK(float, uint32_t, UINT32_C(0x7f800000))
+  LN_MASKED_CHECK(float, uint32_t, UINT32_C(0x7f800000), f32)
 }
 
 logitnorm_status ln_check_masked_f64(const double *p, int64_t rows, int64_t cols, int64_t ld, const int32_t *labels,
                                      int64_t ignore_index, const char *name) {
-  LN_MASKED_CHECK(double, uint64_t, UINT64_C(0x7ff0000000000000))
+  LN_MASKED_CHECK(double, uint64_t, UINT64_C(0x7ff0000000000000), f64)
 }
 
 #define LN_LABELS_UNMASKED_CHECK(T)                                                               \
