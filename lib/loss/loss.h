@@ -71,6 +71,15 @@ double ln_loss_rows_soft_f32(const ln_loss_job *job, int64_t begin, int64_t end,
 double ln_loss_rows_hard_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 double ln_loss_rows_soft_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 
+/* The target sums {sq, squ 2^-LN_SQU_SHIFT, LN_SQU_SHIFT} of a row into sums[2..4], in double and
+   scaled so that they cannot overflow (see row_math.h): for rows whose plain sums left the range,
+   on either dispatch path. h is the row's ln_row_head. */
+struct ln_row_head;
+void ln_row_qsums_careful_f32(const logitnorm_loss *L, const float *z, const float *t, const struct ln_row_head *h,
+                              double *sums);
+void ln_row_qsums_careful_f64(const logitnorm_loss *L, const double *z, const double *t,
+                              const struct ln_row_head *h, double *sums);
+
 /* The L2 norm of a row without overflow or underflow in the sum of squares. */
 double ln_row_norm_f32(const float *z, int64_t n);
 double ln_row_norm_f64(const double *z, int64_t n);

@@ -266,6 +266,7 @@ static logitnorm_status ln_check_row_scale(const logitnorm_loss *L, const ln_los
 static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_call *k) {
   size_t elem = k->f64 ? sizeof(double) : sizeof(float);
   logitnorm_status st = ln_check_ptr(L, "loss");
+  if (st == LOGITNORM_OK) st = ln_dispatch_check();
   if (st == LOGITNORM_OK) st = ln_check_count(k->n, "n");
   if (st != LOGITNORM_OK || k->n == 0) return st;
   const int64_t C = L->num_classes;

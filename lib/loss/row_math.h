@@ -47,27 +47,33 @@ static inline double ln_row_target_weight(const logitnorm_loss *L, int64_t y) {
   return (1.0 - L->smoothing) * (L->weights ? L->weights[y] : 1.0);
 }
 
-/* The row's loss from the pass-2 sums {s, tu, sq, squ}, written with u - m so huge logits do
+/* squ of a row whose q sums were formed by ln_row_qsums_careful is held as squ 2^-LN_SQU_SHIFT
+   (sums[4] = LN_SQU_SHIFT, else 0): with cross-entropy logits near the top of the range the sum
+   of q (u - m) overflows a double while b squ, and so the loss, does not. */
+#define LN_SQU_SHIFT 600
+
+/* The row's loss from the pass-2 sums {s, tu, sq, squ, shift}, written with u - m so huge logits do
    not cancel (at u ~ 1e30, m + log s - u_y would round to 0 instead of log s):
      hard (y >= 0): l = a (log s - duy) + b (W' log s - squ),  A = a + b W',
                     g.u = A tu / s - a duy - b squ            (duy = u_y - m)
      targets:       l = sq log s - squ,  A = sq,  g.u = A tu / s - squ
    using sum_c g_c = 0, so g.u = g.(u - m). W' is the handle's weight sum on rows without
    masks and sq (the sum of the unmasked weights) on masked rows. Sets h->As and h->gu. */
-static inline double ln_row_finish(const logitnorm_loss *L, ln_row_head *h, const double sums[4], int64_t y,
+static inline double ln_row_finish(const logitnorm_loss *L, ln_row_head *h, const double sums[5], int64_t y,
                                    double duy) {
-  const double s = sums[0], tu = sums[1], log_s = log(s);
+  const double s = sums[0], tu = sums[1], log_s = log(s), up = ldexp(1.0, (int)sums[4]);
   double l, A;
   if (y >= 0) {
     const double a = ln_row_target_weight(L, y), b = h->b;
     const double W = h->masked ? sums[2] : L->weight_sum;
-    l = a * (log_s - duy) + (b > 0.0 ? b * (W * log_s - sums[3]) : 0.0);
+    const double bsqu = b > 0.0 ? (b * up) * sums[3] : 0.0;
+    l = a * (log_s - duy) + (b > 0.0 ? b * W * log_s - bsqu : 0.0);
     A = a + b * W;
-    h->gu = A * (tu / s) - a * duy - (b > 0.0 ? b * sums[3] : 0.0);
+    h->gu = A * (tu / s) - a * duy - bsqu;
   } else {
     A = sums[2];
-    l = A * log_s - sums[3];
-    h->gu = A * (tu / s) - sums[3];
+    l = A * log_s - up * sums[3];
+    h->gu = A * (tu / s) - up * sums[3];
   }
   h->As = A / s;
   return l;

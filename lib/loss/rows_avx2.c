@@ -161,7 +161,8 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
   const __m256d s = _mm256_loadu_pd(R->s + h), squ = _mm256_loadu_pd(R->squ + h);
   const __m256d keep = _mm256_loadu_pd(R->keep + h);
   const __m256d inv_s = _mm256_div_pd(_mm256_set1_pd(1.0), s);
-  const __m256d log_s = ln_log_pd(s), tus = _mm256_mul_pd(_mm256_loadu_pd(R->tu + h), inv_s);
+  /* ln_log_pd is defined for positive normal x only: a NaN s (a NaN row) must stay NaN */
+  const __m256d log_s = _mm256_blendv_pd(ln_log_pd(s), s, _mm256_cmp_pd(s, s, _CMP_UNORD_Q)), tus = _mm256_mul_pd(_mm256_loadu_pd(R->tu + h), inv_s);
   __m256d l, A, gu;
   if (!soft) {
     const double b = L->smoothing / (double)L->num_classes;
