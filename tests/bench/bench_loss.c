@@ -7,7 +7,21 @@
    naive, the speedup of THREADS = 2 over 1, and the f64 and probability-target (soft) times
    relative to f32 hard labels. "nocheck" is the same call with CHECK_FINITE off, against
    stream: the kernels without the scan of the logits that must finish before any output is
-   written. --quick runs small shapes once, as a smoke test. */
+   written. --quick runs small shapes once, as a smoke test.
+
+   A second table times the large-class-count recipes, CROSS_ENTROPY, MEAN, hard labels, f32, one
+   thread, at 256 x 50,257 in rows of 50,304 (ld = 50,304, as llm.c pads GPT-2's vocabulary) and
+   512 x 32,000:
+     (a) stats    forward_stats, then backward_stats (beta = 0, separate grad)
+     (b) inplace  forward_backward with grad == logits (logits restored, untimed, before each rep)
+     (c) beta1    forward_backward with beta = 1 onto a grad buffer
+     (d) fused    forward_backward with beta = 0 into a separate buffer
+     (e) split    forward, then backward with beta = 1 (the 1.0 two-call recipe)
+     (f) plain    plain_ce_ref.c: softmax into probs, -log p, backward from probs, built with
+                  -O3 -march=native -ffast-math
+     (g) stream   the stream reference above over the same n x C elements
+   with the goals: each of (a)-(d) at least 2x faster than (f) and within 1.25x of (d); (d) within
+   2x of (g). */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <math.h>
 #include <stdint.h>
@@ -17,6 +31,7 @@
 #include <time.h>
 
 #include "logitnorm.h"
+#include "plain_ce_ref.h"
 
 static double now_ms(void) {
   struct timespec ts;
@@ -125,6 +140,140 @@ static void set_threads(bench_case *b, int threads) {
   logitnorm_loss_set(b->loss, LOGITNORM_LOSS_THREADS, threads);
 }
 
+/* ---- large class counts ---- */
+
+typedef struct lc_case {
+  int64_t n, C, ld;
+  const float *z;   /* pristine logits */
+  float *work;      /* logits for the in-place recipe, restored before each rep */
+  const int32_t *y;
+  float *g, *probs;
+  double *stats;
+  logitnorm_loss *loss;
+} lc_case;
+
+typedef void (*lc_fn)(lc_case *b);
+
+static void lc_ok(logitnorm_status st, const char *what) {
+  if (st != LOGITNORM_OK) {
+    fprintf(stderr, "%s: %s (%s)\n", what, logitnorm_status_string(st), logitnorm_last_error());
+    exit(1);
+  }
+}
+
+static void lc_stats(lc_case *b) {
+  double l;
+  lc_ok(logitnorm_loss_forward_stats_f32(b->loss, b->n, b->z, b->ld, b->y, &l, NULL, b->stats), "forward_stats");
+  lc_ok(logitnorm_loss_backward_stats_f32(b->loss, b->n, b->z, b->ld, b->y, b->stats, NULL, 1.0f, 0.0f, b->g, b->ld),
+        "backward_stats");
+}
+static void lc_inplace(lc_case *b) {
+  double l;
+  lc_ok(logitnorm_loss_forward_backward_f32(b->loss, b->n, b->work, b->ld, b->y, &l, NULL, 1.0f, 0.0f, b->work, b->ld),
+        "forward_backward in place");
+}
+static void lc_beta1(lc_case *b) {
+  double l;
+  lc_ok(logitnorm_loss_forward_backward_f32(b->loss, b->n, b->z, b->ld, b->y, &l, NULL, 1.0f, 1.0f, b->g, b->ld),
+        "forward_backward beta = 1");
+}
+static void lc_fused(lc_case *b) {
+  double l;
+  lc_ok(logitnorm_loss_forward_backward_f32(b->loss, b->n, b->z, b->ld, b->y, &l, NULL, 1.0f, 0.0f, b->g, b->ld),
+        "forward_backward beta = 0");
+}
+static void lc_split(lc_case *b) {
+  double l;
+  lc_ok(logitnorm_loss_forward_f32(b->loss, b->n, b->z, b->ld, b->y, &l, NULL), "forward");
+  lc_ok(logitnorm_loss_backward_f32(b->loss, b->n, b->z, b->ld, b->y, NULL, 1.0f, 1.0f, b->g, b->ld), "backward");
+}
+static volatile double lc_sink;
+static void lc_plain(lc_case *b) {
+  lc_sink = plain_ce_forward(b->n, b->C, b->z, b->ld, b->y, b->probs);
+  plain_ce_backward(b->n, b->C, b->probs, b->ld, b->y, b->g);
+}
+static void lc_stream(lc_case *b) {
+  const float a = 0.5f;
+  for (int64_t i = 0; i < b->n; ++i) {
+    const float *z = b->z + i * b->ld;
+    float *g = b->g + i * b->ld;
+    for (int64_t c = 0; c < b->C; ++c) g[c] = a * z[c];
+  }
+}
+static void lc_restore(lc_case *b) {
+  memcpy(b->work, b->z, (size_t)(b->n * b->ld) * sizeof *b->work);
+}
+
+/* measure() with an untimed step before every run (restoring the in-place recipe's logits). */
+static timing lc_measure(lc_fn fn, lc_fn before, lc_case *b, int warmup, int reps) {
+  double t[64];
+  if (reps > 64) reps = 64;
+  for (int r = 0; r < warmup; ++r) {
+    if (before) before(b);
+    fn(b);
+  }
+  for (int r = 0; r < reps; ++r) {
+    if (before) before(b);
+    double t0 = now_ms();
+    fn(b);
+    t[r] = now_ms() - t0;
+  }
+  qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+  timing out = {t[reps / 2], t[0], t[reps - 1]};
+  return out;
+}
+
+static const char *verdict(int met) { return met ? "met" : "MISSED"; }
+
+static int bench_large_classes(int quick, uint64_t *state) {
+  const int64_t shapes[2][3] = {{256, 50257, 50304}, {512, 32000, 32000}};
+  const int warmup = quick ? 1 : 2, reps = quick ? 1 : 11;
+  static const char *const names[7] = {"(a) stats", "(b) inplace", "(c) beta1", "(d) fused",
+                                       "(e) split", "(f) plain", "(g) stream"};
+  const lc_fn fns[7] = {lc_stats, lc_inplace, lc_beta1, lc_fused, lc_split, lc_plain, lc_stream};
+  printf("\nlarge class counts: f32 CROSS_ENTROPY, MEAN, hard labels, 1 thread, CHECK_FINITE on%s\n",
+         quick ? " (quick: rows / 64, 1 rep)" : "");
+  for (int s = 0; s < 2; ++s) {
+    int64_t n = quick ? shapes[s][0] / 64 : shapes[s][0], C = shapes[s][1], ld = shapes[s][2];
+    size_t total = (size_t)(n * ld);
+    float *z = malloc(total * sizeof *z), *work = malloc(total * sizeof *work);
+    float *g = calloc(total, sizeof *g), *probs = calloc(total, sizeof *probs);
+    double *stats = malloc((size_t)n * LOGITNORM_LOSS_ROW_STATS * sizeof *stats);
+    int32_t *y = malloc((size_t)n * sizeof *y);
+    if (!z || !work || !g || !probs || !stats || !y) {
+      fprintf(stderr, "out of memory\n");
+      return 1;
+    }
+    for (size_t j = 0; j < total; ++j) {
+      *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+      z[j] = (float)(6.0 * ((double)(*state >> 11) * 0x1.0p-53) - 3.0);
+    }
+    for (int64_t i = 0; i < n; ++i) y[i] = (int32_t)((uint64_t)i * 2654435761u % (uint64_t)C);
+    lc_case b = {n, C, ld, z, work, y, g, probs, stats, NULL};
+    lc_ok(logitnorm_loss_create(&b.loss, LOGITNORM_LOSS_CROSS_ENTROPY, C), "loss_create");
+    lc_ok(logitnorm_loss_set(b.loss, LOGITNORM_LOSS_THREADS, 1), "loss_set");
+    timing t[7];
+    for (int r = 0; r < 7; ++r) t[r] = lc_measure(fns[r], fns[r] == lc_inplace ? lc_restore : NULL, &b, warmup, reps);
+    const double plain = t[5].median, fused = t[3].median, stream = t[6].median;
+    printf("%lld x %lld (ld %lld): %.1f MB of logits\n", (long long)n, (long long)C, (long long)ld,
+           4.0 * (double)(n * C) / 1e6);
+    printf("  %-12s %24s %9s %9s\n", "recipe", "ms median [min-max]", "plain/x", "x/fused");
+    for (int r = 0; r < 7; ++r) {
+      char ms[48];
+      snprintf(ms, sizeof ms, "%.2f [%.2f-%.2f]", t[r].median, t[r].min, t[r].max);
+      printf("  %-12s %24s %9.2f %9.2f", names[r], ms, plain / t[r].median, t[r].median / fused);
+      if (r < 4)
+        printf("   >= 2x plain: %s, <= 1.25x fused: %s", verdict(plain / t[r].median >= 2.0),
+               verdict(t[r].median / fused <= 1.25));
+      printf("\n");
+    }
+    printf("  (d) fused / (g) stream = %.2f   <= 2x stream: %s\n", fused / stream, verdict(fused / stream <= 2.0));
+    logitnorm_loss_free(b.loss);
+    free(z); free(work); free(g); free(probs); free(stats); free(y);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
   const int64_t shapes[4][2] = {{65536, 10}, {16384, 100}, {4096, 1000}, {512, 32000}};
@@ -182,5 +331,5 @@ int main(int argc, char **argv) {
     logitnorm_loss_free(b.loss);
     free(z); free(t); free(g); free(zd); free(gd); free(y);
   }
-  return 0;
+  return bench_large_classes(quick, &state);
 }
