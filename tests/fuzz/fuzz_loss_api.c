@@ -5,7 +5,9 @@
      - a failed call has a known status, an error text, and wrote nothing (sentinels);
      - a successful call never touches the padded columns of grad;
      - with finite inputs under LogitNorm (eps >= 1e-7, tau >= 1e-6) every output is finite,
-       because |u| <= 1/tau and the row scale is at most 1/(tau eps). */
+       because |u| <= 1/tau and the row scale is at most 1/(tau eps).
+   Then the 1.1 entry points (forward_stats, backward_stats, probs) on the same inputs, see
+   fuzz_stats_calls. */
 #include <float.h>
 #include <math.h>
 
@@ -32,6 +34,114 @@ static int all_finite(const float *p, int64_t rows, int64_t cols, int64_t ld) {
     for (int64_t c = 0; c < cols; ++c)
       if (!isfinite(p[i * ld + c])) return 0;
   return 1;
+}
+
+/* The 1.1 entry points on the same inputs: forward_stats, backward_stats with the saved
+   statistics (or with one slot replaced by a fuzzed value), and probs, each out of place or in
+   place on a copy of the logits. Besides the general properties:
+     - forward_stats fails exactly when forward does, and backward_stats with untouched
+       statistics exactly when backward does (the same checks of the same inputs);
+     - row_stats past n rows and columns past C of grad and probs are never written;
+     - probs that succeed with CHECK_FINITE on lie in [0, 1], are exactly 0 at -inf logits and
+       sum to 1 over each row. */
+static void fuzz_stats_calls(fuzz_bytes *b, const logitnorm_loss *h, int soft, int check_finite, int64_t n, int64_t C, int64_t ld, int64_t ldt, int64_t ldg, const float *logits_in, int64_t lspan,
+                             const float *targets, const int32_t *labels, const float *rs, float alpha, float beta,
+                             const float *grad0, int64_t g0span) {
+  uint8_t sel = fuzz_u8(b);
+  int in_place = sel & 1, corrupt = (sel >> 1) & 1, null_stats = (sel >> 2) == 63;
+  int64_t rows = n > 0 ? n : 0;
+  size_t sbytes = (size_t)(rows + 1) * LOGITNORM_LOSS_ROW_STATS * sizeof(double);
+  float *logits = malloc((size_t)lspan * sizeof *logits);
+  memcpy(logits, logits_in, (size_t)lspan * sizeof *logits);
+  double *stats = malloc(sbytes), *stats_copy = malloc(sbytes);
+  for (size_t i = 0; i < sbytes / sizeof(double); ++i) stats[i] = -777.0;
+  float *row_loss = malloc((size_t)(rows + 1) * sizeof *row_loss);
+  for (int64_t i = 0; i <= rows; ++i) row_loss[i] = -12345.0f;
+  double loss = -12345.0;
+
+  /* forward_stats against forward */
+  logitnorm_status ref = soft ? logitnorm_loss_forward_soft_f32(h, n, logits, ld, targets, ldt, NULL, NULL)
+                              : logitnorm_loss_forward_f32(h, n, logits, ld, labels, NULL, NULL);
+  logitnorm_status st =
+      soft ? logitnorm_loss_forward_stats_soft_f32(h, n, logits, ld, targets, ldt, &loss, row_loss,
+                                                   null_stats ? NULL : stats)
+           : logitnorm_loss_forward_stats_f32(h, n, logits, ld, labels, &loss, row_loss, null_stats ? NULL : stats);
+  const logitnorm_status fwd = st;
+  if (!null_stats) FUZZ_CHECK(st == ref);
+  if (null_stats && n > 0) FUZZ_CHECK(st != LOGITNORM_OK);
+  if (st != LOGITNORM_OK) {
+    FUZZ_CHECK_FAILED(st);
+    FUZZ_CHECK(loss == -12345.0);
+    for (int64_t i = 0; i < rows * LOGITNORM_LOSS_ROW_STATS; ++i) FUZZ_CHECK(stats[i] == -777.0);
+  }
+  for (int i = 0; i < LOGITNORM_LOSS_ROW_STATS; ++i) FUZZ_CHECK(stats[rows * LOGITNORM_LOSS_ROW_STATS + i] == -777.0);
+  for (int64_t i = st == LOGITNORM_OK ? rows : 0; i <= rows; ++i) FUZZ_CHECK(row_loss[i] == -12345.0f);
+
+  /* backward_stats with those statistics (a failed forward leaves -777, which is no valid k) */
+  if (corrupt && rows > 0) {
+    float v = pick_value(b);
+    uint8_t at = fuzz_u8(b);
+    stats[(at >> 2) % rows * LOGITNORM_LOSS_ROW_STATS + (at & 3)] = (at & 0x80) ? -1.0 : (double)v;
+  }
+  memcpy(stats_copy, stats, sbytes);
+  if (in_place) ldg = ld;
+  int64_t gspan = in_place ? lspan : g0span;
+  float *grad = in_place ? logits : malloc((size_t)gspan * sizeof *grad);
+  if (!in_place) memcpy(grad, grad0, (size_t)gspan * sizeof *grad);
+  float *before = malloc((size_t)gspan * sizeof *before);
+  memcpy(before, grad, (size_t)gspan * sizeof *grad);
+  float *scratch = malloc((size_t)gspan * sizeof *scratch);
+  memcpy(scratch, before, (size_t)gspan * sizeof *scratch);
+  ref = soft ? logitnorm_loss_backward_soft_f32(h, n, logits, ld, targets, ldt, rs, alpha, beta,
+                                                scratch, ldg)
+             : logitnorm_loss_backward_f32(h, n, logits, ld, labels, rs, alpha, beta, scratch, ldg);
+  const double *sp = null_stats ? NULL : stats;
+  st = soft ? logitnorm_loss_backward_stats_soft_f32(h, n, logits, ld, targets, ldt, sp, rs, alpha, beta, grad, ldg)
+            : logitnorm_loss_backward_stats_f32(h, n, logits, ld, labels, sp, rs, alpha, beta, grad, ldg);
+  FUZZ_CHECK(memcmp(stats, stats_copy, sbytes) == 0);
+  if (st != LOGITNORM_OK) {
+    FUZZ_CHECK_FAILED(st);
+    FUZZ_CHECK(memcmp(grad, before, (size_t)gspan * sizeof *grad) == 0);
+  } else {
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t c = C; c < ldg && i * ldg + c < gspan; ++c) FUZZ_CHECK(memcmp(&grad[i * ldg + c], &before[i * ldg + c], sizeof(float)) == 0);
+  }
+  /* forward_stats succeeded and its statistics were passed on untouched: the same checks as backward */
+  if (fwd == LOGITNORM_OK && !corrupt && !null_stats) FUZZ_CHECK(st == ref);
+
+  /* probs: out of place with ldp = ldg, or in place on a fresh copy of the logits */
+  memcpy(logits, logits_in, (size_t)lspan * sizeof *logits);
+  int64_t ldp = in_place ? ld : ldg, pspan = in_place ? lspan : g0span;
+  float *probs = in_place ? logits : grad;
+  if (!in_place) memcpy(probs, grad0, (size_t)pspan * sizeof *probs);
+  memcpy(before, probs, (size_t)pspan * sizeof *probs);
+  st = logitnorm_loss_probs_f32(h, n, logits, ld, probs, ldp);
+  if (st != LOGITNORM_OK) {
+    FUZZ_CHECK_FAILED(st);
+    FUZZ_CHECK(memcmp(probs, before, (size_t)pspan * sizeof *probs) == 0);
+  } else {
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t c = C; c < ldp && i * ldp + c < pspan; ++c)
+        FUZZ_CHECK(memcmp(&probs[i * ldp + c], &before[i * ldp + c], sizeof(float)) == 0);
+    if (check_finite && ldp < 64 && ld < 64)
+      for (int64_t i = 0; i < rows; ++i) {
+        double sum = 0.0;
+        for (int64_t c = 0; c < C; ++c) {
+          float p = probs[i * ldp + c];
+          FUZZ_CHECK(p >= 0.0f && p <= 1.0f);
+          if (logits_in[i * ld + c] == -INFINITY) FUZZ_CHECK(p == 0.0f);
+          sum += p;
+        }
+        FUZZ_CHECK(fabs(sum - 1.0) <= 1e-4);
+      }
+  }
+  free(scratch);
+  free(before);
+  if (!in_place) free(grad);
+  free(logits);
+  free(stats);
+  free(stats_copy);
+  free(row_loss);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -164,6 +274,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(all_finite(grad, rows, C, ldg));
     }
   }
+  fuzz_stats_calls(&b, h, soft, check_finite, n, C, ld, ldt, ldg, logits, lspan, targets, labels,
+                   use_row_scale ? row_scale : NULL, alpha, beta, grad_copy, in_place ? lspan : gspan);
   logitnorm_loss_free(h);
   free(logits);
   free(targets);
