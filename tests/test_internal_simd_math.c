@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/simd_math.h"
+#include "simd_arrays.h"
 #include "test_util.h"
 
 #define UNDERFLOW_F32 (-87.33654f)   /* ln(FLT_MIN), as in simd_math_avx2.h */

@@ -35,6 +35,13 @@
 #define LN_COMMON_SIMD_MATH_AVX2_H
 
 #include <immintrin.h>
+#include <stdint.h>
+
+/* Masks for the last n < lanes elements of a row: the 8 (4) entries starting at
+   ln_tail32 + 8 - n (ln_tail64 + 4 - n) have their first n lanes set. The one copy of these
+   tables for every AVX2 file. */
+static const int32_t ln_tail32[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+static const int64_t ln_tail64[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
 
 /* 2^n exp(r) for an argument already clamped to [-87.5, 88.376] (or NaN, which passes
    through): the common core of ln_exp_ps and ln_exp_neg_ps. */

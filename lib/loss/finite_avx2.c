@@ -6,10 +6,10 @@
 
 #include <immintrin.h>
 
+#include "common/simd_math_avx2.h"
+
 #define LN_FLAT_BLOCK 1024 /* elements per block of the flat scan */
 
-static const int32_t ln_tail32[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-static const int64_t ln_tail64[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
 
 /* Whether any of the n entries at p has all exponent bits set (n > 0), -inf excepted when
    masks is set: a vector's lanes are bad when (x & exp) == exp and, with masks, x != -inf. */

@@ -214,13 +214,15 @@ static logitnorm_status ln_check_rows_unmasked(const logitnorm_loss *L, const ln
 }
 
 /* Saved statistics must be ones a forward of this handle can write (cheap checks per row):
-   k = 1 for cross-entropy and 0 < k <= 1/(tau eps) for LogitNorm, |m| <= 1/tau for LogitNorm,
+   k = 1 for cross-entropy and 0 < k <= 1/(tau eps) for LogitNorm (k is saved in double),
+   |m| <= 2/tau for LogitNorm (m = k max z with k rounded to the element type, where a subnormal
+   float k may be up to twice the true one),
    A / s >= 0 for hard labels (A is a sum of non-negative weights), the correction 0 for
    cross-entropy. Non-finite values are rejected when CHECK_FINITE is on; with it off they
    come from a forward that saw NaN, and carry it into the gradient. */
 static logitnorm_status ln_check_stats(const logitnorm_loss *L, const ln_loss_call *k) {
   const int ln = L->kind == LOGITNORM_LOSS_LOGITNORM;
-  const double kmax = L->eps > 0.0 ? (1.0 + 1e-6) / (L->tau * L->eps) : INFINITY, umax = (1.0 + 1e-6) / L->tau;
+  const double kmax = L->eps > 0.0 ? (1.0 + 1e-6) / (L->tau * L->eps) : INFINITY, umax = (2.0 + 1e-6) / L->tau;
   for (int64_t i = 0; i < k->n; ++i) {
     if (!k->soft && k->labels[i] == L->ignore_index) continue;
     const double *st = k->stats_in + i * LOGITNORM_LOSS_ROW_STATS;

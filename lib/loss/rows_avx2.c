@@ -15,8 +15,6 @@
 #endif
 #define LN_FLUSH 8     /* float vectors summed per accumulator before the partial sums go to double */
 
-static const int32_t ln_tail32[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-static const int64_t ln_tail64[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
 
 static inline double ln_hsum_pd(__m256d v) {
   __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));

@@ -1,8 +1,8 @@
-/* Array forms of the vectorised exp and log in simd_math_avx2.h, callable from baseline code
-   (only when ln_use_avx2() or the CPU check says AVX2+FMA is present). Accuracy and edge
-   behaviour are documented in simd_math_avx2.h. */
-#ifndef LN_COMMON_SIMD_MATH_H
-#define LN_COMMON_SIMD_MATH_H
+/* Array forms of the vectorised exp and log in lib/common/simd_math_avx2.h, for the tests,
+   callable from baseline code (only when the CPU has AVX2+FMA). Accuracy and edge behaviour
+   are documented in simd_math_avx2.h. */
+#ifndef LN_TESTS_SIMD_ARRAYS_H
+#define LN_TESTS_SIMD_ARRAYS_H
 
 #include <stdint.h>
 

@@ -1,11 +1,9 @@
-/* Array forms of the vectorised exp and log (see simd_math_avx2.h). The tail is masked, so no
-   element past n is read or written. */
-#include "simd_math.h"
+/* Array forms of the library's vectorised exp and log (lib/common/simd_math_avx2.h), for the
+   accuracy tests only: built into the test, not shipped in the library. The tail is masked, so
+   no element past n is read or written. */
+#include "simd_arrays.h"
 
-#include "simd_math_avx2.h"
-
-static const int32_t ln_tail32[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-static const int64_t ln_tail64[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
+#include "common/simd_math_avx2.h"
 
 /* y = fn(x) over n floats or doubles, the tail through masked loads and stores. */
 #define LN_ARRAY_PS(fn)                                                                         \
