@@ -101,8 +101,9 @@ static void compare(const config *cfg) {
     else
       ((float *)rs)[i] = (float)rsd[i];
   }
-  ln_loss_job job = {L, z, ld, cfg->soft ? NULL : labels, cfg->soft ? t : NULL, ld, cfg->row_scale ? rs : NULL,
-                     rl_ref, g_ref, ld, 0.7, cfg->beta};
+  ln_loss_job job = {.loss = L, .logits = z, .ld = ld, .labels = cfg->soft ? NULL : labels,
+                     .targets = cfg->soft ? t : NULL, .ldt = ld, .row_scale = cfg->row_scale ? rs : NULL,
+                     .row_loss = rl_ref, .grad = g_ref, .ldg = ld, .gscale = 0.7, .beta = cfg->beta};
   ln_loss_job job2 = job;
   job2.row_loss = rl_simd;
   job2.grad = g_simd;
@@ -110,7 +111,7 @@ static void compare(const config *cfg) {
                                  : (cfg->soft ? ln_loss_rows_soft_f32 : ln_loss_rows_hard_f32);
   ln_loss_rows_fn simd = cfg->f64 ? (cfg->soft ? ln_loss_rows_soft_f64_avx2 : ln_loss_rows_hard_f64_avx2)
                                   : (cfg->soft ? ln_loss_rows_soft_f32_avx2 : ln_loss_rows_hard_f32_avx2);
-  double tot_ref = ref(&job, 0, n), tot_simd = simd(&job2, 0, n);
+  double tot_ref = ref(&job, 0, n, NULL), tot_simd = simd(&job2, 0, n, NULL);
   ck_assert_msg(fabs(tot_ref - tot_simd) <= rtol * (1.0 + fabs(tot_ref)) * (double)(n + 1),
                 "total %.17g vs %.17g (f64 %d soft %d C %lld)", tot_ref, tot_simd, cfg->f64, cfg->soft, (long long)C);
   for (int64_t i = 0; i < n; ++i) {
@@ -152,7 +153,7 @@ static void compare(const config *cfg) {
     sep.grad = gsep;
     inpl.logits = zin;
     inpl.grad = zin;
-    double a = simd(&sep, 0, n), b = simd(&inpl, 0, n);
+    double a = simd(&sep, 0, n, NULL), b = simd(&inpl, 0, n, NULL);
     ck_assert(a == b);
     ck_assert_msg(memcmp(zin, gsep, mat * es) == 0, "in-place result differs (C %lld)", (long long)C);
     free(zin);
@@ -161,7 +162,7 @@ static void compare(const config *cfg) {
   /* forward only: same losses, grad untouched */
   job2.grad = NULL;
   job2.row_loss = rl_simd;
-  double tot_fwd = simd(&job2, 0, n);
+  double tot_fwd = simd(&job2, 0, n, NULL);
   ck_assert(tot_fwd == tot_simd);
   free(z); free(t); free(g_ref); free(g_simd); free(rl_ref); free(rl_simd); free(rs);
   free(zd); free(td); free(gd); free(rsd); free(labels);
@@ -251,8 +252,8 @@ START_TEST(finite_scan_first_bad_row) {
             if (want < 0 || i < want) want = i;
           }
         }
-        ck_assert_int_eq(ln_first_nonfinite_row_f32_avx2(f, rows, cols, ld), want);
-        ck_assert_int_eq(ln_first_nonfinite_row_f64_avx2(d, rows, cols, ld), want);
+        ck_assert_int_eq(ln_first_nonfinite_row_f32_avx2(f, rows, cols, ld, 0), want);
+        ck_assert_int_eq(ln_first_nonfinite_row_f64_avx2(d, rows, cols, ld, 0), want);
         free(f);
         free(d);
       }
