@@ -90,12 +90,14 @@ typedef enum logitnorm_reduction {
 } logitnorm_reduction;
 
 typedef enum logitnorm_loss_param {
-  LOGITNORM_LOSS_TEMPERATURE = 100,     /* tau > 0, finite, default 0.04 (LogitNorm only) */
+  LOGITNORM_LOSS_TEMPERATURE = 100,     /* tau in [1e-30, inf), default 0.04; LogitNorm handles only
+                                           (a cross-entropy handle: LOGITNORM_ERR_UNSUPPORTED) */
   LOGITNORM_LOSS_EPSILON = 101,         /* >= 0, finite, default 1e-7, added to ||z|| */
   LOGITNORM_LOSS_REDUCTION = 102,       /* logitnorm_reduction, default MEAN */
   LOGITNORM_LOSS_LABEL_SMOOTHING = 103, /* [0, 1], default 0 */
   LOGITNORM_LOSS_IGNORE_INDEX = 104,    /* integer in int32 range, default -100 */
-  LOGITNORM_LOSS_CHECK_FINITE = 105,    /* 0 | 1, default 1: reject NaN/Inf inputs before writing */
+  LOGITNORM_LOSS_CHECK_FINITE = 105,    /* 0 | 1, default 1: reject NaN and +inf inputs before writing
+                                           (-inf logits are masks, see below) */
   LOGITNORM_LOSS_THREADS = 106,         /* integer >= 1, default 1: threads used inside one call */
   LOGITNORM_LOSS_WORKSPACE_BYTES = 107  /* (1.1) > 0: bound on the linear head's extra memory */
 } logitnorm_loss_param;
@@ -118,7 +120,13 @@ LOGITNORM_API logitnorm_status logitnorm_loss_set_class_weights(logitnorm_loss *
    grad = alpha * d(loss)/d(logits) + beta * grad   (BLAS convention: beta = 0 overwrites, and grad
    may then hold NaN). grad == logits with ldg == ld is allowed (in place); any other overlap
    between outputs and inputs is rejected. With CHECK_FINITE on, all inputs are checked before
-   anything is written, so a NaN/Inf input leaves every output untouched. */
+   anything is written, so a NaN or +inf input leaves every output untouched; with it off, a NaN
+   in a row makes that row's loss, the reduced loss and the row's whole gradient NaN.
+   Masks: a -inf logit is a masked class. The row's loss and gradient are those of the same row
+   with that column removed (left out of the LogitNorm norm, the softmax and the label-smoothing
+   mass, which spreads over the unmasked classes); its gradient is exactly 0 (beta * grad). A
+   label or probability-target mass on a masked class, or a row masked whole that is not
+   ignored, is bad input. n = 0 reads nothing: the data pointers may then be NULL. */
 LOGITNORM_API logitnorm_status logitnorm_loss_forward_f32(const logitnorm_loss *loss, int64_t n,
     const float *logits, int64_t ld, const int32_t *labels, double *loss_out, float *row_loss);
 LOGITNORM_API logitnorm_status logitnorm_loss_backward_f32(const logitnorm_loss *loss, int64_t n,
