@@ -80,6 +80,11 @@ logitnorm_status ln_check_finite_vector_f64(const double *p, int64_t n, const ch
 /* The scan is LN_FINITE_CHECK's, so rows without a non-finite entry cost what they cost there;
    a flagged row is then looked at entry by entry, out of line: NaN or +inf is NONFINITE, -inf
    is a masked class, and a row of nothing but masked classes is rejected unless ignored. */
+#if defined(__GNUC__)
+#define LN_NOINLINE __attribute__((noinline))
+#else
+#define LN_NOINLINE
+#endif
 #define LN_MASKED_ROW(T, SFX)                                                                     \
   static LN_NOINLINE logitnorm_status ln_masked_row_##SFX(const T *row, int64_t i, int64_t cols,  \
       const int32_t *labels, int64_t ignore_index, const char *name) {                            \
@@ -97,11 +102,6 @@ logitnorm_status ln_check_finite_vector_f64(const double *p, int64_t n, const ch
     return LOGITNORM_OK;                                                                          \
   }
 
-#if defined(__GNUC__)
-#define LN_NOINLINE __attribute__((noinline))
-#else
-#define LN_NOINLINE
-#endif
 LN_MASKED_ROW(float, f32)
 LN_MASKED_ROW(double, f64)
 
