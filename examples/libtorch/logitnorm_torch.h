@@ -22,11 +22,12 @@
 
 #include <logitnorm.h>
 
-// 1: the forward saves LOGITNORM_LOSS_ROW_STATS doubles per row and the backward uses them
-// (logitnorm_loss_{forward,backward}_stats_*, liblogitnorm 1.1). 0: the backward recomputes the
-// softmax with logitnorm_loss_backward_* (1.0). Flip when the 1.1 entry points are in the library.
+// 1 (default): the forward saves LOGITNORM_LOSS_ROW_STATS doubles per row and the backward uses
+// them (logitnorm_loss_{forward,backward}_stats_*, liblogitnorm 1.1: one read of the logits, one
+// write of the gradient). 0: the backward recomputes the softmax with logitnorm_loss_backward_*,
+// for a liblogitnorm 1.0. Define it to 0 before including this header to get the 1.0 path.
 #ifndef LOGITNORM_HAVE_ROW_STATS
-#define LOGITNORM_HAVE_ROW_STATS 0
+#define LOGITNORM_HAVE_ROW_STATS 1
 #endif
 
 namespace logitnorm_torch {
@@ -109,12 +110,18 @@ inline torch::Tensor labels_int32(const torch::Tensor &y, int64_t n) {
                   !c10::isComplexType(y.scalar_type()),
               "logitnorm_torch: labels must be an integer tensor, got ", y.scalar_type());
   if (y.scalar_type() == torch::kInt) return y.contiguous();
-  if (n > 0 && y.scalar_type() == torch::kLong) {
-    const int64_t lo = y.min().item<int64_t>(), hi = y.max().item<int64_t>();
-    TORCH_CHECK(lo >= std::numeric_limits<int32_t>::min() && hi <= std::numeric_limits<int32_t>::max(),
-                "logitnorm_torch: labels in [", lo, ", ", hi, "] do not fit int32");
+  if (y.scalar_type() != torch::kLong) return y.to(torch::kInt).contiguous();  // narrower types always fit
+  // int64: range check and conversion in one pass.
+  const torch::Tensor src = y.contiguous();
+  torch::Tensor out = torch::empty({n}, torch::kInt);
+  const int64_t *p = src.data_ptr<int64_t>();
+  int32_t *q = out.data_ptr<int32_t>();
+  for (int64_t i = 0; i < n; i++) {
+    TORCH_CHECK(p[i] >= std::numeric_limits<int32_t>::min() && p[i] <= std::numeric_limits<int32_t>::max(),
+                "logitnorm_torch: label ", p[i], " at row ", i, " does not fit int32");
+    q[i] = static_cast<int32_t>(p[i]);
   }
-  return y.to(torch::kInt).contiguous();
+  return out;
 }
 
 inline logitnorm_reduction reduction_of(const Handle &h) {

@@ -9,18 +9,24 @@
 #include "logitnorm_torch.h"
 
 #include <algorithm>
-#include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace F = torch::nn::functional;
 
 namespace {
 
+// CPU time of this thread: with one LibTorch thread, THREADS = 1 and a CPU graph, the whole step
+// (autograd included) runs on the calling thread, and its CPU time is less sensitive to other
+// load on a shared machine than the wall time.
 double seconds_now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 // Median of `reps` timed runs (after one untimed run), in milliseconds; `value` gets the last loss.
@@ -39,19 +45,48 @@ double median_ms(int reps, const torch::Tensor &x, const std::function<torch::Te
   return t[t.size() / 2];
 }
 
+// The library alone on the same data: forward_stats + backward_stats into a preallocated gradient.
+double library_ms(int reps, const logitnorm_torch::HandlePtr &h, const torch::Tensor &x, const torch::Tensor &y32) {
+  const int64_t n = x.size(0), c = x.size(1);
+  torch::Tensor g = torch::empty({n, c}), stats = torch::empty({n, LOGITNORM_LOSS_ROW_STATS}, torch::kDouble);
+  std::vector<double> t;
+  for (int r = 0; r <= reps; r++) {
+    double loss, t0 = seconds_now();
+    logitnorm_torch::detail::check(logitnorm_loss_forward_stats_f32(h->loss, n, x.data_ptr<float>(), c,
+                                       y32.data_ptr<int32_t>(), &loss, nullptr, stats.data_ptr<double>()), "fwd");
+    logitnorm_torch::detail::check(logitnorm_loss_backward_stats_f32(h->loss, n, x.data_ptr<float>(), c,
+                                       y32.data_ptr<int32_t>(), stats.data_ptr<double>(), nullptr, 1.0f, 0.0f,
+                                       g.data_ptr<float>(), c), "bwd");
+    if (r > 0) t.push_back(1e3 * (seconds_now() - t0));
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  bool quick = false;
+  std::string only;  // --only ln|ce|torch_ce|torch_ln|lib: time one column (for a profiler)
+  for (int i = 1; i < argc; i++) {
+    if (std::strcmp(argv[i], "--quick") == 0)
+      quick = true;
+    else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+      only = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: bench_libtorch [--quick] [--only ln|ce|torch_ce|torch_ln|lib]\n");
+      return 2;
+    }
+  }
   torch::set_num_threads(1);
   torch::manual_seed(1);
   const double tau = 0.04;
   const int64_t shapes[4][2] = {{65536, 10}, {16384, 100}, {4096, 1000}, {512, 32000}};
   const int reps = quick ? 1 : 15;
-  std::printf("bench_libtorch: f32 forward + backward, MEAN, 1 thread%s; median ms of %d\n",
+  std::printf("bench_libtorch: f32 forward + backward, MEAN, 1 thread%s; median thread CPU ms of %d\n",
               quick ? " (quick: shapes / 64)" : "", reps);
-  std::printf("%-11s %9s %9s %9s %11s %10s %10s %10s\n", "shape", "LN Func", "CE Func", "torch CE", "torch LN",
-              "LN x comp", "LN x CE", "CE x CE");
+  std::printf("%-11s %8s %8s %8s %9s %10s %9s %8s %8s\n", "shape", "lib", "LN Func", "CE Func", "torch CE",
+              "torch LN", "LN x comp", "LN x CE", "CE x CE");
   bool goal = true, agree = true;
   for (const auto &s : shapes) {
     const int64_t n = quick ? s[0] / 64 : s[0], c = s[1];
@@ -60,25 +95,36 @@ int main(int argc, char **argv) {
     logitnorm_torch::HandlePtr ln = logitnorm_torch::make_handle(LOGITNORM_LOSS_LOGITNORM, c);
     logitnorm_torch::detail::check(logitnorm_loss_set(ln->loss, LOGITNORM_LOSS_TEMPERATURE, tau), "set");
     logitnorm_torch::HandlePtr ce = logitnorm_torch::make_handle(LOGITNORM_LOSS_CROSS_ENTROPY, c);
-    double v_ln, v_ce, v_tce, v_tln;
-    double t_ln = median_ms(reps, x, [&] { return logitnorm_torch::loss(x, y, ln); }, &v_ln);
-    double t_ce = median_ms(reps, x, [&] { return logitnorm_torch::loss(x, y, ce); }, &v_ce);
-    double t_tce = median_ms(reps, x, [&] { return F::cross_entropy(x, y); }, &v_tce);
-    double t_tln = median_ms(reps, x, [&] {
-      auto norms = torch::norm(x, 2, {-1}, true) + 1e-7;
-      return F::cross_entropy(x / norms / tau, y);
-    }, &v_tln);
+    double v_ln = 0, v_ce = 0, v_tce = 0, v_tln = 0, t_lib = 0, t_ln = 0, t_ce = 0, t_tce = 0, t_tln = 0;
+    auto want = [&](const char *name) { return only.empty() || only == name; };
+    if (want("lib")) t_lib = library_ms(reps, ln, x.detach(), y.to(torch::kInt));
+    if (want("ln")) t_ln = median_ms(reps, x, [&] { return logitnorm_torch::loss(x, y, ln); }, &v_ln);
+    if (want("ce")) t_ce = median_ms(reps, x, [&] { return logitnorm_torch::loss(x, y, ce); }, &v_ce);
+    if (want("torch_ce")) t_tce = median_ms(reps, x, [&] { return F::cross_entropy(x, y); }, &v_tce);
+    if (want("torch_ln"))
+      t_tln = median_ms(reps, x, [&] {
+        auto norms = torch::norm(x, 2, {-1}, true) + 1e-7;
+        return F::cross_entropy(x / norms / tau, y);
+      }, &v_tln);
+    if (!only.empty()) {
+      std::printf("%lldx%lld %s: %.3f ms\n", (long long)n, (long long)c, only.c_str(),
+                  t_lib + t_ln + t_ce + t_tce + t_tln);
+      continue;
+    }
     // A cheap guard that the timed calls compute the same losses.
     if (std::abs(v_ln - v_tln) > 1e-4 * std::abs(v_tln) || std::abs(v_ce - v_tce) > 1e-4 * std::abs(v_tce))
       agree = false;
     char shape[32];
     std::snprintf(shape, sizeof shape, "%lldx%lld", (long long)n, (long long)c);
-    std::printf("%-11s %9.3f %9.3f %9.3f %11.3f %10.1f %10.2f %10.2f\n", shape, t_ln, t_ce, t_tce, t_tln,
+    std::printf("%-11s %8.3f %8.3f %8.3f %9.3f %10.3f %9.1f %8.2f %8.2f\n", shape, t_lib, t_ln, t_ce, t_tce, t_tln,
                 t_tln / t_ln, t_tce / t_ln, t_tce / t_ce);
     if (t_tln / t_ln < 10.0 || t_tce / t_ln <= 1.0) goal = false;
   }
-  std::printf("columns: LN/CE Func = logitnorm_torch::LossFunction with a LOGITNORM (tau %.2g) / CROSS_ENTROPY handle;\n"
-              "torch CE = F::cross_entropy; torch LN = the LogitNorm composition; 'A x B' = time of B / time of A\n",
+  if (!only.empty()) return 0;
+  std::printf("columns: lib = forward_stats + backward_stats called directly (LOGITNORM); LN/CE Func =\n"
+              "logitnorm_torch::LossFunction with a LOGITNORM (tau %.2g) / CROSS_ENTROPY handle, loss.backward()\n"
+              "included; torch CE = F::cross_entropy; torch LN = the LogitNorm composition;\n"
+              "'A x B' = time of B / time of A\n",
               tau);
   std::printf("goal (LN Func >= 10x the composition and faster than torch CE at every shape): %s\n",
               goal ? "met" : "NOT met");
