@@ -13,6 +13,8 @@
 #ifndef LN_TILE_C
 #define LN_TILE_C 48 /* the tile path's largest C (measured: beyond about 64 the row path is faster) */
 #endif
+#define LN_CAT2(a, b) a##b
+#define LN_CAT(a, b) LN_CAT2(a, b)
 #define LN_FLUSH 8     /* float vectors summed per accumulator before the partial sums go to double */
 
 
@@ -72,7 +74,7 @@ static inline __m256 ln_load_keep_ps(const double *p) {
 }
 
 /* r[j] (row j) becomes column j: the 8 x 8 float transpose (unpack, shuffle, swap halves). */
-static inline void ln_transpose8_ps(__m256 *r) {
+static inline void ln_transpose_ps(__m256 *r) {
   __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
   __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
   __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -92,13 +94,42 @@ static inline void ln_transpose8_ps(__m256 *r) {
   r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-static inline void ln_transpose4_pd(__m256d *r) {
+static inline void ln_transpose_pd(__m256d *r) {
   __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
   __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
   r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
   r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
   r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
   r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+/* The double forms of the float helpers above, so that rows_avx2.inc names each operation
+   once, with the type's suffix (see VF below). */
+static inline void ln_wacc_sq_pd(__m256d *acc, __m256d v) { acc[0] = _mm256_fmadd_pd(v, v, acc[0]); }
+static inline void ln_wacc_add_pd(__m256d *acc, __m256d v) { acc[0] = _mm256_add_pd(acc[0], v); }
+static inline void ln_store_wide_pd(double *p, __m256d v) { _mm256_storeu_pd(p, v); }
+static inline __m256d ln_load_wide_pd(const double *p) { return _mm256_loadu_pd(p); }
+static inline __m256d ln_load_keep_pd(const double *p) { return _mm256_loadu_pd(p); }
+
+/* 8 doubles p[0..8) as 8 floats. */
+static inline __m256 ln_load_wide_ps(const double *p) {
+  return _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(p + 4)), _mm256_cvtpd_ps(_mm256_loadu_pd(p)));
+}
+
+/* The mask of the first n lanes (n <= lanes). */
+static inline __m256i ln_tail_ps(int64_t n) { return _mm256_loadu_si256((const __m256i *)(ln_tail32 + 8 - n)); }
+static inline __m256i ln_tail_pd(int64_t n) { return _mm256_loadu_si256((const __m256i *)(ln_tail64 + 4 - n)); }
+
+/* The lanes' labels (8 int32 or 4 widened to int64), and the lanes whose label is c. */
+static inline __m256i ln_y_load_ps(const int32_t *y) { return _mm256_loadu_si256((const __m256i *)y); }
+static inline __m256i ln_y_load_pd(const int32_t *y) {
+  return _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)y));
+}
+static inline __m256 ln_y_eq_ps(__m256i yv, int64_t c) {
+  return _mm256_castsi256_ps(_mm256_cmpeq_epi32(yv, _mm256_set1_epi32((int32_t)c)));
+}
+static inline __m256d ln_y_eq_pd(__m256i yv, int64_t c) {
+  return _mm256_castsi256_pd(_mm256_cmpeq_epi64(yv, _mm256_set1_epi64x(c)));
 }
 
 /* The per-row values of a tile (up to 8 rows, one per lane), in double. The tile kernels fill
@@ -187,125 +218,65 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
   _mm256_storeu_pd(R->tcorr + h, _mm256_and_pd(tcorr, keep));
 }
 
-/* ---- float: 8 lanes ---- */
+/* The vector layer of rows_avx2.inc: every operation is the intrinsic or helper of the type's
+   suffix VS (ps or pd), so one table serves both types and an instantiation names only the
+   type's constants. */
+#define VF(name) LN_CAT(name, VS)
+#define V_MASK __m256i
+#define V_SET1(x) VF(_mm256_set1_)(x)
+#define V_ZERO() VF(_mm256_setzero_)()
+#define V_LOADU(p) VF(_mm256_loadu_)(p)
+#define V_STOREU(p, v) VF(_mm256_storeu_)(p, v)
+#define V_MLOAD(p, m) VF(_mm256_maskload_)(p, m)
+#define V_MSTORE(p, m, v) VF(_mm256_maskstore_)(p, m, v)
+#define V_ADD(a, b) VF(_mm256_add_)(a, b)
+#define V_SUB(a, b) VF(_mm256_sub_)(a, b)
+#define V_MUL(a, b) VF(_mm256_mul_)(a, b)
+#define V_MAX(a, b) VF(_mm256_max_)(a, b)
+#define V_MIN(a, b) VF(_mm256_min_)(a, b)
+#define V_AND(a, b) VF(_mm256_and_)(a, b)
+#define V_CMPNEQ(a, b) VF(_mm256_cmp_)(a, b, _CMP_NEQ_UQ)
+#define V_FMADD(a, b, c) VF(_mm256_fmadd_)(a, b, c)
+#define V_FMSUB(a, b, c) VF(_mm256_fmsub_)(a, b, c)
+#define V_BLEND(a, b, m) VF(_mm256_blendv_)(a, b, m)
+#define V_MASKV(m) VF(_mm256_castsi256_)(m)
+#define V_EXPN(x) VF(ln_exp_neg_)(x)
+#define V_HMAX(v) VF(ln_hmax_)(v)
+#define V_HMIN(v) VF(ln_hmin_)(v)
+#define V_TAIL(n) VF(ln_tail_)(n)
+#define V_WACC_SQ(acc, v) VF(ln_wacc_sq_)(acc, v)
+#define V_WACC_ADD(acc, v) VF(ln_wacc_add_)(acc, v)
+#define V_LOAD_W(p) VF(ln_load_wide_)(p)
+#define V_STORE_W(p, v) VF(ln_store_wide_)(p, v)
+#define V_LOAD_KEEP(p) VF(ln_load_keep_)(p)
+#define V_TRANSPOSE(r) VF(ln_transpose_)(r)
+#define V_Y_LOAD(y) VF(ln_y_load_)(y)
+#define V_Y_EQ(yv, c) VF(ln_y_eq_)(yv, c)
+#define V_MASK_ZERO() _mm256_setzero_si256()
+
+/* The instantiations: element type, name suffix, vector type and suffix, lanes, largest value,
+   and the smallest sum of squares that cannot hide underflowed squares. */
 #define T float
 #define SFX f32
 #define V __m256
+#define VS ps
 #define LANES 8
 #define T_MAX FLT_MAX
-#define LN_SS_MIN 0x1p-60 /* float sums of squares below this may have lost underflowed squares */
-#define V_MASK __m256i
-#define V_SET1(x) _mm256_set1_ps(x)
-#define V_ZERO() _mm256_setzero_ps()
-#define V_LOADU(p) _mm256_loadu_ps(p)
-#define V_STOREU(p, v) _mm256_storeu_ps(p, v)
-#define V_MLOAD(p, m) _mm256_maskload_ps(p, m)
-#define V_MSTORE(p, m, v) _mm256_maskstore_ps(p, m, v)
-#define V_ADD(a, b) _mm256_add_ps(a, b)
-#define V_SUB(a, b) _mm256_sub_ps(a, b)
-#define V_MUL(a, b) _mm256_mul_ps(a, b)
-#define V_MAX(a, b) _mm256_max_ps(a, b)
-#define V_MIN(a, b) _mm256_min_ps(a, b)
-#define V_CMPEQ(a, b) _mm256_cmp_ps(a, b, _CMP_EQ_OQ)
-#define V_CMPNEQ(a, b) _mm256_cmp_ps(a, b, _CMP_NEQ_UQ)
-#define V_ANY(m) (_mm256_movemask_ps(m) != 0)
-#define V_HMIN(v) ln_hmin_ps(v)
-#define V_AND(a, b) _mm256_and_ps(a, b)
-#define V_FMADD(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define V_FMSUB(a, b, c) _mm256_fmsub_ps(a, b, c)
-#define V_BLEND(a, b, m) _mm256_blendv_ps(a, b, m)
-#define V_EXPN(x) ln_exp_neg_ps(x)
-#define V_HMAX(v) ln_hmax_ps(v)
-#define V_TAIL(n) _mm256_loadu_si256((const __m256i *)(ln_tail32 + 8 - (n)))
-#define V_MASKV(m) _mm256_castsi256_ps(m)
-#define V_WACC_SQ(acc, v) ln_wacc_sq_ps(acc, v)
-#define V_WACC_ADD(acc, v) ln_wacc_add_ps(acc, v)
-#define V_LOAD_W(p) _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd((p) + 4)), _mm256_cvtpd_ps(_mm256_loadu_pd(p)))
-#define V_STORE_W(p, v) ln_store_wide_ps(p, v)
-#define V_LOAD_KEEP(p) ln_load_keep_ps(p)
-#define V_TRANSPOSE(r) ln_transpose8_ps(r)
-#define V_Y_EQ(yv, c) _mm256_castsi256_ps(_mm256_cmpeq_epi32(yv, _mm256_set1_epi32((int32_t)(c))))
-#define V_Y_LOAD(y) _mm256_loadu_si256((const __m256i *)(y))
-#define V_MASK_ZERO() _mm256_setzero_si256()
+#define LN_SS_MIN 0x1p-60
 #include "rows_avx2.inc"
 #undef T
 #undef SFX
 #undef V
+#undef VS
 #undef LANES
 #undef T_MAX
 #undef LN_SS_MIN
-#undef V_MASK
-#undef V_SET1
-#undef V_ZERO
-#undef V_LOADU
-#undef V_STOREU
-#undef V_MLOAD
-#undef V_MSTORE
-#undef V_ADD
-#undef V_SUB
-#undef V_MUL
-#undef V_MAX
-#undef V_MIN
-#undef V_CMPEQ
-#undef V_CMPNEQ
-#undef V_ANY
-#undef V_HMIN
-#undef V_AND
-#undef V_FMADD
-#undef V_FMSUB
-#undef V_BLEND
-#undef V_EXPN
-#undef V_HMAX
-#undef V_TAIL
-#undef V_MASKV
-#undef V_WACC_SQ
-#undef V_WACC_ADD
-#undef V_LOAD_W
-#undef V_STORE_W
-#undef V_LOAD_KEEP
-#undef V_TRANSPOSE
-#undef V_Y_EQ
-#undef V_Y_LOAD
-#undef V_MASK_ZERO
 
-/* ---- double: 4 lanes ---- */
 #define T double
 #define SFX f64
 #define V __m256d
+#define VS pd
 #define LANES 4
 #define T_MAX DBL_MAX
-#define LN_SS_MIN 1e-280 /* below this, squares of entries under ~1e-162 underflow to 0 */
-#define V_MASK __m256i
-#define V_SET1(x) _mm256_set1_pd(x)
-#define V_ZERO() _mm256_setzero_pd()
-#define V_LOADU(p) _mm256_loadu_pd(p)
-#define V_STOREU(p, v) _mm256_storeu_pd(p, v)
-#define V_MLOAD(p, m) _mm256_maskload_pd(p, m)
-#define V_MSTORE(p, m, v) _mm256_maskstore_pd(p, m, v)
-#define V_ADD(a, b) _mm256_add_pd(a, b)
-#define V_SUB(a, b) _mm256_sub_pd(a, b)
-#define V_MUL(a, b) _mm256_mul_pd(a, b)
-#define V_MAX(a, b) _mm256_max_pd(a, b)
-#define V_MIN(a, b) _mm256_min_pd(a, b)
-#define V_CMPEQ(a, b) _mm256_cmp_pd(a, b, _CMP_EQ_OQ)
-#define V_CMPNEQ(a, b) _mm256_cmp_pd(a, b, _CMP_NEQ_UQ)
-#define V_ANY(m) (_mm256_movemask_pd(m) != 0)
-#define V_HMIN(v) ln_hmin_pd(v)
-#define V_AND(a, b) _mm256_and_pd(a, b)
-#define V_FMADD(a, b, c) _mm256_fmadd_pd(a, b, c)
-#define V_FMSUB(a, b, c) _mm256_fmsub_pd(a, b, c)
-#define V_BLEND(a, b, m) _mm256_blendv_pd(a, b, m)
-#define V_EXPN(x) ln_exp_neg_pd(x)
-#define V_HMAX(v) ln_hmax_pd(v)
-#define V_TAIL(n) _mm256_loadu_si256((const __m256i *)(ln_tail64 + 4 - (n)))
-#define V_MASKV(m) _mm256_castsi256_pd(m)
-#define V_WACC_SQ(acc, v) ((acc)[0] = _mm256_fmadd_pd(v, v, (acc)[0]))
-#define V_WACC_ADD(acc, v) ((acc)[0] = _mm256_add_pd((acc)[0], v))
-#define V_LOAD_W(p) _mm256_loadu_pd(p)
-#define V_STORE_W(p, v) _mm256_storeu_pd(p, v)
-#define V_LOAD_KEEP(p) _mm256_loadu_pd(p)
-#define V_TRANSPOSE(r) ln_transpose4_pd(r)
-#define V_Y_EQ(yv, c) _mm256_castsi256_pd(_mm256_cmpeq_epi64(yv, _mm256_set1_epi64x(c)))
-#define V_Y_LOAD(y) _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(y)))
-#define V_MASK_ZERO() _mm256_setzero_si256()
+#define LN_SS_MIN 1e-280
 #include "rows_avx2.inc"
