@@ -36,6 +36,7 @@
 #include "common/blas.h"
 #include "common/error.h"
 #include "common/parallel.h"
+#include "common/dispatch.h"
 #include "common/validate.h"
 #include "loss.h"
 
@@ -196,17 +197,6 @@ static logitnorm_status ln_head_check_finite(const ln_head_call *c, const void *
   return LOGITNORM_OK;
 }
 
-/* The MEAN divisor over the whole batch: the sum of target-class weights of the rows that are
-   not ignored (PyTorch's nll_loss normalisation). The same rule as the logit entry points. */
-static double ln_head_mean_divisor(const logitnorm_loss *L, int64_t n, const int32_t *labels) {
-  double d = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t y = labels[i];
-    if (y != L->ignore_index) d += L->weights ? L->weights[y] : 1.0;
-  }
-  return d;
-}
-
 /* Workers of the row kernels: at most one per part. */
 static int ln_head_workers(const logitnorm_loss *L) { return L->threads < LN_PARTS ? L->threads : LN_PARTS; }
 
@@ -252,6 +242,7 @@ static logitnorm_status ln_head_validate(const logitnorm_loss *L, const ln_head_
   size_t e = ln_elem(c);
   *logit_check = 0;
   logitnorm_status st = ln_check_ptr(L, "loss");
+  if (st == LOGITNORM_OK) st = ln_dispatch_check();
   if (st != LOGITNORM_OK) return st;
   int64_t C = L->num_classes, n = c->n;
   st = ln_check_count(n, "n");
@@ -391,7 +382,7 @@ static logitnorm_status ln_head_run_call(const logitnorm_loss *L, const ln_head_
   logitnorm_status st = ln_head_validate(L, c, &logit_check);
   if (st != LOGITNORM_OK) return st;
   int mean = L->reduction == LOGITNORM_REDUCTION_MEAN;
-  double divisor = mean ? ln_head_mean_divisor(L, c->n, c->labels) : 1.0;
+  double divisor = mean ? ln_loss_mean_divisor(L, c->n, c->labels) : 1.0;
   if (c->n == 0) {
     double total = 0.0; /* MEAN of nothing is 0/0 = NaN, as for the logit entry points */
     if (c->loss_out) *c->loss_out = mean ? total / divisor : total;

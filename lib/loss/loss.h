@@ -71,6 +71,11 @@ double ln_loss_rows_soft_f32(const ln_loss_job *job, int64_t begin, int64_t end,
 double ln_loss_rows_hard_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 double ln_loss_rows_soft_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 
+/* The MEAN divisor over a batch: the sum of target-class weights over rows that are not ignored
+   (PyTorch's nll_loss and label-smoothing normalisation), or n for probability targets
+   (labels == NULL). */
+double ln_loss_mean_divisor(const logitnorm_loss *L, int64_t n, const int32_t *labels);
+
 /* The target sums {sq, squ 2^-LN_SQU_SHIFT, LN_SQU_SHIFT} of a row into sums[2..4], in double and
    scaled so that they cannot overflow (see row_math.h): for rows whose plain sums left the range,
    on either dispatch path. h is the row's ln_row_head. */

@@ -304,13 +304,11 @@ static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_
   return st;
 }
 
-/* The MEAN divisor: the sum of target-class weights over rows that are not ignored
-   (PyTorch's nll_loss and label-smoothing normalisation), or n for probability targets. */
-static double ln_mean_divisor(const logitnorm_loss *L, const ln_loss_call *k) {
-  if (k->soft) return (double)k->n;
+double ln_loss_mean_divisor(const logitnorm_loss *L, int64_t n, const int32_t *labels) {
+  if (labels == NULL) return (double)n;
   double d = 0.0;
-  for (int64_t i = 0; i < k->n; ++i) {
-    int64_t y = k->labels[i];
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t y = labels[i];
     if (y != L->ignore_index) d += L->weights ? L->weights[y] : 1.0;
   }
   return d;
@@ -329,7 +327,7 @@ static logitnorm_status ln_loss_run(const logitnorm_loss *L, const ln_loss_call 
   logitnorm_status st = ln_loss_validate(L, k);
   if (st != LOGITNORM_OK) return st;
   const int mean = L->reduction == LOGITNORM_REDUCTION_MEAN && k->what == LN_CALL_LOSS;
-  const double divisor = mean ? ln_mean_divisor(L, k) : 1.0;
+  const double divisor = mean ? ln_loss_mean_divisor(L, k->n, k->soft ? NULL : k->labels) : 1.0;
   const int threads = ln_loss_threads(L, k);
   void *ecache = NULL;
   if (k->n > 0 && ln_needs_ecache(L, k)) {
