@@ -31,11 +31,11 @@ void set_metrics(FILE *f, const cnn_set_result &s, int k) {
 
 const char *const colours[] = {"#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd"};
 
-// Fraction of `v` in each of `bins` equal bins of [lo, 1].
-std::vector<double> histogram(const std::vector<float> &v, int bins, double lo) {
+// Fraction of `v` in each of `bins` equal bins of [lo, hi].
+std::vector<double> histogram(const std::vector<float> &v, int bins, double lo, double hi) {
   std::vector<double> h(bins, 0.0);
   for (float x : v) {
-    int b = (int)std::floor((x - lo) / (1.0 - lo) * bins);
+    int b = (int)std::floor((x - lo) / (hi - lo) * bins);
     h[std::min(bins - 1, std::max(0, b))] += 1.0;
   }
   for (double &x : h) x /= v.empty() ? 1.0 : (double)v.size();
@@ -97,7 +97,7 @@ int write_cnn_json(const char *path, const cnn_run_info &run, const std::vector<
 int write_cnn_svg(const char *path, const cnn_run_info &run, const std::vector<cnn_model_result> &models) {
   if (models.empty()) return -1;
   const size_t sets = models[0].ood.size();
-  const int width = 980, row_h = 22, table_top = 60, panel_w = 440, panel_h = 220, bins = 45;
+  const int width = 1140, row_h = 22, table_top = 60, panel_w = 460, panel_h = 220, bins = 45;
   const int table_h = row_h * (int)(models.size() + 1);
   const int panels_top = table_top + table_h + 50;
   const int height = panels_top + panel_h + 70;
@@ -112,13 +112,13 @@ int write_cnn_svg(const char *path, const cnn_run_info &run, const std::vector<c
   std::fprintf(f, "<text x=\"20\" y=\"25\" font-size=\"16\">LibTorch CNN on %s: cross-entropy vs LogitNorm</text>\n",
                run.data.c_str());
   std::fprintf(f, "<text x=\"20\" y=\"43\" fill=\"#555\">%lld training images, %d epoch(s), batch %d, lr %g, seed %llu; "
-                  "FPR95 by MSP (ID positive), averages over %zu OOD sets</text>\n",
+                  "FPR95 by MSP (ID positive), averages over %zu OOD sets; E. = energy score</text>\n",
                run.train_n, run.epochs, run.batch, run.lr, run.seed, sets);
 
   // The table: one column per OOD set (FPR95 by MSP), then the averages of both scores.
   std::vector<std::string> head = {"Model", "Accuracy", "ECE"};
   for (const auto &s : models[0].ood) head.push_back(s.name);
-  for (const char *h : {"Avg FPR95", "Avg AUROC", "Energy FPR95", "Energy AUROC"}) head.push_back(h);
+  for (const char *h : {"Avg FPR95", "Avg AUROC", "E. FPR95", "E. AUROC"}) head.push_back(h);
   const int col_w = (width - 40 - 150) / (int)(head.size() - 1);
   auto col_x = [&](size_t c) { return c == 0 ? 20 : 170 + col_w * (int)(c - 1); };
   for (size_t c = 0; c < head.size(); c++)
@@ -142,13 +142,18 @@ int write_cnn_svg(const char *path, const cnn_run_info &run, const std::vector<c
                    c < 2 ? cells[c] : 100.0 * cells[c], c < 2 ? "" : "%");
   }
 
-  // MSP histograms, one panel per model (the first two), x from 0.1 (= 1/C) to 1.
-  const double lo = 0.1;
+  // MSP histograms, one panel per model (the first two), each over the range of its own scores
+  // (a LogitNorm model's MSP stays far below 1 on the raw logits).
   for (size_t i = 0; i < models.size() && i < 2; i++) {
     const cnn_model_result &m = models[i];
-    const int x0 = 40 + (int)i * (panel_w + 60), y0 = panels_top;
-    std::vector<std::vector<double>> h = {histogram(m.id_msp, bins, lo)};
-    for (const auto &s : m.ood) h.push_back(histogram(s.msp, bins, lo));
+    const int x0 = 40 + (int)i * (panel_w + 100), y0 = panels_top;
+    float lo_f = 1.0f, hi_f = 0.0f;
+    for (float x : m.id_msp) lo_f = std::min(lo_f, x), hi_f = std::max(hi_f, x);
+    for (const auto &s : m.ood)
+      for (float x : s.msp) lo_f = std::min(lo_f, x), hi_f = std::max(hi_f, x);
+    const double lo = std::floor(lo_f * 20.0) / 20.0, hi = std::max(lo + 0.05, std::ceil(hi_f * 20.0) / 20.0);
+    std::vector<std::vector<double>> h = {histogram(m.id_msp, bins, lo, hi)};
+    for (const auto &s : m.ood) h.push_back(histogram(s.msp, bins, lo, hi));
     double top = 0;
     for (const auto &v : h) top = std::max(top, *std::max_element(v.begin(), v.end()));
     if (top <= 0) top = 1;
@@ -156,9 +161,9 @@ int write_cnn_svg(const char *path, const cnn_run_info &run, const std::vector<c
                  m.loss == "logitnorm" ? "LogitNorm" : "cross-entropy");
     std::fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>\n", x0, y0,
                  panel_w, panel_h);
-    for (double t = 0.2; t <= 1.0001; t += 0.2)
-      std::fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.1f</text>\n",
-                   x0 + (t - lo) / (1 - lo) * panel_w, y0 + panel_h + 15, t);
+    for (int t = 0; t <= 4; t++)
+      std::fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.3g</text>\n", x0 + t * panel_w / 4.0,
+                   y0 + panel_h + 15, lo + t * (hi - lo) / 4);
     std::fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#555\">fraction of each set per bin (max %.2f)</text>\n", x0,
                  y0 + panel_h + 32, top);
     for (size_t k = 0; k < h.size(); k++) {
@@ -170,7 +175,7 @@ int write_cnn_svg(const char *path, const cnn_run_info &run, const std::vector<c
         std::fprintf(f, "%.1f,%.1f %.1f,%.1f ", xa, y, xb, y);
       }
       std::fputs("\"/>\n", f);
-      std::fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>\n", x0 + 8, y0 + 16 + 14 * (int)k, colour,
+      std::fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>\n", x0 + panel_w + 6, y0 + 16 + 14 * (int)k, colour,
                    k == 0 ? "ID test" : m.ood[k - 1].name.c_str());
     }
   }
