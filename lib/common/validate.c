@@ -131,6 +131,28 @@ logitnorm_status ln_check_masked_f64(const double *p, int64_t rows, int64_t cols
   LN_MASKED_CHECK(double, uint64_t, UINT64_C(0x7ff0000000000000), f64)
 }
 
+logitnorm_status ln_check_masked_labelled_f32(const float *p, int64_t rows, int64_t cols, int64_t ld,
+                                              const int32_t *labels, int64_t ignore_index, const char *name) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *row = p + i * ld;
+    uint32_t bad = 0;
+    for (int64_t j = 0; j < cols; ++j) {
+      uint32_t u;
+      memcpy(&u, row + j, sizeof u);
+      bad |= (uint32_t)((u & UINT32_C(0x7f800000)) == UINT32_C(0x7f800000));
+    }
+    if (bad) {
+      logitnorm_status st = ln_masked_row_f32(row, i, cols, labels, ignore_index, name);
+      int64_t y = labels[i];
+      if (st == LOGITNORM_OK && y != ignore_index && row[y] == -INFINITY)
+        st = ln_fail(LOGITNORM_ERR_INVALID_LABEL, "label %lld at row %lld names a masked class (%s[%lld][%lld] is -inf)",
+                     (long long)y, (long long)i, name, (long long)i, (long long)y);
+      if (st != LOGITNORM_OK) return st;
+    }
+  }
+  return LOGITNORM_OK;
+}
+
 #define LN_LABELS_UNMASKED_CHECK(T)                                                               \
   for (int64_t i = 0; i < rows; ++i) {                                                            \
     int64_t y = labels[i];                                                                        \

@@ -29,6 +29,12 @@ logitnorm_status ln_check_masked_f32(const float *p, int64_t rows, int64_t cols,
                                      int64_t ignore_index, const char *name);
 logitnorm_status ln_check_masked_f64(const double *p, int64_t rows, int64_t cols, int64_t ld, const int32_t *labels,
                                      int64_t ignore_index, const char *name);
+/* ln_check_masked_* and ln_check_labels_unmasked_* in one scan (labels non-NULL, already in
+   [0, cols) or ignore_index): a label on a masked class can only sit in a row the scan flags,
+   so rows without a non-finite entry cost no more than in ln_check_masked_*. Statuses and
+   texts as those two give, for the first bad row. */
+logitnorm_status ln_check_masked_labelled_f32(const float *p, int64_t rows, int64_t cols, int64_t ld,
+                                              const int32_t *labels, int64_t ignore_index, const char *name);
 /* Labels already known to be in [0, cols) or ignore_index: none names a masked (-inf) logit
    (INVALID_LABEL otherwise). Rows labelled ignore_index are skipped. */
 logitnorm_status ln_check_labels_unmasked_f32(const float *p, int64_t rows, int64_t ld, const int32_t *labels,

@@ -154,8 +154,7 @@ LOGITNORM_API logitnorm_status logitnorm_calibration_add_f32(logitnorm_calibrati
   if (st == LOGITNORM_OK) st = ln_check_labels(labels, n, c->num_classes, INT64_MIN);
   /* -inf is a masked class (DESIGN.md, Version 1.1): NaN, +inf, an all-masked row and a label
      on a masked class are bad input */
-  if (st == LOGITNORM_OK) st = ln_check_masked_f32(logits, n, c->num_classes, ld, NULL, 0, "logits");
-  if (st == LOGITNORM_OK) st = ln_check_labels_unmasked_f32(logits, n, ld, labels, INT64_MIN, "logits");
+  if (st == LOGITNORM_OK) st = ln_check_masked_labelled_f32(logits, n, c->num_classes, ld, labels, INT64_MIN, "logits");
   if (st == LOGITNORM_OK && n > INT64_MAX - c->count)
     st = ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%lld more samples overflow the count", (long long)n);
   if (st != LOGITNORM_OK) return st;

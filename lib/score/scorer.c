@@ -219,9 +219,7 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_fit_f32(logitnorm_scorer *s, int
   if (st != LOGITNORM_OK) return st;
   int64_t c = s->num_classes, d = s->feature_dim;
   if (s->kind == LOGITNORM_SCORE_KL_MATCHING) {
-    /* -inf is a masked class (DESIGN.md, Version 1.1); a label may not name one */
     st = ln_check_matrix(logits, n, c, ld, sizeof *logits, "logits");
-    if (st == LOGITNORM_OK) st = ln_check_masked_f32(logits, n, c, ld, NULL, 0, "logits");
   } else {
     st = ln_check_matrix(features, n, d, ldf, sizeof *features, "features");
     if (st == LOGITNORM_OK) st = ln_check_finite_f32(features, n, d, ldf, "features");
@@ -230,8 +228,10 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_fit_f32(logitnorm_scorer *s, int
   if (st == LOGITNORM_OK && labelled) st = ln_check_ptr(labels, "labels");
   if (st == LOGITNORM_OK && labels != NULL && (labelled || s->kind == LOGITNORM_SCORE_KL_MATCHING))
     st = ln_check_labels(labels, n, c, INT64_MIN);
-  if (st == LOGITNORM_OK && labels != NULL && s->kind == LOGITNORM_SCORE_KL_MATCHING)
-    st = ln_check_labels_unmasked_f32(logits, n, ld, labels, INT64_MIN, "logits");
+  /* -inf is a masked class (DESIGN.md, Version 1.1); a label may not name one */
+  if (st == LOGITNORM_OK && s->kind == LOGITNORM_SCORE_KL_MATCHING)
+    st = labels != NULL ? ln_check_masked_labelled_f32(logits, n, c, ld, labels, INT64_MIN, "logits")
+                        : ln_check_masked_f32(logits, n, c, ld, NULL, 0, "logits");
   if (st != LOGITNORM_OK) return st;
   if (n == 0) return LOGITNORM_OK;
   switch (s->kind) {
