@@ -45,11 +45,11 @@ extern "C" {
 
 /* ---------------- version ---------------- */
 #define LOGITNORM_VERSION_MAJOR 1
-#define LOGITNORM_VERSION_MINOR 0
+#define LOGITNORM_VERSION_MINOR 1
 #define LOGITNORM_VERSION_PATCH 0
 #define LOGITNORM_VERSION_NUMBER \
   (LOGITNORM_VERSION_MAJOR * 10000 + LOGITNORM_VERSION_MINOR * 100 + LOGITNORM_VERSION_PATCH)
-#define LOGITNORM_VERSION_STRING "1.0.0"
+#define LOGITNORM_VERSION_STRING "1.1.0"
 
 /* The version of the library actually linked (compare with LOGITNORM_VERSION_NUMBER). */
 LOGITNORM_API unsigned logitnorm_version_number(void);

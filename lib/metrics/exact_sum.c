@@ -13,10 +13,14 @@ void ln_xsum_add(ln_xsum *s, double v) {
   uint64_t mant = biased ? frac | (UINT64_C(1) << 52) : frac;
   unsigned bit = biased ? (unsigned)biased - 1 : 0;
   unsigned k = bit / 32;
-  unsigned __int128 w = (unsigned __int128)mant << (bit % 32); /* < 2^84 */
-  s->digit[k] += (uint64_t)w & 0xFFFFFFFFu;
-  s->digit[k + 1] += (uint64_t)(w >> 32) & 0xFFFFFFFFu;
-  s->digit[k + 2] += (uint64_t)(w >> 64);
+  /* mant << (bit % 32) < 2^85 in three 32-bit digits, in plain 64-bit arithmetic:
+     mant = hi 2^32 + lo, lo << sh < 2^64 and (hi << sh) + carry < 2^54 */
+  unsigned sh = bit % 32;
+  uint64_t lo = (mant & 0xFFFFFFFFu) << sh;
+  uint64_t mid = ((mant >> 32) << sh) + (lo >> 32);
+  s->digit[k] += lo & 0xFFFFFFFFu;
+  s->digit[k + 1] += mid & 0xFFFFFFFFu;
+  s->digit[k + 2] += mid >> 32;
 }
 
 void ln_xsum_normalize(ln_xsum *s) {
