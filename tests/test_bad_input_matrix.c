@@ -17,6 +17,8 @@
 #include "test_util.h"
 
 enum { C = 4, N = 3, LD = 5 }; /* LD > C: the padded column must never be touched either */
+enum { HD = 3, HLD = 4 };       /* linear head: d features, leading dimension > d */
+enum { RS_N = N * LOGITNORM_LOSS_ROW_STATS };
 #define BLOB_CAP 4096
 
 typedef struct fx {
@@ -29,6 +31,10 @@ typedef struct fx {
   double row_scale64[N];
   int32_t labels[N];
   float weights[C];
+  double stats[RS_N], stats64[RS_N];           /* what forward_stats(_soft) wrote for the fixture */
+  double stats_soft[RS_N], stats_soft64[RS_N];
+  float hx[N * HLD], hw[C * HLD], hb[C];       /* linear head: x, W, bias */
+  double hx64[N * HLD], hw64[C * HLD], hb64[C];
   /* outputs (sentinel) */
   float grad[N * LD];
   double grad64[N * LD];
@@ -45,6 +51,9 @@ typedef struct fx {
   int64_t count;
   unsigned char blob_out[64];
   size_t blob_size;
+  double stats_out[RS_N];
+  float hdx[N * HLD], hdw[C * HLD], hdb[C];
+  double hdx64[N * HLD], hdw64[C * HLD], hdb64[C];
   /* handles */
   logitnorm_loss *loss;
   logitnorm_metrics *metrics;     /* holds ID scores only: metrics that need OOD are a wrong state */
@@ -76,6 +85,18 @@ static void fill_inputs(fx *f) {
   f->labels[1] = 3;
   f->labels[2] = 1;
   for (int c = 0; c < C; ++c) f->weights[c] = 1.0f + (float)c;
+  for (int i = 0; i < N * HLD; ++i) {
+    f->hx[i] = (float)(0.25 * (i % 7) - 0.5);
+    f->hx64[i] = f->hx[i];
+  }
+  for (int i = 0; i < C * HLD; ++i) {
+    f->hw[i] = (float)(0.125 * (i % 5) - 0.25);
+    f->hw64[i] = f->hw[i];
+  }
+  for (int c = 0; c < C; ++c) {
+    f->hb[c] = 0.1f * (float)c;
+    f->hb64[c] = f->hb[c];
+  }
 }
 
 static void fill_outputs(fx *f) {
@@ -96,6 +117,13 @@ static void fill_outputs(fx *f) {
   tu_sentinel_fill(&f->count, sizeof f->count);
   tu_sentinel_fill(f->blob_out, sizeof f->blob_out);
   tu_sentinel_fill(&f->blob_size, sizeof f->blob_size);
+  tu_sentinel_fill(f->stats_out, sizeof f->stats_out);
+  tu_sentinel_fill(f->hdx, sizeof f->hdx);
+  tu_sentinel_fill(f->hdw, sizeof f->hdw);
+  tu_sentinel_fill(f->hdb, sizeof f->hdb);
+  tu_sentinel_fill(f->hdx64, sizeof f->hdx64);
+  tu_sentinel_fill(f->hdw64, sizeof f->hdw64);
+  tu_sentinel_fill(f->hdb64, sizeof f->hdb64);
 }
 
 static int outputs_intact(const fx *f) {
@@ -110,7 +138,11 @@ static int outputs_intact(const fx *f) {
          tu_sentinel_intact(f->curve_x, sizeof f->curve_x) && tu_sentinel_intact(f->curve_y, sizeof f->curve_y) &&
          tu_sentinel_intact(f->curve_t, sizeof f->curve_t) && tu_sentinel_intact(&f->count, sizeof f->count) &&
          tu_sentinel_intact(f->blob_out, sizeof f->blob_out) &&
-         tu_sentinel_intact(&f->blob_size, sizeof f->blob_size);
+         tu_sentinel_intact(&f->blob_size, sizeof f->blob_size) &&
+         tu_sentinel_intact(f->stats_out, sizeof f->stats_out) && tu_sentinel_intact(f->hdx, sizeof f->hdx) &&
+         tu_sentinel_intact(f->hdw, sizeof f->hdw) && tu_sentinel_intact(f->hdb, sizeof f->hdb) &&
+         tu_sentinel_intact(f->hdx64, sizeof f->hdx64) && tu_sentinel_intact(f->hdw64, sizeof f->hdw64) &&
+         tu_sentinel_intact(f->hdb64, sizeof f->hdb64);
 }
 
 static int inputs_intact(const fx *f, const fx *before) {
@@ -121,24 +153,31 @@ static int inputs_intact(const fx *f, const fx *before) {
          memcmp(f->row_scale, before->row_scale, sizeof f->row_scale) == 0 &&
          memcmp(f->row_scale64, before->row_scale64, sizeof f->row_scale64) == 0 &&
          memcmp(f->labels, before->labels, sizeof f->labels) == 0 &&
-         memcmp(f->weights, before->weights, sizeof f->weights) == 0;
+         memcmp(f->weights, before->weights, sizeof f->weights) == 0 &&
+         memcmp(f->stats, before->stats, sizeof f->stats) == 0 &&
+         memcmp(f->stats64, before->stats64, sizeof f->stats64) == 0 &&
+         memcmp(f->stats_soft, before->stats_soft, sizeof f->stats_soft) == 0 &&
+         memcmp(f->stats_soft64, before->stats_soft64, sizeof f->stats_soft64) == 0 &&
+         memcmp(f->hx, before->hx, sizeof f->hx) == 0 && memcmp(f->hw, before->hw, sizeof f->hw) == 0 &&
+         memcmp(f->hb, before->hb, sizeof f->hb) == 0 && memcmp(f->hx64, before->hx64, sizeof f->hx64) == 0 &&
+         memcmp(f->hw64, before->hw64, sizeof f->hw64) == 0 && memcmp(f->hb64, before->hb64, sizeof f->hb64) == 0;
 }
 
 /* A fingerprint of the loss handle: every parameter and the row losses of a fixed batch
    (which depend on the class weights too). */
 typedef struct loss_print {
-  double params[7];
+  double params[8];
   double total;
   double rows[N];
 } loss_print;
 
 static void loss_fingerprint(const logitnorm_loss *h, loss_print *p) {
-  static const logitnorm_loss_param params[7] = {
+  static const logitnorm_loss_param params[8] = {
       LOGITNORM_LOSS_TEMPERATURE,     LOGITNORM_LOSS_EPSILON,      LOGITNORM_LOSS_REDUCTION,
       LOGITNORM_LOSS_LABEL_SMOOTHING, LOGITNORM_LOSS_IGNORE_INDEX, LOGITNORM_LOSS_CHECK_FINITE,
-      LOGITNORM_LOSS_THREADS};
+      LOGITNORM_LOSS_THREADS,         LOGITNORM_LOSS_WORKSPACE_BYTES};
   memset(p, 0, sizeof *p);
-  for (int i = 0; i < 7; ++i) ck_assert_int_eq(logitnorm_loss_get(h, params[i], &p->params[i]), LOGITNORM_OK);
+  for (int i = 0; i < 8; ++i) ck_assert_int_eq(logitnorm_loss_get(h, params[i], &p->params[i]), LOGITNORM_OK);
   static const double z[N * C] = {1, 2, 3, 4, -1, 0.5, 0, 2, 3, -3, 1, 0};
   static const int32_t y[N] = {2, 0, 3};
   ck_assert_int_eq(logitnorm_loss_forward_f64(h, N, z, C, y, &p->total, p->rows), LOGITNORM_OK);
@@ -151,6 +190,17 @@ static void setup(void) {
   ck_assert_int_eq(logitnorm_loss_create(&F.loss, LOGITNORM_LOSS_LOGITNORM, C), LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_loss_set_class_weights(F.loss, F.weights), LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_loss_set(F.loss, LOGITNORM_LOSS_LABEL_SMOOTHING, 0.1), LOGITNORM_OK);
+  /* valid saved statistics: what forward_stats writes for the fixture's logits */
+  ck_assert_int_eq(logitnorm_loss_forward_stats_f32(F.loss, N, F.logits, LD, F.labels, NULL, NULL, F.stats),
+                   LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_forward_stats_f64(F.loss, N, F.logits64, LD, F.labels, NULL, NULL, F.stats64),
+                   LOGITNORM_OK);
+  ck_assert_int_eq(
+      logitnorm_loss_forward_stats_soft_f32(F.loss, N, F.logits, LD, F.targets, LD, NULL, NULL, F.stats_soft),
+      LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_forward_stats_soft_f64(F.loss, N, F.logits64, LD, F.targets64, LD, NULL, NULL,
+                                                         F.stats_soft64),
+                   LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_metrics_create(&F.metrics), LOGITNORM_OK);
   const float id_scores[3] = {0.5f, 1.5f, -2.0f};
   ck_assert_int_eq(logitnorm_metrics_add_f32(F.metrics, id_scores, 3, 0), LOGITNORM_OK);
@@ -268,6 +318,81 @@ static logitnorm_status load_blob_with_byte(size_t at, unsigned char v) {
   return logitnorm_metrics_load(&F.new_metrics, F.blob, F.blob_len);
 }
 
+/* ---- 1.1 ---- */
+
+#define RSN LOGITNORM_LOSS_ROW_STATS
+/* Breaks one input element of the fixture, and of its copy taken before the call. */
+#define PUT(field, v) (F.field = (v), F_before.field = (v), (void)0)
+
+/* A row with every class masked (-inf). */
+static void mask_row_f32(int row) {
+  for (int c = 0; c < C; ++c) PUT(logits[row * LD + c], -INFINITY);
+}
+static void mask_row_f64(int row) {
+  for (int c = 0; c < C; ++c) PUT(logits64[row * LD + c], -INFINITY);
+}
+
+/* A cross-entropy handle has no LogitNorm scale: its statistics hold 1 in slot 0, so 2 there
+   cannot come from its forward_stats. which: 0 hard f32, 1 hard f64, 2 soft f32, 3 soft f64. */
+static logitnorm_status cross_entropy_stats_scale_2(int which) {
+  logitnorm_loss *ce = NULL;
+  double st[RS_N];
+  logitnorm_status s = LOGITNORM_OK;
+  ck_assert_int_eq(logitnorm_loss_create(&ce, LOGITNORM_LOSS_CROSS_ENTROPY, C), LOGITNORM_OK);
+  switch (which) {
+    case 0:
+      ck_assert_int_eq(logitnorm_loss_forward_stats_f32(ce, N, LG, LD, Y, NULL, NULL, st), LOGITNORM_OK);
+      st[1 * RSN] = 2.0;
+      s = logitnorm_loss_backward_stats_f32(ce, N, LG, LD, Y, st, NULL, 1.0f, 0.0f, G, LD);
+      break;
+    case 1:
+      ck_assert_int_eq(logitnorm_loss_forward_stats_f64(ce, N, LG64, LD, Y, NULL, NULL, st), LOGITNORM_OK);
+      st[0] = 2.0;
+      s = logitnorm_loss_backward_stats_f64(ce, N, LG64, LD, Y, st, NULL, 1.0, 0.0, G64, LD);
+      break;
+    case 2:
+      ck_assert_int_eq(logitnorm_loss_forward_stats_soft_f32(ce, N, LG, LD, T, LD, NULL, NULL, st), LOGITNORM_OK);
+      st[2 * RSN] = 2.0;
+      s = logitnorm_loss_backward_stats_soft_f32(ce, N, LG, LD, T, LD, st, NULL, 1.0f, 0.0f, G, LD);
+      break;
+    default:
+      ck_assert_int_eq(logitnorm_loss_forward_stats_soft_f64(ce, N, LG64, LD, T64, LD, NULL, NULL, st),
+                       LOGITNORM_OK);
+      st[0] = 2.0;
+      s = logitnorm_loss_backward_stats_soft_f64(ce, N, LG64, LD, T64, LD, st, NULL, 1.0, 0.0, G64, LD);
+      break;
+  }
+  logitnorm_loss_free(ce);
+  return s;
+}
+
+/* The linear head on handle h with N rows, bias, every output given. */
+#define HEAD32(h, d, x, ldx, w, y, dx)                                                                      \
+  logitnorm_loss_linear_forward_backward_f32(h, N, d, x, ldx, w, HLD, F.hb, y, &F.loss_out, RL, dx, HLD, F.hdw, \
+                                             HLD, F.hdb)
+#define HEAD64(h, d, x, ldx, w, y, dx)                                                                     \
+  logitnorm_loss_linear_forward_backward_f64(h, N, d, x, ldx, w, HLD, F.hb64, y, &F.loss_out, RL64, dx, HLD, \
+                                             F.hdw64, HLD, F.hdb64)
+
+/* 64 bytes of workspace cannot hold one row of logits beside the fixed part (docs/linear_head.md). */
+static logitnorm_status head_with_tiny_workspace(int f64) {
+  logitnorm_loss *h = NULL;
+  ck_assert_int_eq(logitnorm_loss_create(&h, LOGITNORM_LOSS_LOGITNORM, C), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_set(h, LOGITNORM_LOSS_WORKSPACE_BYTES, 64.0), LOGITNORM_OK);
+  logitnorm_status s = f64 ? HEAD64(h, HD, F.hx64, HLD, F.hw64, Y, F.hdx64) : HEAD32(h, HD, F.hx, HLD, F.hw, Y, F.hdx);
+  logitnorm_loss_free(h);
+  return s;
+}
+
+/* temperature_for_bound on a cross-entropy handle, with a bound a LogitNorm handle could reach. */
+static logitnorm_status bound_on_cross_entropy(void) {
+  logitnorm_loss *ce = NULL;
+  ck_assert_int_eq(logitnorm_loss_create(&ce, LOGITNORM_LOSS_CROSS_ENTROPY, C), LOGITNORM_OK);
+  logitnorm_status s = logitnorm_loss_temperature_for_bound(ce, 0.5, &F.value);
+  logitnorm_loss_free(ce);
+  return s;
+}
+
 /* X(function, class, expected status, call): one row of the table in docs/reliability.md. */
 #define LOSS_CASES(X)                                                                                            \
   X("loss_create", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_create(NULL, LOGITNORM_LOSS_LOGITNORM, C)) \
@@ -363,8 +488,8 @@ static logitnorm_status load_blob_with_byte(size_t at, unsigned char v) {
     logitnorm_loss_forward_f64(L, 2, LG64, INT64_MAX, Y, &F.loss_out, RL64))                                    \
   X("loss_backward_f64", "non-finite", LOGITNORM_ERR_NONFINITE, with_logit_f64(NAN))                            \
   X("loss_backward_f64", "non-finite", LOGITNORM_ERR_NONFINITE, with_logit_f64(INFINITY))                       \
-  X("loss_forward_backward_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL, with_masked_label())                 \
-  X("loss_forward_soft_f64", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, with_masked_target())                \
+  X("loss_forward_backward_f32", "masked", LOGITNORM_ERR_INVALID_LABEL, with_masked_label())                     \
+  X("loss_forward_soft_f64", "masked", LOGITNORM_ERR_INVALID_ARGUMENT, with_masked_target())                    \
   X("loss_forward_backward_f64", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
     logitnorm_loss_forward_backward_f64(L, N, LG64, LD, Y, &F.loss_out, G64 + 5, 1.0, 0.0, G64, LD))            \
   X("loss_forward_soft_f64", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                 \
@@ -373,6 +498,214 @@ static logitnorm_status load_blob_with_byte(size_t at, unsigned char v) {
     logitnorm_loss_backward_soft_f64(L, N, LG64, LD, T64, C - 1, NULL, 1.0, 0.0, G64, LD))                      \
   X("loss_forward_backward_soft_f64", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                              \
     logitnorm_loss_forward_backward_soft_f64(L, N, LG64, LD, T64, LD, NULL, RL64, 1.0, NAN, G64, LD))
+
+/* The 1.1 entry points, and the 1.1 rules (masks, WORKSPACE_BYTES) on the 1.0 ones. Masks:
+   a label on a -inf class is INVALID_LABEL (a row masked whole under a hard label is one),
+   target mass on one or a row masked whole otherwise is INVALID_ARGUMENT. Statistics that a
+   forward_stats of the handle cannot write are INVALID_ARGUMENT; a NaN or infinity in them
+   is NONFINITE (CHECK_FINITE on). The fixture's row 1 has label 3, every target is 0.25. */
+#define V11_CASES(X)                                                                                             \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                    \
+    logitnorm_loss_set(L, LOGITNORM_LOSS_WORKSPACE_BYTES, 0.0))                                                 \
+  X("loss_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                    \
+    logitnorm_loss_set(L, LOGITNORM_LOSS_WORKSPACE_BYTES, -64.0))                                               \
+  X("loss_set", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                                                    \
+    logitnorm_loss_set(L, LOGITNORM_LOSS_WORKSPACE_BYTES, NAN))                                                 \
+  X("loss_forward_f32", "masked", LOGITNORM_ERR_INVALID_LABEL,                                                   \
+    (PUT(logits[1 * LD + 3], -INFINITY), logitnorm_loss_forward_f32(L, N, LG, LD, Y, &F.loss_out, RL)))         \
+  X("loss_backward_f64", "masked", LOGITNORM_ERR_INVALID_LABEL,                                                  \
+    (mask_row_f64(2), logitnorm_loss_backward_f64(L, N, LG64, LD, Y, NULL, 1.0, 0.0, G64, LD)))                  \
+  X("loss_forward_soft_f32", "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                           \
+    (mask_row_f32(0), logitnorm_loss_forward_soft_f32(L, N, LG, LD, T, LD, &F.loss_out, RL)))                   \
+  X("loss_backward_soft_f32", "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                          \
+    (PUT(logits[1 * LD + 0], -INFINITY),                                                                         \
+     logitnorm_loss_backward_soft_f32(L, N, LG, LD, T, LD, NULL, 1.0f, 0.0f, G, LD)))                            \
+  X("loss_forward_backward_soft_f64", "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
+    (PUT(logits64[0 * LD + 2], -INFINITY),                                                                       \
+     logitnorm_loss_forward_backward_soft_f64(L, N, LG64, LD, T64, LD, &F.loss_out, RL64, 1.0, 0.0, G64, LD)))   \
+  /* forward_stats */                                                                                            \
+  X("loss_forward_stats_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                \
+    logitnorm_loss_forward_stats_f32(NULL, N, LG, LD, Y, &F.loss_out, RL, F.stats_out))                        \
+  X("loss_forward_stats_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                \
+    logitnorm_loss_forward_stats_f32(L, N, LG, LD, Y, &F.loss_out, RL, NULL))                                  \
+  X("loss_forward_stats_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                \
+    logitnorm_loss_forward_stats_f32(L, N, LG, LD, NULL, &F.loss_out, RL, F.stats_out))                        \
+  X("loss_forward_stats_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                   \
+    logitnorm_loss_forward_stats_f32(L, -1, LG, LD, Y, &F.loss_out, RL, F.stats_out))                          \
+  X("loss_forward_stats_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    logitnorm_loss_forward_stats_f32(L, N, LG, C - 1, Y, &F.loss_out, RL, F.stats_out))                        \
+  X("loss_forward_stats_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                                         \
+    logitnorm_loss_forward_stats_f32(L, N, LG, LD, (const int32_t[]){0, C, 1}, &F.loss_out, RL, F.stats_out))  \
+  X("loss_forward_stats_f32", "masked", LOGITNORM_ERR_INVALID_LABEL,                                             \
+    (PUT(logits[1 * LD + 3], -INFINITY),                                                                         \
+     logitnorm_loss_forward_stats_f32(L, N, LG, LD, Y, &F.loss_out, RL, F.stats_out)))                          \
+  X("loss_forward_stats_f32", "masked", LOGITNORM_ERR_INVALID_LABEL,                                             \
+    (mask_row_f32(0), logitnorm_loss_forward_stats_f32(L, N, LG, LD, Y, &F.loss_out, RL, F.stats_out)))         \
+  X("loss_forward_stats_f32", "non-finite", LOGITNORM_ERR_NONFINITE,                                             \
+    (PUT(logits[2 * LD + 0], NAN), logitnorm_loss_forward_stats_f32(L, N, LG, LD, Y, &F.loss_out, RL, F.stats_out))) \
+  X("loss_forward_stats_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    logitnorm_loss_forward_stats_f32(L, N, LG, LD, Y, &F.loss_out, RL, (double *)(void *)LG))                  \
+  X("loss_forward_stats_f64", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                \
+    logitnorm_loss_forward_stats_f64(L, N, LG64, LD, Y, &F.loss_out, RL64, NULL))                              \
+  X("loss_forward_stats_f64", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    logitnorm_loss_forward_stats_f64(L, N, LG64, C - 1, Y, &F.loss_out, RL64, F.stats_out))                    \
+  X("loss_forward_stats_f64", "masked", LOGITNORM_ERR_INVALID_LABEL,                                             \
+    (PUT(logits64[1 * LD + 3], -INFINITY),                                                                       \
+     logitnorm_loss_forward_stats_f64(L, N, LG64, LD, Y, &F.loss_out, RL64, F.stats_out)))                      \
+  X("loss_forward_stats_f64", "non-finite", LOGITNORM_ERR_NONFINITE,                                             \
+    (PUT(logits64[0 * LD + 1], INFINITY),                                                                        \
+     logitnorm_loss_forward_stats_f64(L, N, LG64, LD, Y, &F.loss_out, RL64, F.stats_out)))                      \
+  X("loss_forward_stats_f64", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    logitnorm_loss_forward_stats_f64(L, N, LG64, LD, Y, &F.loss_out, F.stats_out + 2, F.stats_out))            \
+  /* backward_stats */                                                                                           \
+  X("loss_backward_stats_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                               \
+    logitnorm_loss_backward_stats_f32(L, N, LG, LD, Y, NULL, NULL, 1.0f, 0.0f, G, LD))                          \
+  X("loss_backward_stats_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                               \
+    logitnorm_loss_backward_stats_f32(L, N, LG, LD, Y, F.stats, NULL, 1.0f, 0.0f, NULL, LD))                    \
+  X("loss_backward_stats_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                                        \
+    logitnorm_loss_backward_stats_f32(L, N, LG, LD, (const int32_t[]){-1, 3, 1}, F.stats, NULL, 1.0f, 0.0f, G, LD)) \
+  X("loss_backward_stats_f32", "masked", LOGITNORM_ERR_INVALID_LABEL,                                            \
+    (PUT(logits[1 * LD + 3], -INFINITY),                                                                         \
+     logitnorm_loss_backward_stats_f32(L, N, LG, LD, Y, F.stats, NULL, 1.0f, 0.0f, G, LD)))                     \
+  X("loss_backward_stats_f32", "non-finite", LOGITNORM_ERR_NONFINITE,                                            \
+    (PUT(stats[1 * RSN + 1], NAN), logitnorm_loss_backward_stats_f32(L, N, LG, LD, Y, F.stats, NULL, 1.0f, 0.0f, G, LD))) \
+  X("loss_backward_stats_f32", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    logitnorm_loss_backward_stats_f32(L, N, LG, LD, Y, F.stats, NULL, NAN, 0.0f, G, LD))                        \
+  X("loss_backward_stats_f32", "impossible row_stats", LOGITNORM_ERR_INVALID_ARGUMENT,                           \
+    cross_entropy_stats_scale_2(0))                                                                              \
+  X("loss_backward_stats_f32", "impossible row_stats", LOGITNORM_ERR_INVALID_ARGUMENT,                           \
+    (PUT(stats[0], 0.0), logitnorm_loss_backward_stats_f32(L, N, LG, LD, Y, F.stats, NULL, 1.0f, 0.0f, G, LD))) \
+  X("loss_backward_stats_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                    \
+    logitnorm_loss_backward_stats_f32(L, N, LG, LD, Y, (const double *)(void *)G, NULL, 1.0f, 0.0f, G, LD))    \
+  X("loss_backward_stats_f64", "NULL", LOGITNORM_ERR_NULL_POINTER,                                               \
+    logitnorm_loss_backward_stats_f64(L, N, LG64, LD, Y, NULL, NULL, 1.0, 0.0, G64, LD))                        \
+  X("loss_backward_stats_f64", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                    \
+    logitnorm_loss_backward_stats_f64(L, N, LG64, LD, Y, F.stats64, NULL, 1.0, 0.0, G64, C - 1))                \
+  X("loss_backward_stats_f64", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                                        \
+    logitnorm_loss_backward_stats_f64(L, N, LG64, LD, (const int32_t[]){0, 1, C}, F.stats64, NULL, 1.0, 0.0, G64, LD)) \
+  X("loss_backward_stats_f64", "non-finite", LOGITNORM_ERR_NONFINITE,                                            \
+    (PUT(stats64[2 * RSN + 3], INFINITY),                                                                        \
+     logitnorm_loss_backward_stats_f64(L, N, LG64, LD, Y, F.stats64, NULL, 1.0, 0.0, G64, LD)))                 \
+  X("loss_backward_stats_f64", "impossible row_stats", LOGITNORM_ERR_INVALID_ARGUMENT,                           \
+    cross_entropy_stats_scale_2(1))                                                                              \
+  /* soft statistics */                                                                                          \
+  X("loss_forward_stats_soft_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                           \
+    logitnorm_loss_forward_stats_soft_f32(L, N, LG, LD, T, LD, &F.loss_out, RL, NULL))                         \
+  X("loss_forward_stats_soft_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                           \
+    logitnorm_loss_forward_stats_soft_f32(L, N, LG, LD, NULL, LD, &F.loss_out, RL, F.stats_out))               \
+  X("loss_forward_stats_soft_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                \
+    logitnorm_loss_forward_stats_soft_f32(L, N, LG, LD, T, C - 1, &F.loss_out, RL, F.stats_out))               \
+  X("loss_forward_stats_soft_f32", "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    (PUT(logits[2 * LD + 1], -INFINITY),                                                                         \
+     logitnorm_loss_forward_stats_soft_f32(L, N, LG, LD, T, LD, &F.loss_out, RL, F.stats_out)))                 \
+  X("loss_forward_stats_soft_f32", "non-finite", LOGITNORM_ERR_NONFINITE,                                        \
+    (PUT(targets[1 * LD + 2], INFINITY),                                                                         \
+     logitnorm_loss_forward_stats_soft_f32(L, N, LG, LD, T, LD, &F.loss_out, RL, F.stats_out)))                 \
+  X("loss_forward_stats_soft_f64", "NULL", LOGITNORM_ERR_NULL_POINTER,                                           \
+    logitnorm_loss_forward_stats_soft_f64(L, N, LG64, LD, T64, LD, &F.loss_out, RL64, NULL))                   \
+  X("loss_forward_stats_soft_f64", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                              \
+    logitnorm_loss_forward_stats_soft_f64(L, -2, LG64, LD, T64, LD, &F.loss_out, RL64, F.stats_out))           \
+  X("loss_forward_stats_soft_f64", "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    (mask_row_f64(1), logitnorm_loss_forward_stats_soft_f64(L, N, LG64, LD, T64, LD, &F.loss_out, RL64, F.stats_out))) \
+  X("loss_backward_stats_soft_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                          \
+    logitnorm_loss_backward_stats_soft_f32(L, N, LG, LD, T, LD, NULL, NULL, 1.0f, 0.0f, G, LD))                 \
+  X("loss_backward_stats_soft_f32", "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                    \
+    (PUT(logits[2 * LD + 1], -INFINITY),                                                                         \
+     logitnorm_loss_backward_stats_soft_f32(L, N, LG, LD, T, LD, F.stats_soft, NULL, 1.0f, 0.0f, G, LD)))       \
+  X("loss_backward_stats_soft_f32", "non-finite", LOGITNORM_ERR_NONFINITE,                                       \
+    (PUT(stats_soft[0 * RSN + 2], NAN),                                                                          \
+     logitnorm_loss_backward_stats_soft_f32(L, N, LG, LD, T, LD, F.stats_soft, NULL, 1.0f, 0.0f, G, LD)))       \
+  X("loss_backward_stats_soft_f32", "impossible row_stats", LOGITNORM_ERR_INVALID_ARGUMENT,                      \
+    cross_entropy_stats_scale_2(2))                                                                              \
+  X("loss_backward_stats_soft_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                               \
+    logitnorm_loss_backward_stats_soft_f32(L, N, LG, LD, T, LD, F.stats_soft, NULL, 1.0f, 0.0f, T, LD))         \
+  X("loss_backward_stats_soft_f64", "NULL", LOGITNORM_ERR_NULL_POINTER,                                          \
+    logitnorm_loss_backward_stats_soft_f64(L, N, LG64, LD, T64, LD, NULL, NULL, 1.0, 0.0, G64, LD))             \
+  X("loss_backward_stats_soft_f64", "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                    \
+    (mask_row_f64(0),                                                                                            \
+     logitnorm_loss_backward_stats_soft_f64(L, N, LG64, LD, T64, LD, F.stats_soft64, NULL, 1.0, 0.0, G64, LD))) \
+  X("loss_backward_stats_soft_f64", "non-finite", LOGITNORM_ERR_NONFINITE,                                       \
+    (PUT(targets64[2 * LD + 3], NAN),                                                                            \
+     logitnorm_loss_backward_stats_soft_f64(L, N, LG64, LD, T64, LD, F.stats_soft64, NULL, 1.0, 0.0, G64, LD))) \
+  X("loss_backward_stats_soft_f64", "impossible row_stats", LOGITNORM_ERR_INVALID_ARGUMENT,                      \
+    cross_entropy_stats_scale_2(3))                                                                              \
+  /* probs */                                                                                                    \
+  X("loss_probs_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_probs_f32(NULL, N, LG, LD, G, LD))     \
+  X("loss_probs_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_probs_f32(L, N, NULL, LD, G, LD))      \
+  X("loss_probs_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_probs_f32(L, N, LG, LD, NULL, LD))     \
+  X("loss_probs_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_probs_f32(L, -1, LG, LD, G, LD)) \
+  X("loss_probs_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT, logitnorm_loss_probs_f32(L, N, LG, LD, G, C - 1)) \
+  X("loss_probs_f32", "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                                  \
+    (mask_row_f32(1), logitnorm_loss_probs_f32(L, N, LG, LD, G, LD)))                                            \
+  X("loss_probs_f32", "non-finite", LOGITNORM_ERR_NONFINITE,                                                     \
+    (PUT(logits[0 * LD + 3], NAN), logitnorm_loss_probs_f32(L, N, LG, LD, G, LD)))                               \
+  X("loss_probs_f32", "non-finite", LOGITNORM_ERR_NONFINITE,                                                     \
+    (PUT(logits[2 * LD + 2], INFINITY), logitnorm_loss_probs_f32(L, N, LG, LD, G, LD)))                          \
+  X("loss_probs_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                             \
+    logitnorm_loss_probs_f32(L, N - 1, LG, LD, LG + 1, LD))                                                      \
+  X("loss_probs_f64", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_probs_f64(L, N, LG64, LD, NULL, LD))   \
+  X("loss_probs_f64", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                             \
+    logitnorm_loss_probs_f64(L, N, LG64, C - 1, G64, LD))                                                        \
+  X("loss_probs_f64", "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                                  \
+    (mask_row_f64(2), logitnorm_loss_probs_f64(L, N, LG64, LD, G64, LD)))                                        \
+  X("loss_probs_f64", "non-finite", LOGITNORM_ERR_NONFINITE,                                                     \
+    (PUT(logits64[1 * LD + 1], NAN), logitnorm_loss_probs_f64(L, N, LG64, LD, G64, LD)))                         \
+  X("loss_probs_f64", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                             \
+    logitnorm_loss_probs_f64(L, N - 1, LG64, LD, LG64 + LD, LD))                                                 \
+  /* linear head */                                                                                              \
+  X("loss_linear_forward_backward_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                      \
+    HEAD32(NULL, HD, F.hx, HLD, F.hw, Y, F.hdx))                                                                 \
+  X("loss_linear_forward_backward_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, HEAD32(L, HD, NULL, HLD, F.hw, Y, F.hdx)) \
+  X("loss_linear_forward_backward_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, HEAD32(L, HD, F.hx, HLD, NULL, Y, F.hdx)) \
+  X("loss_linear_forward_backward_f32", "NULL", LOGITNORM_ERR_NULL_POINTER,                                      \
+    HEAD32(L, HD, F.hx, HLD, F.hw, NULL, F.hdx))                                                                 \
+  X("loss_linear_forward_backward_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                         \
+    HEAD32(L, 0, F.hx, HLD, F.hw, Y, F.hdx))                                                                     \
+  X("loss_linear_forward_backward_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                         \
+    logitnorm_loss_linear_forward_backward_f32(L, -1, HD, F.hx, HLD, F.hw, HLD, F.hb, Y, &F.loss_out, RL, F.hdx, \
+                                               HLD, F.hdw, HLD, F.hdb))                                          \
+  X("loss_linear_forward_backward_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                           \
+    HEAD32(L, HD, F.hx, HD - 1, F.hw, Y, F.hdx))                                                                 \
+  X("loss_linear_forward_backward_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                               \
+    HEAD32(L, HD, F.hx, HLD, F.hw, ((const int32_t[]){0, C, 1}), F.hdx))                                         \
+  X("loss_linear_forward_backward_f32", "non-finite", LOGITNORM_ERR_NONFINITE,                                   \
+    (PUT(hx[1 * HLD + 2], NAN), HEAD32(L, HD, F.hx, HLD, F.hw, Y, F.hdx)))                                       \
+  X("loss_linear_forward_backward_f32", "non-finite", LOGITNORM_ERR_NONFINITE,                                   \
+    (PUT(hb[3], INFINITY), HEAD32(L, HD, F.hx, HLD, F.hw, Y, F.hdx)))                                            \
+  X("loss_linear_forward_backward_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                           \
+    HEAD32(L, HD, F.hx, HLD, F.hw, Y, F.hx + 1))                                                                 \
+  X("loss_linear_forward_backward_f32", "bad sizes", LOGITNORM_ERR_INVALID_ARGUMENT, head_with_tiny_workspace(0)) \
+  X("loss_linear_forward_backward_f64", "NULL", LOGITNORM_ERR_NULL_POINTER,                                      \
+    HEAD64(L, HD, NULL, HLD, F.hw64, Y, F.hdx64))                                                                \
+  X("loss_linear_forward_backward_f64", "NULL", LOGITNORM_ERR_NULL_POINTER,                                      \
+    HEAD64(L, HD, F.hx64, HLD, NULL, Y, F.hdx64))                                                                \
+  X("loss_linear_forward_backward_f64", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                           \
+    HEAD64(L, HD, F.hx64, HD - 1, F.hw64, Y, F.hdx64))                                                           \
+  X("loss_linear_forward_backward_f64", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                               \
+    HEAD64(L, HD, F.hx64, HLD, F.hw64, ((const int32_t[]){0, 1, -2}), F.hdx64))                                  \
+  X("loss_linear_forward_backward_f64", "non-finite", LOGITNORM_ERR_NONFINITE,                                   \
+    (PUT(hw64[2 * HLD + 1], NAN), HEAD64(L, HD, F.hx64, HLD, F.hw64, Y, F.hdx64)))                               \
+  X("loss_linear_forward_backward_f64", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                           \
+    HEAD64(L, HD, F.hx64, HLD, F.hw64, Y, F.hx64 + HLD))                                                         \
+  X("loss_linear_forward_backward_f64", "bad sizes", LOGITNORM_ERR_INVALID_ARGUMENT, head_with_tiny_workspace(1)) \
+  /* lower bound and its inverse (fixture: LogitNorm, C = 4, smoothing 0.1: range (entropy ~0.349, log 4)) */   \
+  X("loss_lower_bound", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_lower_bound(NULL, &F.value))          \
+  X("loss_lower_bound", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_lower_bound(L, NULL))                 \
+  X("loss_temperature_for_bound", "NULL", LOGITNORM_ERR_NULL_POINTER,                                            \
+    logitnorm_loss_temperature_for_bound(NULL, 0.5, &F.value))                                                   \
+  X("loss_temperature_for_bound", "NULL", LOGITNORM_ERR_NULL_POINTER,                                            \
+    logitnorm_loss_temperature_for_bound(L, 0.5, NULL))                                                          \
+  X("loss_temperature_for_bound", "unsupported", LOGITNORM_ERR_UNSUPPORTED, bound_on_cross_entropy())           \
+  X("loss_temperature_for_bound", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
+    logitnorm_loss_temperature_for_bound(L, 0.2, &F.value))                                                      \
+  X("loss_temperature_for_bound", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
+    logitnorm_loss_temperature_for_bound(L, log(4.0), &F.value))                                                 \
+  X("loss_temperature_for_bound", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
+    logitnorm_loss_temperature_for_bound(L, 2.0, &F.value))                                                      \
+  X("loss_temperature_for_bound", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
+    logitnorm_loss_temperature_for_bound(L, NAN, &F.value))                                                      \
+  X("loss_temperature_for_bound", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                                  \
+    logitnorm_loss_temperature_for_bound(L, INFINITY, &F.value))
 
 
 #define OTHER_CASES(X)                                                                                          \
@@ -457,7 +790,7 @@ typedef struct bad_case {
 } bad_case;
 
 #define LN_ROW(fn, cls, st, call) {fn, cls, st},
-static const bad_case CASES[] = {LOSS_CASES(LN_ROW) OTHER_CASES(LN_ROW)};
+static const bad_case CASES[] = {LOSS_CASES(LN_ROW) V11_CASES(LN_ROW) OTHER_CASES(LN_ROW)};
 #undef LN_ROW
 enum { N_CASES = (int)(sizeof CASES / sizeof CASES[0]) };
 
@@ -466,6 +799,7 @@ static logitnorm_status run_case(int i) {
 #define LN_CALL(fn, cls, st, call) \
   if (k++ == i) return call;
   LOSS_CASES(LN_CALL)
+  V11_CASES(LN_CALL)
   OTHER_CASES(LN_CALL)
 #undef LN_CALL
   ck_abort_msg("no case %d", i);
@@ -523,6 +857,28 @@ START_TEST(test_fixture_is_valid) {
   ck_assert_int_eq(logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, 1.0f, 0.0f, LG, LD),
                    LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_loss_set_class_weights(L, F.weights), LOGITNORM_OK);
+  /* 1.1 */
+  ck_assert_int_eq(logitnorm_loss_forward_stats_f32(L, N, LG, LD, Y, &F.loss_out, RL, F.stats_out), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_backward_stats_f32(L, N, LG, LD, Y, F.stats, NULL, 1.0f, 0.0f, G, LD), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_backward_stats_f64(L, N, LG64, LD, Y, F.stats64, NULL, 1.0, 0.0, G64, LD),
+                   LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_backward_stats_soft_f32(L, N, LG, LD, T, LD, F.stats_soft, NULL, 1.0f, 0.0f, G, LD),
+                   LOGITNORM_OK);
+  ck_assert_int_eq(
+      logitnorm_loss_backward_stats_soft_f64(L, N, LG64, LD, T64, LD, F.stats_soft64, NULL, 1.0, 0.0, G64, LD),
+      LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_probs_f32(L, N, LG, LD, G, LD), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_probs_f64(L, N, LG64, LD, G64, LD), LOGITNORM_OK);
+  ck_assert_int_eq(HEAD32(L, HD, F.hx, HLD, F.hw, Y, F.hdx), LOGITNORM_OK);
+  ck_assert_int_eq(HEAD64(L, HD, F.hx64, HLD, F.hw64, Y, F.hdx64), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_set(L, LOGITNORM_LOSS_WORKSPACE_BYTES, 4096.0), LOGITNORM_OK);
+  /* a -inf on a class with no label and no target mass is a valid mask */
+  F.logits[0 * LD + 2] = -INFINITY;
+  ck_assert_int_eq(logitnorm_loss_forward_f32(L, N, LG, LD, Y, &F.loss_out, RL), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_probs_f32(L, N, LG, LD, G, LD), LOGITNORM_OK);
+  double lb = 0.0;
+  ck_assert_int_eq(logitnorm_loss_lower_bound(L, &lb), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_temperature_for_bound(L, 0.5 * (lb + log((double)C)), &F.value), LOGITNORM_OK);
 }
 END_TEST
 
