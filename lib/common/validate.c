@@ -153,26 +153,6 @@ logitnorm_status ln_check_masked_labelled_f32(const float *p, int64_t rows, int6
   return LOGITNORM_OK;
 }
 
-#define LN_LABELS_UNMASKED_CHECK(T)                                                               \
-  for (int64_t i = 0; i < rows; ++i) {                                                            \
-    int64_t y = labels[i];                                                                        \
-    if (y != ignore_index && p[i * ld + y] == -(T)INFINITY)                                       \
-      return ln_fail(LOGITNORM_ERR_INVALID_LABEL,                                                 \
-                     "label %lld at row %lld names a masked class (%s[%lld][%lld] is -inf)",      \
-                     (long long)y, (long long)i, name, (long long)i, (long long)y);               \
-  }                                                                                               \
-  return LOGITNORM_OK;
-
-logitnorm_status ln_check_labels_unmasked_f32(const float *p, int64_t rows, int64_t ld, const int32_t *labels,
-                                              int64_t ignore_index, const char *name) {
-  LN_LABELS_UNMASKED_CHECK(float)
-}
-
-logitnorm_status ln_check_labels_unmasked_f64(const double *p, int64_t rows, int64_t ld, const int32_t *labels,
-                                              int64_t ignore_index, const char *name) {
-  LN_LABELS_UNMASKED_CHECK(double)
-}
-
 logitnorm_status ln_check_labels(const int32_t *labels, int64_t n, int64_t num_classes, int64_t ignore_index) {
   for (int64_t i = 0; i < n; ++i) {
     int64_t y = labels[i];

@@ -5,40 +5,53 @@
 #include "finite_avx2.h"
 
 #include <immintrin.h>
+#include <math.h>
 
 #include "common/simd_math_avx2.h"
 
 #define LN_FLAT_BLOCK 1024 /* elements per block of the flat scan */
 
 
-/* Whether any of the n entries at p has all exponent bits set (n > 0), -inf excepted when
-   masks is set: a vector's lanes are bad when (x & exp) == exp and, with masks, x != -inf. */
-#define LN_ANY_NONFINITE(T, SFX, CMPEQ, SET1, EXPBITS, NEGINF, LANES, TAIL, MLOAD, CAST)           \
+/* Whether any of the n entries at p (n > 0) is NaN or infinite, or, with masks set, NaN or
+   +inf (-inf is a masked class). Without masks an entry is bad when its exponent bits are all
+   ones; with masks when it compares equal-or-unordered to +inf (_CMP_EQ_UQ: +inf or NaN),
+   one compare per vector either way. Tails use masked loads (zeros past the row). */
+#define LN_ANY_NONFINITE(T, SFX, V, VS, CMPEQ_I, SET1_I, EXPBITS, LANES, TAIL)                      \
   static int ln_any_nonfinite_##SFX(const T *p, int64_t n, int masks) {                            \
-    const __m256i e = SET1(EXPBITS), ninf = masks ? SET1(NEGINF) : _mm256_setzero_si256();        \
     __m256i bad0 = _mm256_setzero_si256(), bad1 = bad0;                                            \
     int64_t c = 0;                                                                                 \
-    for (; c + 2 * LANES <= n; c += 2 * LANES) {                                                   \
-      __m256i a = _mm256_loadu_si256((const __m256i *)(p + c));                                    \
-      __m256i b = _mm256_loadu_si256((const __m256i *)(p + c + LANES));                            \
-      bad0 = _mm256_or_si256(bad0, _mm256_andnot_si256(CMPEQ(a, ninf), CMPEQ(_mm256_and_si256(a, e), e))); \
-      bad1 = _mm256_or_si256(bad1, _mm256_andnot_si256(CMPEQ(b, ninf), CMPEQ(_mm256_and_si256(b, e), e))); \
-    }                                                                                              \
-    for (; c < n; c += LANES) {                                                                    \
-      __m256i m = _mm256_loadu_si256((const __m256i *)(TAIL + LANES - (n - c < LANES ? n - c : LANES))); \
-      __m256i v = CAST(MLOAD(p + c, m));                                                           \
-      __m256i hit = _mm256_andnot_si256(CMPEQ(v, ninf), CMPEQ(_mm256_and_si256(v, e), e));         \
-      bad0 = _mm256_or_si256(bad0, _mm256_and_si256(hit, m));                                      \
+    if (masks) {                                                                                   \
+      const V pinf = _mm256_set1_##VS((T)INFINITY);                                                \
+      for (; c + 2 * LANES <= n; c += 2 * LANES) {                                                 \
+        V a = _mm256_loadu_##VS(p + c), b = _mm256_loadu_##VS(p + c + LANES);                      \
+        bad0 = _mm256_or_si256(bad0, _mm256_cast##VS##_si256(_mm256_cmp_##VS(a, pinf, _CMP_EQ_UQ))); \
+        bad1 = _mm256_or_si256(bad1, _mm256_cast##VS##_si256(_mm256_cmp_##VS(b, pinf, _CMP_EQ_UQ))); \
+      }                                                                                            \
+      for (; c < n; c += LANES) {                                                                  \
+        __m256i m = _mm256_loadu_si256((const __m256i *)(TAIL + LANES - (n - c < LANES ? n - c : LANES))); \
+        V v = _mm256_maskload_##VS(p + c, m);                                                      \
+        bad0 = _mm256_or_si256(bad0, _mm256_cast##VS##_si256(_mm256_cmp_##VS(v, pinf, _CMP_EQ_UQ))); \
+      }                                                                                            \
+    } else {                                                                                       \
+      const __m256i e = SET1_I(EXPBITS);                                                           \
+      for (; c + 2 * LANES <= n; c += 2 * LANES) {                                                 \
+        __m256i a = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(p + c)), e);             \
+        __m256i b = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(p + c + LANES)), e);     \
+        bad0 = _mm256_or_si256(bad0, CMPEQ_I(a, e));                                               \
+        bad1 = _mm256_or_si256(bad1, CMPEQ_I(b, e));                                               \
+      }                                                                                            \
+      for (; c < n; c += LANES) {                                                                  \
+        __m256i m = _mm256_loadu_si256((const __m256i *)(TAIL + LANES - (n - c < LANES ? n - c : LANES))); \
+        __m256i v = _mm256_and_si256(_mm256_cast##VS##_si256(_mm256_maskload_##VS(p + c, m)), e); \
+        bad0 = _mm256_or_si256(bad0, _mm256_and_si256(CMPEQ_I(v, e), m));                         \
+      }                                                                                            \
     }                                                                                              \
     bad0 = _mm256_or_si256(bad0, bad1);                                                            \
     return !_mm256_testz_si256(bad0, bad0);                                                        \
   }
 
-/* With masks off, ninf is 0, which no entry with all exponent bits set can equal. */
-LN_ANY_NONFINITE(float, f32, _mm256_cmpeq_epi32, _mm256_set1_epi32, 0x7f800000, (int32_t)0xff800000, 8, ln_tail32,
-                 _mm256_maskload_ps, _mm256_castps_si256)
-LN_ANY_NONFINITE(double, f64, _mm256_cmpeq_epi64, _mm256_set1_epi64x, 0x7ff0000000000000,
-                 (int64_t)0xfff0000000000000, 4, ln_tail64, _mm256_maskload_pd, _mm256_castpd_si256)
+LN_ANY_NONFINITE(float, f32, __m256, ps, _mm256_cmpeq_epi32, _mm256_set1_epi32, 0x7f800000, 8, ln_tail32)
+LN_ANY_NONFINITE(double, f64, __m256d, pd, _mm256_cmpeq_epi64, _mm256_set1_epi64x, 0x7ff0000000000000, 4, ln_tail64)
 
 /* The scan of rows [0, rows), row by row (rows and cols > 0). */
 #define LN_FIRST_BAD_ROW(T, SFX)                                                                    \

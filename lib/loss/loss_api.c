@@ -173,7 +173,7 @@ static logitnorm_status ln_loss_check_aliasing(const logitnorm_loss *L, const ln
   return LOGITNORM_OK;
 }
 
-static double ln_elem(int f64, const void *p, int64_t i) {
+static inline double ln_elem(int f64, const void *p, int64_t i) {
   return f64 ? ((const double *)p)[i] : (double)((const float *)p)[i];
 }
 
@@ -263,9 +263,39 @@ static logitnorm_status ln_check_row_scale(const logitnorm_loss *L, const ln_los
   return LOGITNORM_OK;
 }
 
+/* The labels in one pass: each in [0, C) or the ignore index, none on a masked (-inf) logit of
+   its row, and their MEAN divisor (ln_loss_mean_divisor's sum) on the way, so a call reads its
+   labels once before the kernels. */
+static inline logitnorm_status ln_labels_pass(const logitnorm_loss *L, const ln_loss_call *k, int f64,
+                                              const double *w, double *divisor) {
+  const int64_t C = L->num_classes, ignore = L->ignore_index;
+  double d = 0.0;
+  for (int64_t i = 0; i < k->n; ++i) {
+    int64_t y = k->labels[i];
+    if (y == ignore) continue;
+    if (y < 0 || y >= C)
+      return ln_fail(LOGITNORM_ERR_INVALID_LABEL, "label %lld at row %lld is outside [0, %lld)", (long long)y,
+                     (long long)i, (long long)C);
+    if (ln_elem(f64, k->logits, i * k->ld + y) == -INFINITY)
+      return ln_fail(LOGITNORM_ERR_INVALID_LABEL,
+                     "label %lld at row %lld names a masked class (logits[%lld][%lld] is -inf)", (long long)y,
+                     (long long)i, (long long)i, (long long)y);
+    d += w ? w[y] : 1.0;
+  }
+  *divisor = d;
+  return LOGITNORM_OK;
+}
+
+static logitnorm_status ln_loss_check_labels(const logitnorm_loss *L, const ln_loss_call *k, double *divisor) {
+  /* specialised on the element type and on weights, so the loop has no branch on either */
+  const double *w = L->weights;
+  if (k->f64) return w ? ln_labels_pass(L, k, 1, w, divisor) : ln_labels_pass(L, k, 1, NULL, divisor);
+  return w ? ln_labels_pass(L, k, 0, w, divisor) : ln_labels_pass(L, k, 0, NULL, divisor);
+}
+
 /* Everything a call reads or writes is checked here, before any output is touched. With n = 0
    nothing is read, so the data pointers may be NULL (an empty std::vector's data()). */
-static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_call *k) {
+static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_call *k, double *divisor) {
   size_t elem = k->f64 ? sizeof(double) : sizeof(float);
   logitnorm_status st = ln_check_ptr(L, "loss");
   if (st == LOGITNORM_OK) st = ln_dispatch_check();
@@ -283,11 +313,9 @@ static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_
   if (st == LOGITNORM_OK && k->grad && !(isfinite(k->alpha) && isfinite(k->beta)))
     st = ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "alpha = %g and beta = %g must be finite", k->alpha, k->beta);
   if (st == LOGITNORM_OK) st = ln_loss_check_aliasing(L, k, elem);
-  if (st == LOGITNORM_OK && k->labels) st = ln_check_labels(k->labels, k->n, C, L->ignore_index);
-  /* masks first, so a row masked whole gets the same status on every dispatch path */
-  if (st == LOGITNORM_OK && k->labels)
-    st = k->f64 ? ln_check_labels_unmasked_f64(k->logits, k->n, k->ld, k->labels, L->ignore_index, "logits")
-                : ln_check_labels_unmasked_f32(k->logits, k->n, k->ld, k->labels, L->ignore_index, "logits");
+  /* labels and masks first, so a row masked whole gets the same status on every dispatch path */
+  *divisor = (double)k->n;
+  if (st == LOGITNORM_OK && k->labels) st = ln_loss_check_labels(L, k, divisor);
   if (st == LOGITNORM_OK && k->soft) st = ln_check_targets_unmasked(L, k);
   if (st == LOGITNORM_OK && k->what == LN_CALL_PROBS) st = ln_check_rows_unmasked(L, k);
   if (st == LOGITNORM_OK && L->check_finite) {
@@ -324,10 +352,11 @@ static int ln_needs_ecache(const logitnorm_loss *L, const ln_loss_call *k) {
 }
 
 static logitnorm_status ln_loss_run(const logitnorm_loss *L, const ln_loss_call *k) {
-  logitnorm_status st = ln_loss_validate(L, k);
+  double divisor = 0.0; /* the MEAN divisor, from the label pass of the validation */
+  logitnorm_status st = ln_loss_validate(L, k, &divisor);
   if (st != LOGITNORM_OK) return st;
   const int mean = L->reduction == LOGITNORM_REDUCTION_MEAN && k->what == LN_CALL_LOSS;
-  const double divisor = mean ? ln_loss_mean_divisor(L, k->n, k->soft ? NULL : k->labels) : 1.0;
+  if (!mean) divisor = 1.0;
   const int threads = ln_loss_threads(L, k);
   void *ecache = NULL;
   if (k->n > 0 && ln_needs_ecache(L, k)) {

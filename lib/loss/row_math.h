@@ -61,7 +61,7 @@ static inline double ln_row_target_weight(const logitnorm_loss *L, int64_t y) {
    masks and sq (the sum of the unmasked weights) on masked rows. Sets h->As and h->gu. */
 static inline double ln_row_finish(const logitnorm_loss *L, ln_row_head *h, const double sums[5], int64_t y,
                                    double duy) {
-  const double s = sums[0], tu = sums[1], log_s = log(s), up = ldexp(1.0, (int)sums[4]);
+  const double s = sums[0], tu = sums[1], log_s = log(s), up = sums[4] != 0.0 ? ldexp(1.0, (int)sums[4]) : 1.0;
   double l, A;
   if (y >= 0) {
     const double a = ln_row_target_weight(L, y), b = h->b;

@@ -144,6 +144,7 @@ typedef struct ln_tile_rows {
   double keep[8];                    /* all-ones bits for rows to compute, 0 for ignored rows */
   /* outputs, 0 in ignored rows */
   double loss[8], inv_s[8], tA[8], tk[8], tcorr[8];
+  double gucorr[8]; /* g.u corr (unscaled), for saved statistics */
 } ln_tile_rows;
 
 /* k = 1/(tau (||z|| + eps)) and corr = tau / ||z|| for lanes [h, h + 4) from their sums of
@@ -216,6 +217,7 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
   _mm256_storeu_pd(R->tA + h, _mm256_and_pd(A, keep));
   _mm256_storeu_pd(R->tk + h, _mm256_and_pd(_mm256_mul_pd(_mm256_loadu_pd(R->k + h), scale), keep));
   _mm256_storeu_pd(R->tcorr + h, _mm256_and_pd(tcorr, keep));
+  _mm256_storeu_pd(R->gucorr + h, _mm256_and_pd(_mm256_and_pd(_mm256_mul_pd(gu, corr), has_corr), keep));
 }
 
 /* The vector layer of rows_avx2.inc: every operation is the intrinsic or helper of the type's
