@@ -268,9 +268,16 @@ static logitnorm_status ln_check_row_scale(const logitnorm_loss *L, const ln_los
    labels once before the kernels. */
 static inline logitnorm_status ln_labels_pass(const logitnorm_loss *L, const ln_loss_call *k, int f64,
                                               const double *w, double *divisor) {
-  const int64_t C = L->num_classes, ignore = L->ignore_index;
+  const int64_t C = L->num_classes, ignore = L->ignore_index, ahead = 16;
+  const size_t elem = f64 ? sizeof(double) : sizeof(float);
   double d = 0.0;
   for (int64_t i = 0; i < k->n; ++i) {
+    /* each row's z_y is a cache miss on a large batch: ask for the one `ahead` rows on */
+    if (i + ahead < k->n) {
+      int64_t ya = k->labels[i + ahead];
+      if (ya >= 0 && ya < C)
+        __builtin_prefetch((const char *)k->logits + ((size_t)(i + ahead) * (size_t)k->ld + (size_t)ya) * elem);
+    }
     int64_t y = k->labels[i];
     if (y == ignore) continue;
     if (y < 0 || y >= C)
