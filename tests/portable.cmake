@@ -36,7 +36,9 @@ foreach(name IN ITEMS test_metrics test_metrics_blob test_metrics_props test_cal
   set_tests_properties(portable.${short} PROPERTIES ENVIRONMENT "LOGITNORM_DISPATCH=generic" LABELS "check;portable")
 endforeach()
 
-if(BUILD_SHARED_LIBS AND TEST metrics.sklearn_crosscheck)
+# Only where metrics.sklearn_crosscheck itself runs (tests/metrics.cmake, included before this
+# file, leaves LN_SKLEARN_SKIP empty then: shared, not sanitized, scikit-learn importable).
+if(DEFINED LN_SKLEARN_SKIP AND LN_SKLEARN_SKIP STREQUAL "")
   add_library(logitnorm_portable_shared SHARED ${LN_PORTABLE_OBJECTS})
   target_link_libraries(logitnorm_portable_shared PRIVATE BLIS::BLIS Threads::Threads m)
   target_link_options(logitnorm_portable_shared PRIVATE "-Wl,--version-script=${PROJECT_SOURCE_DIR}/lib/logitnorm.map")
