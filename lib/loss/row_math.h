@@ -16,6 +16,7 @@ typedef struct ln_row_head {
   double b;            /* smoothing mass per unmasked class: smoothing / C' */
   double t_mix, t_uni; /* targets: t~ = t t_mix + t_uni, t_uni = b */
   double As, gu;       /* A / s and g.u (set by ln_row_finish or from saved statistics) */
+  double a;            /* the target weight (1 - smoothing) w_y of a hard label, else 0 */
 } ln_row_head;
 
 /* Pass 3's coefficients: grad_c = tk (As e_c - sub_c) - tcorr u_c, sub_c = b w_c + [c = y] a
@@ -63,8 +64,9 @@ static inline double ln_row_finish(const logitnorm_loss *L, ln_row_head *h, cons
                                    double duy) {
   const double s = sums[0], tu = sums[1], log_s = log(s), up = sums[4] != 0.0 ? ldexp(1.0, (int)sums[4]) : 1.0;
   double l, A;
+  h->a = 0.0;
   if (y >= 0) {
-    const double a = ln_row_target_weight(L, y), b = h->b;
+    const double a = h->a = ln_row_target_weight(L, y), b = h->b;
     const double W = h->masked ? sums[2] : L->weight_sum;
     const double bsqu = b > 0.0 ? (b * up) * sums[3] : 0.0;
     l = a * (log_s - duy) + (b > 0.0 ? b * W * log_s - bsqu : 0.0);
@@ -79,13 +81,12 @@ static inline double ln_row_finish(const logitnorm_loss *L, ln_row_head *h, cons
   return l;
 }
 
-static inline void ln_row_coefs(const logitnorm_loss *L, const ln_row_head *h, int64_t y, double scale,
-                                ln_row_coef *cf) {
+static inline void ln_row_coefs(const ln_row_head *h, double scale, ln_row_coef *cf) {
   cf->tk = h->k * scale;
   /* corr is 0 for cross-entropy and zero rows: skip the product, g.u may be infinite there */
   cf->tcorr = h->corr != 0.0 ? h->gu * h->corr * scale : 0.0;
   cf->As = h->As;
-  cf->a = y >= 0 ? ln_row_target_weight(L, y) : 0.0;
+  cf->a = h->a;
   cf->b = h->b;
 }
 
@@ -106,13 +107,14 @@ static inline void ln_row_stats_store(const ln_row_head *h, double *st) {
 /* The head of a row from its saved statistics; h->masked is 1 when the row had masked columns
    (the caller counts them and calls ln_row_mix again). k, corr and gu are packed so that
    ln_row_coefs gives tcorr = st[3] scale. */
-static inline void ln_row_stats_load(const logitnorm_loss *L, const double *st, ln_row_head *h) {
+static inline void ln_row_stats_load(const logitnorm_loss *L, const double *st, int64_t y, ln_row_head *h) {
   h->k = fabs(st[0]);
   h->masked = signbit(st[0]) ? 1 : 0;
   h->m = st[1];
   h->As = st[2];
   h->gu = st[3];
   h->corr = st[3] != 0.0 ? 1.0 : 0.0;
+  h->a = y >= 0 ? ln_row_target_weight(L, y) : 0.0;
   ln_row_mix(L, h);
 }
 
