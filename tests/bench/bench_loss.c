@@ -231,9 +231,10 @@ static int bench_large_classes(int quick, uint64_t *state) {
   static const char *const names[7] = {"(a) stats", "(b) inplace", "(c) beta1", "(d) fused",
                                        "(e) split", "(f) plain", "(g) stream"};
   const lc_fn fns[7] = {lc_stats, lc_inplace, lc_beta1, lc_fused, lc_split, lc_plain, lc_stream};
-  printf("\nlarge class counts: f32 CROSS_ENTROPY, MEAN, hard labels, 1 thread, CHECK_FINITE on%s\n",
-         quick ? " (quick: rows / 64, 1 rep)" : "");
-  for (int s = 0; s < 2; ++s) {
+  for (int pass = 0; pass < 4; ++pass) { /* each shape with CHECK_FINITE on, then off */
+    const int s = pass / 2, check = pass % 2 == 0;
+    printf("\nlarge class counts: f32 CROSS_ENTROPY, MEAN, hard labels, 1 thread, CHECK_FINITE %s%s\n",
+           check ? "on" : "off", quick ? " (quick: rows / 64, 1 rep)" : "");
     int64_t n = quick ? shapes[s][0] / 64 : shapes[s][0], C = shapes[s][1], ld = shapes[s][2];
     size_t total = (size_t)(n * ld);
     float *z = malloc(total * sizeof *z), *work = malloc(total * sizeof *work);
@@ -252,6 +253,7 @@ static int bench_large_classes(int quick, uint64_t *state) {
     lc_case b = {n, C, ld, z, work, y, g, probs, stats, NULL};
     lc_ok(logitnorm_loss_create(&b.loss, LOGITNORM_LOSS_CROSS_ENTROPY, C), "loss_create");
     lc_ok(logitnorm_loss_set(b.loss, LOGITNORM_LOSS_THREADS, 1), "loss_set");
+    lc_ok(logitnorm_loss_set(b.loss, LOGITNORM_LOSS_CHECK_FINITE, check), "loss_set");
     timing t[7];
     for (int r = 0; r < 7; ++r) t[r] = lc_measure(fns[r], fns[r] == lc_inplace ? lc_restore : NULL, &b, warmup, reps);
     const double plain = t[5].median, fused = t[3].median, stream = t[6].median;
