@@ -120,6 +120,17 @@ static inline __m256 ln_load_wide_ps(const double *p) {
 static inline __m256i ln_tail_ps(int64_t n) { return _mm256_loadu_si256((const __m256i *)(ln_tail32 + 8 - n)); }
 static inline __m256i ln_tail_pd(int64_t n) { return _mm256_loadu_si256((const __m256i *)(ln_tail64 + 4 - n)); }
 
+/* a in lane j, 0 elsewhere, built in registers (a vector stored lane by lane and loaded
+   whole stalls on store forwarding). */
+static inline __m256 ln_onehot_ps(float a, int64_t j) {
+  __m256i eq = _mm256_cmpeq_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int32_t)j));
+  return _mm256_and_ps(_mm256_set1_ps(a), _mm256_castsi256_ps(eq));
+}
+static inline __m256d ln_onehot_pd(double a, int64_t j) {
+  __m256i eq = _mm256_cmpeq_epi64(_mm256_setr_epi64x(0, 1, 2, 3), _mm256_set1_epi64x(j));
+  return _mm256_and_pd(_mm256_set1_pd(a), _mm256_castsi256_pd(eq));
+}
+
 /* The lanes' labels (8 int32 or 4 widened to int64), and the lanes whose label is c. */
 static inline __m256i ln_y_load_ps(const int32_t *y) { return _mm256_loadu_si256((const __m256i *)y); }
 static inline __m256i ln_y_load_pd(const int32_t *y) {
@@ -254,6 +265,7 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
 #define V_TRANSPOSE(r) VF(ln_transpose_)(r)
 #define V_Y_LOAD(y) VF(ln_y_load_)(y)
 #define V_Y_EQ(yv, c) VF(ln_y_eq_)(yv, c)
+#define V_ONEHOT(a, j) VF(ln_onehot_)(a, j)
 #define V_MASK_ZERO() _mm256_setzero_si256()
 
 /* The instantiations: element type, name suffix, vector type and suffix, lanes, largest value,
