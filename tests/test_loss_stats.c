@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "typed_buf.h"
 #include "logitnorm.h"
 #include "loss_ref.h"
 #include "test_util.h"
@@ -57,42 +58,6 @@ static scase sdefault(int f64, int kind, int soft, int64_t n, int64_t C) {
   return v;
 }
 
-/* ---- typed buffers with a double copy of the stored values ---- */
-
-typedef struct sbuf {
-  void *p;
-  double *d;
-  size_t count, elem;
-} sbuf;
-
-static sbuf sbuf_new(int f64, size_t count) {
-  sbuf b;
-  b.elem = f64 ? sizeof(double) : sizeof(float);
-  b.count = count;
-  b.p = calloc(count + 1, b.elem);
-  b.d = calloc(count + 1, sizeof(double));
-  ck_assert(b.p != NULL && b.d != NULL);
-  return b;
-}
-
-static void sbuf_free(sbuf *b) {
-  free(b->p);
-  free(b->d);
-}
-
-static void sbuf_set(sbuf *b, size_t i, double v) {
-  if (b->elem == sizeof(double)) {
-    ((double *)b->p)[i] = v;
-    b->d[i] = v;
-  } else {
-    ((float *)b->p)[i] = (float)v;
-    b->d[i] = (double)(float)v;
-  }
-}
-
-static double sbuf_get(const sbuf *b, size_t i) {
-  return b->elem == sizeof(double) ? ((const double *)b->p)[i] : (double)((const float *)b->p)[i];
-}
 
 static void *dup_bytes(const void *p, size_t bytes) {
   void *q = malloc(bytes ? bytes : 1);
@@ -178,7 +143,7 @@ static void expect_padding(const void *now, const void *before, size_t elem, int
 /* ---- data and reference ---- */
 
 typedef struct sdata {
-  sbuf z, t, rs, g0;
+  typed_buf z, t, rs, g0;
   int32_t *labels;
   float *wf;
   double *wd;
@@ -189,10 +154,10 @@ static void make_data(const scase *v, sdata *D) {
   tu_seed(&r, v->seed);
   int64_t n = v->n, C = v->C;
   size_t rows = (size_t)(n > 0 ? n : 1);
-  D->z = sbuf_new(v->f64, rows * (size_t)v->ld);
-  D->t = sbuf_new(v->f64, rows * (size_t)v->ldt);
-  D->rs = sbuf_new(v->f64, rows);
-  D->g0 = sbuf_new(v->f64, rows * (size_t)v->ldg);
+  D->z = tb_new(v->f64, rows * (size_t)v->ld);
+  D->t = tb_new(v->f64, rows * (size_t)v->ldt);
+  D->rs = tb_new(v->f64, rows);
+  D->g0 = tb_new(v->f64, rows * (size_t)v->ldg);
   D->labels = calloc(rows, sizeof(int32_t));
   D->wf = calloc((size_t)C, sizeof(float));
   D->wd = calloc((size_t)C, sizeof(double));
@@ -208,12 +173,12 @@ static void make_data(const scase *v, sdata *D) {
     /* MEAN over only ignored rows divides 0 by 0; keep one row that counts */
     if (i == n - 1 && ignored == n) D->labels[i] = (int32_t)((v->ignore_index + 1 + C) % C);
     for (int64_t c = 0; c < v->ld; ++c)
-      sbuf_set(&D->z, (size_t)(i * v->ld + c), c < C ? v->zscale * tu_normal(&r) : NAN);
+      tb_set(&D->z, (size_t)(i * v->ld + c), c < C ? v->zscale * tu_normal(&r) : NAN);
     /* masks: some -inf columns in odd rows, never the label and never every column */
     int nm = v->masks && (i % 2) && C > 1 ? (int)tu_int(&r, 1, v->masks) : 0;
     for (int k = 0; k < nm; ++k) {
       int64_t c = tu_int(&r, 0, C - 1);
-      if (c != D->labels[i]) sbuf_set(&D->z, (size_t)(i * v->ld + c), -INFINITY);
+      if (c != D->labels[i]) tb_set(&D->z, (size_t)(i * v->ld + c), -INFINITY);
     }
     /* targets: even rows sum to 1, odd rows do not; 0 on masked columns */
     double sum = 0.0;
@@ -222,18 +187,18 @@ static void make_data(const scase *v, sdata *D) {
       sum += t[c];
     }
     for (int64_t c = 0; c < v->ldt; ++c)
-      sbuf_set(&D->t, (size_t)(i * v->ldt + c), c < C ? (i % 2 == 0 ? t[c] / sum : 1.5 * t[c]) : NAN);
-    sbuf_set(&D->rs, (size_t)i, tu_normal(&r));
-    for (int64_t c = 0; c < v->ldg; ++c) sbuf_set(&D->g0, (size_t)(i * v->ldg + c), tu_normal(&r));
+      tb_set(&D->t, (size_t)(i * v->ldt + c), c < C ? (i % 2 == 0 ? t[c] / sum : 1.5 * t[c]) : NAN);
+    tb_set(&D->rs, (size_t)i, tu_normal(&r));
+    for (int64_t c = 0; c < v->ldg; ++c) tb_set(&D->g0, (size_t)(i * v->ldg + c), tu_normal(&r));
   }
   free(t);
 }
 
 static void free_data(sdata *D) {
-  sbuf_free(&D->z);
-  sbuf_free(&D->t);
-  sbuf_free(&D->rs);
-  sbuf_free(&D->g0);
+  tb_free(&D->z);
+  tb_free(&D->t);
+  tb_free(&D->rs);
+  tb_free(&D->g0);
   free(D->labels);
   free(D->wf);
   free(D->wd);
@@ -307,17 +272,17 @@ static void free_expect(sexpect *E) {
   free(E->gscale);
 }
 
-static void check_losses(const scase *v, const sexpect *E, double lo, const sbuf *rl, const void *rl_before,
+static void check_losses(const scase *v, const sexpect *E, double lo, const typed_buf *rl, const void *rl_before,
                          const char *what) {
   expect_close(lo, E->loss, E->loss_tol, what, -1, 0);
-  for (int64_t i = 0; i < v->n; ++i) expect_close(sbuf_get(rl, (size_t)i), E->row[i], E->row_tol[i], what, i, 0);
+  for (int64_t i = 0; i < v->n; ++i) expect_close(tb_get(rl, (size_t)i), E->row[i], E->row_tol[i], what, i, 0);
   ck_assert_msg(memcmp((const char *)rl->p + (size_t)v->n * rl->elem, (const char *)rl_before + (size_t)v->n * rl->elem,
                        rl->elem) == 0,
                 "%s: row_loss[n] was written", what);
 }
 
 /* grad vs alpha s_i G + beta g0 (g0 the old grad with leading dimension ldg). */
-static void check_grad(const scase *v, const sexpect *E, const sbuf *g, const double *g0, int64_t ldg, const sbuf *rs,
+static void check_grad(const scase *v, const sexpect *E, const typed_buf *g, const double *g0, int64_t ldg, const typed_buf *rs,
                        const char *what) {
   double alpha = v->f64 ? v->alpha : (double)(float)v->alpha;
   double beta = v->f64 ? v->beta : (double)(float)v->beta;
@@ -328,7 +293,7 @@ static void check_grad(const scase *v, const sexpect *E, const sbuf *g, const do
       double old = beta != 0.0 ? beta * g0[i * ldg + c] : 0.0;
       double want = alpha * s * E->G[i * v->C + c] + old;
       double tol = E->gscale[i] * fabs(alpha * s) + 4.0 * uT * (fabs(old) + fabs(want));
-      expect_close(sbuf_get(g, (size_t)(i * ldg + c)), want, tol, what, i, c);
+      expect_close(tb_get(g, (size_t)(i * ldg + c)), want, tol, what, i, c);
     }
   }
 }
@@ -343,10 +308,10 @@ static void run_case(const scase *v) {
   size_t zbytes = D.z.count * D.z.elem, gbytes = D.g0.count * D.g0.elem;
   void *z_before = dup_bytes(D.z.p, zbytes);
   const void *rs = v->row_scale ? D.rs.p : NULL;
-  const sbuf *rsb = v->row_scale ? &D.rs : NULL;
+  const typed_buf *rsb = v->row_scale ? &D.rs : NULL;
 
   /* forward_stats; one spare row of stats and one spare row loss must stay untouched */
-  sbuf rl = sbuf_new(v->f64, rows + 1);
+  typed_buf rl = tb_new(v->f64, rows + 1);
   tu_sentinel_fill(rl.p, (rows + 1) * rl.elem);
   void *rl_before = dup_bytes(rl.p, (rows + 1) * rl.elem);
   double *stats = malloc((rows + 1) * RS * sizeof(double));
@@ -362,7 +327,7 @@ static void run_case(const scase *v) {
   double *stats_before = dup_bytes(stats, (rows + 1) * RS * sizeof(double));
 
   /* backward_stats, out of place */
-  sbuf g = sbuf_new(v->f64, D.g0.count);
+  typed_buf g = tb_new(v->f64, D.g0.count);
   memcpy(g.p, D.g0.p, gbytes);
   ck_assert_int_eq(c_bwd_stats(v, L, D.z.p, D.labels, D.t.p, stats, rs, g.p, v->ldg), LOGITNORM_OK);
   check_grad(v, &E, &g, D.g0.d, v->ldg, rsb, "backward_stats grad");
@@ -371,7 +336,7 @@ static void run_case(const scase *v) {
 
   /* backward (recomputing) must land within the same tolerance of the reference, so the two
      differ by at most twice it */
-  sbuf g2 = sbuf_new(v->f64, D.g0.count);
+  typed_buf g2 = tb_new(v->f64, D.g0.count);
   memcpy(g2.p, D.g0.p, gbytes);
   ck_assert_int_eq(c_bwd(v, L, D.z.p, D.labels, D.t.p, rs, g2.p, v->ldg), LOGITNORM_OK);
   check_grad(v, &E, &g2, D.g0.d, v->ldg, rsb, "backward grad");
@@ -379,7 +344,7 @@ static void run_case(const scase *v) {
     const double uT = v->f64 ? DBL_EPSILON / 2 : FLT_EPSILON / 2;
     for (int64_t i = 0; i < v->n; ++i)
       for (int64_t c = 0; c < v->C; ++c) {
-        double a = sbuf_get(&g, (size_t)(i * v->ldg + c)), b = sbuf_get(&g2, (size_t)(i * v->ldg + c));
+        double a = tb_get(&g, (size_t)(i * v->ldg + c)), b = tb_get(&g2, (size_t)(i * v->ldg + c));
         double s = rsb ? rsb->d[i] : 1.0;
         double tol = 2.0 * (E.gscale[i] * fabs(v->alpha * s) + 4.0 * uT * (fabs(v->beta * D.g0.d[i * v->ldg + c]) +
                                                                            fabs(a) + fabs(b)));
@@ -391,12 +356,12 @@ static void run_case(const scase *v) {
 
   if (v->in_place) {
     /* grad == logits, ldg == ld: the old grad is z itself */
-    sbuf zz = sbuf_new(v->f64, D.z.count);
+    typed_buf zz = tb_new(v->f64, D.z.count);
     memcpy(zz.p, D.z.p, zbytes);
     ck_assert_int_eq(c_bwd_stats(v, L, zz.p, D.labels, D.t.p, stats, rs, zz.p, v->ld), LOGITNORM_OK);
     check_grad(v, &E, &zz, D.z.d, v->ld, rsb, "in-place backward_stats grad");
     expect_padding(zz.p, z_before, zz.elem, v->n, v->C, v->ld, "in-place grad");
-    sbuf_free(&zz);
+    tb_free(&zz);
   }
 
   if (v->fb) {
@@ -408,7 +373,7 @@ static void run_case(const scase *v) {
     check_losses(v, &E, lo, &rl, rl_before, "forward_backward loss");
     check_grad(v, &E, &g, D.g0.d, v->ldg, NULL, "forward_backward grad");
     expect_padding(g.p, D.g0.p, g.elem, v->n, v->C, v->ldg, "grad");
-    sbuf zz = sbuf_new(v->f64, D.z.count);
+    typed_buf zz = tb_new(v->f64, D.z.count);
     memcpy(zz.p, D.z.p, zbytes);
     memcpy(rl.p, rl_before, (rows + 1) * rl.elem);
     lo = -1.0;
@@ -416,12 +381,12 @@ static void run_case(const scase *v) {
     check_losses(v, &E, lo, &rl, rl_before, "in-place forward_backward loss");
     check_grad(v, &E, &zz, D.z.d, v->ld, NULL, "in-place forward_backward grad");
     expect_padding(zz.p, z_before, zz.elem, v->n, v->C, v->ld, "in-place grad");
-    sbuf_free(&zz);
+    tb_free(&zz);
   }
 
-  sbuf_free(&g);
-  sbuf_free(&g2);
-  sbuf_free(&rl);
+  tb_free(&g);
+  tb_free(&g2);
+  tb_free(&rl);
   free(rl_before);
   free(stats);
   free(stats_before);
@@ -602,14 +567,14 @@ static void run_probs(int f64, int kind, int64_t n, int64_t C, int64_t ld, int64
   tu_rng r;
   tu_seed(&r, seed);
   if (in_place) ldp = ld;
-  sbuf z = sbuf_new(f64, (size_t)n * (size_t)ld);
+  typed_buf z = tb_new(f64, (size_t)n * (size_t)ld);
   for (int64_t i = 0; i < n; ++i) {
-    for (int64_t c = 0; c < ld; ++c) sbuf_set(&z, (size_t)(i * ld + c), c < C ? zscale * tu_normal(&r) : NAN);
+    for (int64_t c = 0; c < ld; ++c) tb_set(&z, (size_t)(i * ld + c), c < C ? zscale * tu_normal(&r) : NAN);
     int nm = masks && C > 1 ? (int)tu_int(&r, 0, masks) : 0;
     int64_t keep = tu_int(&r, 0, C - 1);
     for (int k = 0; k < nm; ++k) {
       int64_t c = tu_int(&r, 0, C - 1);
-      if (c != keep) sbuf_set(&z, (size_t)(i * ld + c), -INFINITY);
+      if (c != keep) tb_set(&z, (size_t)(i * ld + c), -INFINITY);
     }
   }
   logitnorm_loss *L = NULL;
@@ -624,11 +589,11 @@ static void run_probs(int f64, int kind, int64_t n, int64_t C, int64_t ld, int64
   ck_assert_int_eq(c_probs(f64, L, n, z.p, ld, probs, ldp), LOGITNORM_OK);
   const double uT = f64 ? DBL_EPSILON / 2 : FLT_EPSILON / 2, tiny = f64 ? 4 * DBL_TRUE_MIN : 4 * (double)FLT_TRUE_MIN;
   double *p = calloc((size_t)C, sizeof(double));
-  sbuf got = {probs, NULL, 0, elem};
+  typed_buf got = {probs, NULL, 0, elem};
   for (int64_t i = 0; i < n; ++i) {
     double umax = plain_probs(kind, tau, eps, z.d + i * ld, C, p);
     for (int64_t c = 0; c < C; ++c) {
-      double pg = sbuf_get(&got, (size_t)(i * ldp + c));
+      double pg = tb_get(&got, (size_t)(i * ldp + c));
       if (isinf(z.d[i * ld + c])) {
         if (!(pg == 0.0)) ck_abort_msg("probs[%lld][%lld] of a masked class: %g, want 0", (long long)i, (long long)c, pg);
         continue;
@@ -645,7 +610,7 @@ static void run_probs(int f64, int kind, int64_t n, int64_t C, int64_t ld, int64
   free(p);
   free(p_before);
   free(z_before);
-  sbuf_free(&z);
+  tb_free(&z);
   logitnorm_loss_free(L);
 }
 
@@ -685,7 +650,7 @@ static void expect_fresh_error(logitnorm_status got, logitnorm_status want, cons
 typedef struct bfix {
   int f64, kind, soft;
   int64_t n, C;
-  sbuf z, t, g, rl, p;
+  typed_buf z, t, g, rl, p;
   int32_t labels[4];
   double stats[4 * RS];
   double lo;
@@ -703,14 +668,14 @@ static void bfix_init(bfix *f, int f64, int kind, int soft) {
   f->C = 5;
   tu_rng r;
   tu_seed(&r, 9);
-  f->z = sbuf_new(f64, 20);
-  f->t = sbuf_new(f64, 20);
-  f->g = sbuf_new(f64, 20);
-  f->rl = sbuf_new(f64, 4);
-  f->p = sbuf_new(f64, 20);
+  f->z = tb_new(f64, 20);
+  f->t = tb_new(f64, 20);
+  f->g = tb_new(f64, 20);
+  f->rl = tb_new(f64, 4);
+  f->p = tb_new(f64, 20);
   for (size_t i = 0; i < 20; ++i) {
-    sbuf_set(&f->z, i, tu_normal(&r));
-    sbuf_set(&f->t, i, 0.2);
+    tb_set(&f->z, i, tu_normal(&r));
+    tb_set(&f->t, i, 0.2);
   }
   for (int i = 0; i < 4; ++i) f->labels[i] = i;
   ck_assert_int_eq(logitnorm_loss_create(&f->L, (logitnorm_loss_kind)kind, 5), LOGITNORM_OK);
@@ -747,11 +712,11 @@ static void bfix_untouched(const bfix *f, const char *what) {
 }
 
 static void bfix_free(bfix *f) {
-  sbuf_free(&f->z);
-  sbuf_free(&f->t);
-  sbuf_free(&f->g);
-  sbuf_free(&f->rl);
-  sbuf_free(&f->p);
+  tb_free(&f->z);
+  tb_free(&f->t);
+  tb_free(&f->g);
+  tb_free(&f->rl);
+  tb_free(&f->p);
   free(f->g_before);
   free(f->rl_before);
   free(f->p_before);
@@ -817,7 +782,7 @@ START_TEST(bad_stats) {
       }
       /* NaN logits with CHECK_FINITE on */
       double z1 = f.z.d[7];
-      sbuf_set(&f.z, 7, NAN);
+      tb_set(&f.z, 7, NAN);
       bfix_arm(&f);
       expect_fresh_error(b_fwd(&f, f.stats), LOGITNORM_ERR_NONFINITE, "forward_stats NaN logits");
       bfix_untouched(&f, "forward_stats NaN logits");
@@ -827,7 +792,7 @@ START_TEST(bad_stats) {
       bfix_arm(&f);
       expect_fresh_error(c_probs(_i, f.L, 4, f.z.p, 5, f.p.p, 5), LOGITNORM_ERR_NONFINITE, "probs NaN logits");
       bfix_untouched(&f, "probs NaN logits");
-      sbuf_set(&f.z, 7, z1);
+      tb_set(&f.z, 7, z1);
 
       /* n = 0 with NULL pointers */
       scase v0 = sdefault(_i, kind, soft, 0, 5);
@@ -847,17 +812,17 @@ START_TEST(bad_probs) {
     double saved[5];
     for (int c = 0; c < 5; ++c) {
       saved[c] = f.z.d[10 + c];
-      sbuf_set(&f.z, (size_t)(10 + c), -INFINITY);
+      tb_set(&f.z, (size_t)(10 + c), -INFINITY);
     }
     bfix_arm(&f);
     expect_fresh_error(c_probs(_i, f.L, 4, f.z.p, 5, f.p.p, 5), LOGITNORM_ERR_INVALID_ARGUMENT, "probs all masked");
     bfix_untouched(&f, "probs all masked");
-    for (int c = 0; c < 5; ++c) sbuf_set(&f.z, (size_t)(10 + c), saved[c]);
+    for (int c = 0; c < 5; ++c) tb_set(&f.z, (size_t)(10 + c), saved[c]);
 
     /* probs overlapping logits with another leading dimension: two rows of ld 5 inside a
        buffer of 6-wide rows */
-    sbuf big = sbuf_new(_i, 24);
-    for (size_t i = 0; i < 24; ++i) sbuf_set(&big, i, 0.1 * (double)i);
+    typed_buf big = tb_new(_i, 24);
+    for (size_t i = 0; i < 24; ++i) tb_set(&big, i, 0.1 * (double)i);
     void *big_before = dup_bytes(big.p, 24 * big.elem);
     plant_marker();
     logitnorm_status st = c_probs(_i, f.L, 4, big.p, 6, (char *)big.p + big.elem, 5);
@@ -869,7 +834,7 @@ START_TEST(bad_probs) {
     ck_assert(logitnorm_last_error()[0] != '\0' && strcmp(logitnorm_last_error(), marker) != 0);
     ck_assert_msg(memcmp(big.p, big_before, 24 * big.elem) == 0, "overlapping probs wrote");
     free(big_before);
-    sbuf_free(&big);
+    tb_free(&big);
 
     /* NULL probs with n > 0 */
     bfix_arm(&f);
@@ -889,17 +854,17 @@ START_TEST(nan_row_unchecked) {
         bfix f;
         bfix_init(&f, _i, kind, soft);
         ck_assert_int_eq(logitnorm_loss_set(f.L, LOGITNORM_LOSS_CHECK_FINITE, 0), LOGITNORM_OK);
-        sbuf_set(&f.z, (size_t)(5 + col), NAN);
+        tb_set(&f.z, (size_t)(5 + col), NAN);
         bfix_stats(&f);
         scase v = sdefault(_i, kind, soft, 4, 5);
-        for (size_t i = 0; i < 20; ++i) sbuf_set(&f.g, i, 0.0);
+        for (size_t i = 0; i < 20; ++i) tb_set(&f.g, i, 0.0);
         ck_assert_int_eq(c_bwd_stats(&v, f.L, f.z.p, f.labels, f.t.p, f.stats, NULL, f.g.p, 5), LOGITNORM_OK);
         for (int c = 0; c < 5; ++c)
-          ck_assert_msg(isnan(sbuf_get(&f.g, (size_t)(5 + c))), "kind %d soft %d: grad[1][%d] = %g, want NaN", kind,
-                        soft, c, sbuf_get(&f.g, (size_t)(5 + c)));
+          ck_assert_msg(isnan(tb_get(&f.g, (size_t)(5 + c))), "kind %d soft %d: grad[1][%d] = %g, want NaN", kind,
+                        soft, c, tb_get(&f.g, (size_t)(5 + c)));
         for (int i = 0; i < 4; ++i)
           if (i != 1)
-            for (int c = 0; c < 5; ++c) ck_assert(isfinite(sbuf_get(&f.g, (size_t)(i * 5 + c))));
+            for (int c = 0; c < 5; ++c) ck_assert(isfinite(tb_get(&f.g, (size_t)(i * 5 + c))));
         bfix_free(&f);
       }
 }

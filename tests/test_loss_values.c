@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "typed_buf.h"
 #include "logitnorm.h"
 #include "loss_ref.h"
 #include "test_util.h"
@@ -62,44 +63,6 @@ static vcase vdefault(int f64, int kind, int64_t n, int64_t C) {
   return v;
 }
 
-/* ---- data: float or double buffers plus a double copy of their exact values ---- */
-
-typedef struct vbuf {
-  void *p;      /* float or double elements */
-  double *d;    /* the same values as double */
-  size_t count; /* elements */
-  size_t elem;
-} vbuf;
-
-static vbuf vbuf_new(int f64, size_t count) {
-  vbuf b;
-  b.elem = f64 ? sizeof(double) : sizeof(float);
-  b.count = count;
-  b.p = calloc(count + 1, b.elem);
-  b.d = calloc(count + 1, sizeof(double));
-  ck_assert(b.p != NULL && b.d != NULL);
-  return b;
-}
-
-static void vbuf_free(vbuf *b) {
-  free(b->p);
-  free(b->d);
-}
-
-/* Stores v rounded to the element type and keeps the rounded value in d. */
-static void vbuf_set(vbuf *b, size_t i, double v) {
-  if (b->elem == sizeof(double)) {
-    ((double *)b->p)[i] = v;
-    b->d[i] = v;
-  } else {
-    ((float *)b->p)[i] = (float)v;
-    b->d[i] = (double)(float)v;
-  }
-}
-
-static double vbuf_get(const vbuf *b, size_t i) {
-  return b->elem == sizeof(double) ? ((const double *)b->p)[i] : (double)((const float *)b->p)[i];
-}
 
 /* ---- the library calls, for either precision ---- */
 
@@ -154,7 +117,7 @@ static void expect_same_bytes(const void *a, const void *b, size_t bytes, const 
 }
 
 /* Padding columns [C, ld) of every row must hold the same bytes as in `before`. */
-static void expect_padding_intact(const vbuf *now, const void *before, int64_t n, int64_t C, int64_t ld,
+static void expect_padding_intact(const typed_buf *now, const void *before, int64_t n, int64_t C, int64_t ld,
                                   const char *what) {
   const unsigned char *a = now->p, *b = before;
   for (int64_t i = 0; i < n; ++i)
@@ -168,7 +131,7 @@ static void expect_padding_intact(const vbuf *now, const void *before, int64_t n
 /* ---- one case ---- */
 
 typedef struct vdata {
-  vbuf z, t, rs, g0;
+  typed_buf z, t, rs, g0;
   int32_t *labels;
   float *wf;
   double *wd;
@@ -180,24 +143,24 @@ static void make_data(const vcase *v, vdata *D) {
   int64_t n = v->n, C = v->C;
   size_t zc = (size_t)(n > 0 ? n : 1) * (size_t)v->ld, tc = (size_t)(n > 0 ? n : 1) * (size_t)v->ldt;
   size_t gc = (size_t)(n > 0 ? n : 1) * (size_t)v->ldg;
-  D->z = vbuf_new(v->f64, zc);
-  D->t = vbuf_new(v->f64, tc);
-  D->rs = vbuf_new(v->f64, (size_t)(n > 0 ? n : 1));
-  D->g0 = vbuf_new(v->f64, gc);
+  D->z = tb_new(v->f64, zc);
+  D->t = tb_new(v->f64, tc);
+  D->rs = tb_new(v->f64, (size_t)(n > 0 ? n : 1));
+  D->g0 = tb_new(v->f64, gc);
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t c = 0; c < v->ld; ++c) vbuf_set(&D->z, (size_t)(i * v->ld + c), c < C ? v->zscale * tu_normal(&r) : NAN);
+    for (int64_t c = 0; c < v->ld; ++c) tb_set(&D->z, (size_t)(i * v->ld + c), c < C ? v->zscale * tu_normal(&r) : NAN);
   for (int64_t i = 0; i < n; ++i) {
     /* Even rows are probability vectors; odd rows are not normalised (allowed). */
     double sum = 0.0, *row = D->t.d + i * v->ldt;
     for (int64_t c = 0; c < C; ++c) row[c] = tu_uniform(&r);
     for (int64_t c = 0; c < C; ++c) sum += row[c];
     for (int64_t c = 0; c < v->ldt; ++c)
-      vbuf_set(&D->t, (size_t)(i * v->ldt + c), c < C ? (i % 2 == 0 ? row[c] / sum : 1.5 * row[c]) : NAN);
+      tb_set(&D->t, (size_t)(i * v->ldt + c), c < C ? (i % 2 == 0 ? row[c] / sum : 1.5 * row[c]) : NAN);
   }
-  for (int64_t i = 0; i < n; ++i) vbuf_set(&D->rs, (size_t)i, tu_normal(&r));
+  for (int64_t i = 0; i < n; ++i) tb_set(&D->rs, (size_t)i, tu_normal(&r));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t c = 0; c < v->ldg; ++c)
-      vbuf_set(&D->g0, (size_t)(i * v->ldg + c), v->nan_grad && c < C ? NAN : tu_normal(&r));
+      tb_set(&D->g0, (size_t)(i * v->ldg + c), v->nan_grad && c < C ? NAN : tu_normal(&r));
   D->labels = calloc((size_t)(n > 0 ? n : 1), sizeof(int32_t));
   for (int64_t i = 0; i < n; ++i)
     D->labels[i] = tu_uniform(&r) < v->ignore_frac ? v->ignore_index : (int32_t)tu_int(&r, 0, C - 1);
@@ -210,10 +173,10 @@ static void make_data(const vcase *v, vdata *D) {
 }
 
 static void free_data(vdata *D) {
-  vbuf_free(&D->z);
-  vbuf_free(&D->t);
-  vbuf_free(&D->rs);
-  vbuf_free(&D->g0);
+  tb_free(&D->z);
+  tb_free(&D->t);
+  tb_free(&D->rs);
+  tb_free(&D->g0);
   free(D->labels);
   free(D->wf);
   free(D->wd);
@@ -284,10 +247,10 @@ static void free_expect(vexpect *E) {
   free(E->gscale);
 }
 
-static void check_losses(const vcase *v, const vexpect *E, double loss_out, const vbuf *row_loss,
+static void check_losses(const vcase *v, const vexpect *E, double loss_out, const typed_buf *row_loss,
                          const void *row_before) {
   expect_close(loss_out, E->loss, E->loss_tol, "loss_out", 0, 0);
-  for (int64_t i = 0; i < v->n; ++i) expect_close(vbuf_get(row_loss, (size_t)i), E->row[i], E->row_tol[i], "row_loss", i, 0);
+  for (int64_t i = 0; i < v->n; ++i) expect_close(tb_get(row_loss, (size_t)i), E->row[i], E->row_tol[i], "row_loss", i, 0);
   /* the element after the n row losses is not written */
   const unsigned char *a = row_loss->p, *b = row_before;
   ck_assert_msg(memcmp(a + (size_t)v->n * row_loss->elem, b + (size_t)v->n * row_loss->elem, row_loss->elem) == 0,
@@ -295,8 +258,8 @@ static void check_losses(const vcase *v, const vexpect *E, double loss_out, cons
 }
 
 /* grad after the call vs alpha s_i G + beta g0 (beta g0 dropped when beta = 0: overwrite). */
-static void check_grad(const vcase *v, const vexpect *E, const vbuf *grad, const vbuf *g0, int64_t ldg,
-                       const vbuf *rs) {
+static void check_grad(const vcase *v, const vexpect *E, const typed_buf *grad, const typed_buf *g0, int64_t ldg,
+                       const typed_buf *rs) {
   double alpha = v->f64 ? v->alpha : (double)(float)v->alpha;
   double beta = v->f64 ? v->beta : (double)(float)v->beta;
   const double uT = v->f64 ? DBL_EPSILON / 2 : FLT_EPSILON / 2;
@@ -306,7 +269,7 @@ static void check_grad(const vcase *v, const vexpect *E, const vbuf *grad, const
       double old = g0->d[i * ldg + c];
       double want = alpha * s * E->G[i * v->C + c] + (beta != 0.0 ? beta * old : 0.0);
       double tol = E->gscale[i] * fabs(alpha * s) + 4.0 * uT * (fabs(beta != 0.0 ? beta * old : 0.0) + fabs(want));
-      expect_close(vbuf_get(grad, (size_t)(i * ldg + c)), want, tol, "grad", i, c);
+      expect_close(tb_get(grad, (size_t)(i * ldg + c)), want, tol, "grad", i, c);
     }
   }
 }
@@ -323,7 +286,7 @@ static void run_case(const vcase *v) {
   const void *rs = v->row_scale ? D.rs.p : NULL;
 
   /* forward */
-  vbuf row_loss = vbuf_new(v->f64, (size_t)v->n + 1);
+  typed_buf row_loss = tb_new(v->f64, (size_t)v->n + 1);
   tu_sentinel_fill(row_loss.p, ((size_t)v->n + 1) * row_loss.elem);
   void *row_before = malloc(((size_t)v->n + 1) * row_loss.elem);
   memcpy(row_before, row_loss.p, ((size_t)v->n + 1) * row_loss.elem);
@@ -334,7 +297,7 @@ static void run_case(const vcase *v) {
 
   if (!v->in_place) {
     /* backward, out of place */
-    vbuf grad = vbuf_new(v->f64, D.g0.count);
+    typed_buf grad = tb_new(v->f64, D.g0.count);
     memcpy(grad.p, D.g0.p, D.g0.count * D.g0.elem);
     ck_assert_int_eq(call_backward(v, L, D.z.p, D.labels, D.t.p, rs, grad.p, v->ldg), LOGITNORM_OK);
     check_grad(v, &E, &grad, &D.g0, v->ldg, v->row_scale ? &D.rs : NULL);
@@ -350,12 +313,12 @@ static void run_case(const vcase *v) {
     check_losses(v, &E, loss_out, &row_loss, row_before);
     check_grad(v, &E, &grad, &D.g0, v->ldg, NULL);
     expect_padding_intact(&grad, D.g0.p, v->n, v->C, v->ldg, "grad");
-    vbuf_free(&grad);
+    tb_free(&grad);
   } else {
     /* In place: grad == logits, ldg == ld, so "old grad" is z itself. The result must equal
        the out-of-place call on a copy of z bit for bit. */
     for (int pass = 0; pass < 2; ++pass) {
-      vbuf zz = vbuf_new(v->f64, D.z.count), copy = vbuf_new(v->f64, D.z.count);
+      typed_buf zz = tb_new(v->f64, D.z.count), copy = tb_new(v->f64, D.z.count);
       memcpy(zz.p, D.z.p, zbytes);
       memcpy(copy.p, D.z.p, zbytes);
       for (size_t i = 0; i < D.z.count; ++i) zz.d[i] = copy.d[i] = D.z.d[i];
@@ -374,12 +337,12 @@ static void run_case(const vcase *v) {
       check_grad(v, &E, &zz, &D.z, v->ld, pass == 0 && v->row_scale ? &D.rs : NULL);
       expect_padding_intact(&zz, z_before, v->n, v->C, v->ld, "in-place grad");
       ck_assert_msg(memcmp(zz.p, copy.p, zbytes) == 0, "in-place result differs from out-of-place");
-      vbuf_free(&zz);
-      vbuf_free(&copy);
+      tb_free(&zz);
+      tb_free(&copy);
     }
   }
 
-  vbuf_free(&row_loss);
+  tb_free(&row_loss);
   free(row_before);
   free(z_before);
   logitnorm_loss_free(L);

@@ -9,6 +9,7 @@
 
 #include "loss_ref.h"
 #include "test_util.h"
+#include "typed_buf.h"
 
 enum { LC_FWD = 0, LC_BWD = 1, LC_FWDBWD = 2 };
 
@@ -31,45 +32,9 @@ lc_case lc_default(int f64, int kind, int soft, int64_t n, int64_t C) {
   return c;
 }
 
-/* ---- element buffers: float or double, with the stored values kept as double ---- */
 
-typedef struct lc_buf {
-  void *p;
-  double *d;
-  size_t count, elem;
-} lc_buf;
-
-static lc_buf lc_buf_new(int f64, size_t count) {
-  lc_buf b;
-  b.elem = f64 ? sizeof(double) : sizeof(float);
-  b.count = count;
-  b.p = calloc(count + 1, b.elem);
-  b.d = calloc(count + 1, sizeof(double));
-  ck_assert(b.p != NULL && b.d != NULL);
-  return b;
-}
-
-static void lc_buf_free(lc_buf *b) {
-  free(b->p);
-  free(b->d);
-}
-
-static void lc_set(lc_buf *b, size_t i, double v) {
-  if (b->elem == sizeof(double)) {
-    ((double *)b->p)[i] = v;
-    b->d[i] = v;
-  } else {
-    ((float *)b->p)[i] = (float)v;
-    b->d[i] = (double)(float)v;
-  }
-}
-
-static double lc_get(const lc_buf *b, size_t i) {
-  return b->elem == sizeof(double) ? ((const double *)b->p)[i] : (double)((const float *)b->p)[i];
-}
-
-static lc_buf lc_buf_copy(const lc_buf *src) {
-  lc_buf b = lc_buf_new(src->elem == sizeof(double), src->count);
+static typed_buf lc_buf_copy(const typed_buf *src) {
+  typed_buf b = tb_new(src->elem == sizeof(double), src->count);
   memcpy(b.p, src->p, src->count * src->elem);
   memcpy(b.d, src->d, src->count * sizeof(double));
   return b;
@@ -141,26 +106,26 @@ logitnorm_loss *lc_handle(const lc_case *c) {
 /* ---- data and reference ---- */
 
 typedef struct lc_data {
-  lc_buf z, t, rs, g0;
+  typed_buf z, t, rs, g0;
   double *w; /* the weights as the library stores them (rounded to float) */
 } lc_data;
 
 static void lc_make_data(const lc_case *c, lc_data *D) {
   size_t rows = (size_t)(c->n > 0 ? c->n : 1);
-  D->z = lc_buf_new(c->f64, rows * (size_t)c->ld);
-  D->t = lc_buf_new(c->f64, rows * (size_t)c->ldt);
-  D->rs = lc_buf_new(c->f64, rows);
-  D->g0 = lc_buf_new(c->f64, rows * (size_t)c->ldg);
+  D->z = tb_new(c->f64, rows * (size_t)c->ld);
+  D->t = tb_new(c->f64, rows * (size_t)c->ldt);
+  D->rs = tb_new(c->f64, rows);
+  D->g0 = tb_new(c->f64, rows * (size_t)c->ldg);
   tu_rng r;
   tu_seed(&r, c->seed);
   for (int64_t i = 0; i < c->n; ++i) {
-    for (int64_t k = 0; k < c->ld; ++k) lc_set(&D->z, (size_t)(i * c->ld + k), k < c->C ? c->z[i * c->ld + k] : NAN);
+    for (int64_t k = 0; k < c->ld; ++k) tb_set(&D->z, (size_t)(i * c->ld + k), k < c->C ? c->z[i * c->ld + k] : NAN);
     if (c->soft)
       for (int64_t k = 0; k < c->ldt; ++k)
-        lc_set(&D->t, (size_t)(i * c->ldt + k), k < c->C ? c->t[i * c->ldt + k] : NAN);
-    lc_set(&D->rs, (size_t)i, c->row_scale ? c->row_scale[i] : 1.0);
+        tb_set(&D->t, (size_t)(i * c->ldt + k), k < c->C ? c->t[i * c->ldt + k] : NAN);
+    tb_set(&D->rs, (size_t)i, c->row_scale ? c->row_scale[i] : 1.0);
     for (int64_t k = 0; k < c->ldg; ++k)
-      lc_set(&D->g0, (size_t)(i * c->ldg + k), c->nan_grad && k < c->C ? NAN : 4.0 * tu_uniform(&r) - 2.0);
+      tb_set(&D->g0, (size_t)(i * c->ldg + k), c->nan_grad && k < c->C ? NAN : 4.0 * tu_uniform(&r) - 2.0);
   }
   D->w = NULL;
   if (c->weights) {
@@ -171,10 +136,10 @@ static void lc_make_data(const lc_case *c, lc_data *D) {
 }
 
 static void lc_free_data(lc_data *D) {
-  lc_buf_free(&D->z);
-  lc_buf_free(&D->t);
-  lc_buf_free(&D->rs);
-  lc_buf_free(&D->g0);
+  tb_free(&D->z);
+  tb_free(&D->t);
+  tb_free(&D->rs);
+  tb_free(&D->g0);
   free(D->w);
 }
 
@@ -266,10 +231,10 @@ static void lc_close(const lc_case *c, int op, double got, double want, double t
                  j, got, want, tol);
 }
 
-static void lc_check_losses(const lc_case *c, int op, const lc_expect *E, double loss_out, const lc_buf *row,
+static void lc_check_losses(const lc_case *c, int op, const lc_expect *E, double loss_out, const typed_buf *row,
                             const void *row_before) {
   lc_close(c, op, loss_out, E->loss, E->loss_tol, "loss_out", 0, 0);
-  for (int64_t i = 0; i < c->n; ++i) lc_close(c, op, lc_get(row, (size_t)i), E->row[i], E->row_tol[i], "row_loss", i, 0);
+  for (int64_t i = 0; i < c->n; ++i) lc_close(c, op, tb_get(row, (size_t)i), E->row[i], E->row_tol[i], "row_loss", i, 0);
   const unsigned char *a = row->p, *b = row_before;
   ck_assert_msg(memcmp(a + (size_t)c->n * row->elem, b + (size_t)c->n * row->elem, row->elem) == 0,
                 "%s (%s): row_loss[n] was written", c->what, LC_OPS[op]);
@@ -282,8 +247,8 @@ static double lc_beta_old(const lc_case *c, double old) {
   return (double)((float)c->beta * (float)old);
 }
 
-static void lc_check_grad(const lc_case *c, int op, const lc_expect *E, const lc_buf *grad, const lc_buf *g0,
-                          const lc_buf *z, int64_t ldg, int with_scale) {
+static void lc_check_grad(const lc_case *c, int op, const lc_expect *E, const typed_buf *grad, const typed_buf *g0,
+                          const typed_buf *z, int64_t ldg, int with_scale) {
   double alpha = c->f64 ? c->alpha : (double)(float)c->alpha;
   double beta = c->f64 ? c->beta : (double)(float)c->beta;
   const double uT = c->f64 ? DBL_EPSILON / 2 : FLT_EPSILON / 2;
@@ -291,7 +256,7 @@ static void lc_check_grad(const lc_case *c, int op, const lc_expect *E, const lc
     double s = 1.0;
     if (with_scale && c->row_scale) s = c->f64 ? c->row_scale[i] : (double)(float)c->row_scale[i];
     for (int64_t k = 0; k < c->C; ++k) {
-      double got = lc_get(grad, (size_t)(i * ldg + k)), old = g0->d[i * ldg + k];
+      double got = tb_get(grad, (size_t)(i * ldg + k)), old = g0->d[i * ldg + k];
       int masked = z->d[i * c->ld + k] == -INFINITY;
       if (!E->nan_row[i] && (masked || lc_ignored(c, i))) {
         /* exactly 0, or beta * old */
@@ -328,14 +293,14 @@ void lc_run(const lc_case *c) {
   ck_assert(z_before && t_before);
   memcpy(z_before, D.z.p, zbytes);
   memcpy(t_before, D.t.p, tbytes);
-  lc_buf row = lc_buf_new(c->f64, (size_t)c->n + 1);
+  typed_buf row = tb_new(c->f64, (size_t)c->n + 1);
   tu_sentinel_fill(row.p, row.count * row.elem + row.elem);
   void *row_before = malloc(row.count * row.elem + row.elem);
   ck_assert(row_before != NULL);
   memcpy(row_before, row.p, row.count * row.elem + row.elem);
 
   for (int op = 0; op < 3; ++op) {
-    lc_buf grad = lc_buf_copy(&D.g0);
+    typed_buf grad = lc_buf_copy(&D.g0);
     memcpy(row.p, row_before, row.count * row.elem);
     double loss_out = -12345.0;
     lc_args a = {L, D.z.p, D.t.p, op == LC_BWD && c->row_scale ? D.rs.p : NULL, &loss_out, row.p, grad.p, c->ldg};
@@ -345,7 +310,7 @@ void lc_run(const lc_case *c) {
     if (op != LC_FWD) lc_check_grad(c, op, &E, &grad, &D.g0, &D.z, c->ldg, op == LC_BWD);
     ck_assert_msg(memcmp(D.z.p, z_before, zbytes) == 0, "%s (%s): logits were written", c->what, LC_OPS[op]);
     ck_assert_msg(memcmp(D.t.p, t_before, tbytes) == 0, "%s (%s): targets were written", c->what, LC_OPS[op]);
-    lc_buf_free(&grad);
+    tb_free(&grad);
   }
 
   if (c->in_place) {
@@ -354,7 +319,7 @@ void lc_run(const lc_case *c) {
     lc_case ci = *c;
     ci.ldg = c->ld;
     for (int op = 1; op < 3; ++op) {
-      lc_buf zz = lc_buf_copy(&D.z);
+      typed_buf zz = lc_buf_copy(&D.z);
       memcpy(row.p, row_before, row.count * row.elem);
       double loss_out = -12345.0;
       lc_args a = {L, zz.p, D.t.p, op == LC_BWD && c->row_scale ? D.rs.p : NULL, &loss_out, row.p, zz.p, c->ld};
@@ -363,11 +328,11 @@ void lc_run(const lc_case *c) {
                     logitnorm_last_error());
       if (op == LC_FWDBWD) lc_check_losses(&ci, op, &E, loss_out, &row, row_before);
       lc_check_grad(&ci, op, &E, &zz, &D.z, &D.z, c->ld, op == LC_BWD);
-      lc_buf_free(&zz);
+      tb_free(&zz);
     }
   }
 
-  lc_buf_free(&row);
+  tb_free(&row);
   free(row_before);
   free(z_before);
   free(t_before);
@@ -399,7 +364,7 @@ void lc_run_bad(const lc_case *c, logitnorm_status want, logitnorm_status want_a
   logitnorm_loss *L = lc_handle(c);
   size_t rows = (size_t)(c->n > 0 ? c->n : 1);
   for (int op = 0; op < 3; ++op) {
-    lc_buf grad = lc_buf_new(c->f64, D.g0.count), row = lc_buf_new(c->f64, rows);
+    typed_buf grad = tb_new(c->f64, D.g0.count), row = tb_new(c->f64, rows);
     double loss_out;
     tu_sentinel_fill(grad.p, grad.count * grad.elem);
     tu_sentinel_fill(row.p, row.count * row.elem);
@@ -428,8 +393,8 @@ void lc_run_bad(const lc_case *c, logitnorm_status want, logitnorm_status want_a
                   LC_OPS[op]);
     ck_assert_msg(tu_sentinel_intact(grad.p, grad.count * grad.elem), "%s (%s): grad written on failure", c->what,
                   LC_OPS[op]);
-    lc_buf_free(&grad);
-    lc_buf_free(&row);
+    tb_free(&grad);
+    tb_free(&row);
   }
   logitnorm_loss_free(L);
   lc_free_data(&D);
