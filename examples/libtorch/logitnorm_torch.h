@@ -4,10 +4,20 @@
 //
 // Data movement. Logits whose rows are contiguous (stride(1) == 1, any row stride >= C, e.g. a
 // [N, ld] tensor sliced to [:, :C]) are read in place with ld = stride(0); any other layout is
-// made contiguous once. int64 labels are converted to int32 (the library's label type). The
-// forward writes only new tensors; the backward writes one new [N, C] gradient:
-//   reduced loss (MEAN, SUM):  grad = grad_output * dL/dz          (grad_output passed as alpha)
-//   NONE:                      grad_i = grad_output_i * dL_i/dz_i  (grad_output passed as row_scale)
+// made contiguous once. int64 labels are converted to int32 (the library's label type). Nothing
+// but new tensors is written. The gradient is
+//   reduced loss (MEAN, SUM):  grad = grad_output * dL/dz
+//   NONE:                      grad_i = grad_output_i * dL_i/dz_i
+// computed in one of two ways (Handle::grad_in_forward):
+//   true (default): when the logits require grad, the forward computes dL/dz with the loss in one
+//     logitnorm_loss_forward_backward_* call and saves it; the backward returns it as it is when
+//     grad_output is 1 (loss.backward() on a reduced loss) and scaled by grad_output otherwise.
+//     The fastest recipe: one read of the logits, one write of the gradient, one exp per element.
+//   false: the forward saves LOGITNORM_LOSS_ROW_STATS doubles per row and the backward computes
+//     the gradient from them (logitnorm_loss_backward_stats_*, grad_output passed as alpha or
+//     row_scale). Costs a second read of the logits and a second exp per element, and computes
+//     nothing for the gradient until backward runs.
+// Both save one [N, C] tensor (the gradient or the logits) between forward and backward.
 // Targets get no gradient; probability targets that require grad are rejected.
 //
 // Errors: every bad input (device, dtype, shape, labels, NaN/Inf logits) raises c10::Error via
@@ -37,6 +47,7 @@ namespace logitnorm_torch {
 struct Handle : torch::CustomClassHolder {
   logitnorm_loss *loss = nullptr;
   int64_t num_classes = 0;
+  bool grad_in_forward = true;  // see the top of this file
   Handle() = default;
   Handle(const Handle &) = delete;
   Handle &operator=(const Handle &) = delete;
@@ -59,6 +70,8 @@ template <> struct api<float> {
   static constexpr auto backward = logitnorm_loss_backward_f32;
   static constexpr auto forward_soft = logitnorm_loss_forward_soft_f32;
   static constexpr auto backward_soft = logitnorm_loss_backward_soft_f32;
+  static constexpr auto forward_backward = logitnorm_loss_forward_backward_f32;
+  static constexpr auto forward_backward_soft = logitnorm_loss_forward_backward_soft_f32;
 #if LOGITNORM_HAVE_ROW_STATS
   static constexpr auto forward_stats = logitnorm_loss_forward_stats_f32;
   static constexpr auto backward_stats = logitnorm_loss_backward_stats_f32;
@@ -71,6 +84,8 @@ template <> struct api<double> {
   static constexpr auto backward = logitnorm_loss_backward_f64;
   static constexpr auto forward_soft = logitnorm_loss_forward_soft_f64;
   static constexpr auto backward_soft = logitnorm_loss_backward_soft_f64;
+  static constexpr auto forward_backward = logitnorm_loss_forward_backward_f64;
+  static constexpr auto forward_backward_soft = logitnorm_loss_forward_backward_soft_f64;
 #if LOGITNORM_HAVE_ROW_STATS
   static constexpr auto forward_stats = logitnorm_loss_forward_stats_f64;
   static constexpr auto backward_stats = logitnorm_loss_backward_stats_f64;
@@ -176,34 +191,53 @@ struct LossFunction : public torch::autograd::Function<LossFunction> {
     const detail::rows z = detail::row_major(logits, c);
     const logitnorm_reduction red = detail::reduction_of(*handle);
     torch::Tensor out = torch::empty({red == LOGITNORM_REDUCTION_NONE ? n : 0}, logits.options().requires_grad(false));
-    const bool need_grad = logits.requires_grad();
+    const bool need_grad = logits.requires_grad(), eager = need_grad && handle->grad_in_forward;
+    torch::Tensor grad = eager ? torch::empty({n, c}, logits.options().requires_grad(false)) : torch::Tensor();
 #if LOGITNORM_HAVE_ROW_STATS
-    torch::Tensor stats = need_grad ? torch::empty({n, LOGITNORM_LOSS_ROW_STATS}, torch::kDouble) : torch::Tensor();
+    torch::Tensor stats =
+        need_grad && !eager ? torch::empty({n, LOGITNORM_LOSS_ROW_STATS}, torch::kDouble) : torch::Tensor();
 #endif
     double total = 0.0;
     AT_DISPATCH_FLOATING_TYPES(dtype, "logitnorm_torch::forward", [&] {
       using A = detail::api<scalar_t>;
       const scalar_t *zp = z.t.data_ptr<scalar_t>();
+      const scalar_t *tp = soft ? tgt.data_ptr<scalar_t>() : nullptr;
+      const int32_t *yp = soft ? nullptr : tgt.data_ptr<int32_t>();
       scalar_t *row_loss = red == LOGITNORM_REDUCTION_NONE ? out.data_ptr<scalar_t>() : nullptr;
+      if (eager) {
+        scalar_t *gp = grad.data_ptr<scalar_t>();
+        if (soft)
+          detail::check(A::forward_backward_soft(handle->loss, n, zp, z.ld, tp, ldt, &total, row_loss, 1, 0, gp, c),
+                        "logitnorm_loss_forward_backward_soft");
+        else
+          detail::check(A::forward_backward(handle->loss, n, zp, z.ld, yp, &total, row_loss, 1, 0, gp, c),
+                        "logitnorm_loss_forward_backward");
+        return;
+      }
 #if LOGITNORM_HAVE_ROW_STATS
-      double *sp = need_grad ? stats.data_ptr<double>() : nullptr;
-      if (soft && sp)
-        detail::check(A::forward_stats_soft(handle->loss, n, zp, z.ld, tgt.data_ptr<scalar_t>(), ldt, &total,
-                                            row_loss, sp), "logitnorm_loss_forward_stats_soft");
-      else if (sp)
-        detail::check(A::forward_stats(handle->loss, n, zp, z.ld, tgt.data_ptr<int32_t>(), &total, row_loss, sp),
-                      "logitnorm_loss_forward_stats");
-      else
+      if (need_grad) {
+        double *sp = stats.data_ptr<double>();
+        if (soft)
+          detail::check(A::forward_stats_soft(handle->loss, n, zp, z.ld, tp, ldt, &total, row_loss, sp),
+                        "logitnorm_loss_forward_stats_soft");
+        else
+          detail::check(A::forward_stats(handle->loss, n, zp, z.ld, yp, &total, row_loss, sp),
+                        "logitnorm_loss_forward_stats");
+        return;
+      }
 #endif
       if (soft)
-        detail::check(A::forward_soft(handle->loss, n, zp, z.ld, tgt.data_ptr<scalar_t>(), ldt, &total, row_loss),
+        detail::check(A::forward_soft(handle->loss, n, zp, z.ld, tp, ldt, &total, row_loss),
                       "logitnorm_loss_forward_soft");
       else
-        detail::check(A::forward(handle->loss, n, zp, z.ld, tgt.data_ptr<int32_t>(), &total, row_loss),
-                      "logitnorm_loss_forward");
+        detail::check(A::forward(handle->loss, n, zp, z.ld, yp, &total, row_loss), "logitnorm_loss_forward");
     });
     if (red != LOGITNORM_REDUCTION_NONE) out = torch::scalar_tensor(total, logits.options().requires_grad(false));
-    if (need_grad) {
+    ctx->saved_data["eager"] = eager;
+    if (eager) {
+      ctx->saved_data["none"] = red == LOGITNORM_REDUCTION_NONE;
+      ctx->save_for_backward({grad});  // saved as a variable, so autograd frees it after the backward
+    } else if (need_grad) {
       ctx->saved_data["handle"] = c10::IValue::make_capsule(handle);
       ctx->saved_data["ld"] = z.ld;
       ctx->saved_data["ldt"] = ldt;
@@ -220,6 +254,14 @@ struct LossFunction : public torch::autograd::Function<LossFunction> {
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext *ctx,
                                                torch::autograd::tensor_list grad_out) {
     const auto saved = ctx->get_saved_variables();
+    if (ctx->saved_data["eager"].toBool()) {
+      const torch::Tensor &grad = saved[0];
+      const torch::Tensor &g = grad_out[0];
+      if (ctx->saved_data["none"].toBool()) return {grad * g.to(grad.scalar_type()).unsqueeze(1), {}, {}};
+      // a reduced loss: grad_output is a scalar, 1 for loss.backward()
+      if (g.item<double>() == 1.0) return {grad, torch::Tensor(), torch::Tensor()};
+      return {grad * g.to(grad.scalar_type()), torch::Tensor(), torch::Tensor()};
+    }
     const torch::Tensor &z = saved[0], &tgt = saved[1];
     auto holder = ctx->saved_data["handle"].toCapsule();
     const Handle &h = *static_cast<Handle *>(holder.get());
@@ -281,6 +323,7 @@ struct LogitNormLossOptions {
   TORCH_ARG(double, label_smoothing) = 0.0;
   TORCH_ARG(reduction_t, reduction) = torch::kMean;
   TORCH_ARG(int64_t, threads) = 1;
+  TORCH_ARG(bool, grad_in_forward) = true;  // Handle::grad_in_forward
 };
 
 // loss = LogitNormLoss(LogitNormLossOptions(C).temperature(0.5))(logits, target)
@@ -291,6 +334,7 @@ class LogitNormLossImpl : public torch::nn::Cloneable<LogitNormLossImpl> {
 
   void reset() override {
     HandlePtr h = make_handle(options.kind(), options.num_classes());
+    h->grad_in_forward = options.grad_in_forward();
     logitnorm_loss *l = h->loss;
     if (options.kind() == LOGITNORM_LOSS_LOGITNORM)
       detail::check(logitnorm_loss_set(l, LOGITNORM_LOSS_TEMPERATURE, options.temperature()), "set(TEMPERATURE)");
