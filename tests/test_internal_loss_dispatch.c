@@ -228,9 +228,10 @@ START_TEST(threads_bitwise_identical) {
 }
 END_TEST
 
-/* The AVX2 finite scan names the first row holding a NaN or an infinity, for contiguous rows
-   (the flat, blocked scan; shapes crossing its 1024-element blocks) and padded rows, against
-   a plain loop; padding never counts. */
+/* The AVX2 finite scan names the first row holding a NaN or an infinity (with masks: a NaN or
+   +inf), for contiguous rows (the flat, blocked scan; shapes crossing its 1024-element blocks)
+   and padded rows, against a plain loop; with masks, a clean scan also tells whether it met a
+   -inf. Padding (NaN and -inf) never counts. */
 START_TEST(finite_scan_first_bad_row) {
   rng_state = 99;
   const int64_t shapes[][2] = {{1, 1}, {3, 7}, {40, 10}, {300, 17}, {9, 1000}, {5, 2048}, {2, 1500}};
@@ -243,17 +244,32 @@ START_TEST(finite_scan_first_bad_row) {
         double *d = malloc((size_t)(rows * ld) * sizeof *d);
         for (int64_t j = 0; j < rows * ld; ++j) f[j] = (float)(d[j] = 2.0 * uniform() - 1.0);
         for (int64_t i = 0; i < rows && pad; ++i)
-          for (int64_t c = cols; c < ld; ++c) f[i * ld + c] = (float)(d[i * ld + c] = NAN); /* padding */
-        int64_t want = -1;
-        if (trial > 0) { /* trial 0 stays finite; others get 1 or 2 bad entries */
+          for (int64_t c = cols; c < ld; ++c) /* padding */
+            f[i * ld + c] = (float)(d[i * ld + c] = c % 2 ? NAN : -INFINITY);
+        if (trial > 0) /* trial 0 stays finite; others get 1 or 2 bad entries */
           for (int k = 0; k < 1 + trial % 2; ++k) {
             int64_t i = (int64_t)(uniform() * (double)rows), c = (int64_t)(uniform() * (double)cols);
             f[i * ld + c] = (float)(d[i * ld + c] = bad[(trial + k) % 3]);
-            if (want < 0 || i < want) want = i;
           }
+        int64_t want = -1, want_masked = -1;
+        int want_neginf = 0;
+        for (int64_t i = rows - 1; i >= 0; --i)
+          for (int64_t c = 0; c < cols; ++c) {
+            double v = d[i * ld + c];
+            if (!isfinite(v)) want = i;
+            if (v != v || v == INFINITY) want_masked = i;
+            want_neginf |= v == -INFINITY;
+          }
+        int ni_f = 0, ni_d = 0;
+        ck_assert_int_eq(ln_first_nonfinite_row_f32_avx2(f, rows, cols, ld, 0, &ni_f), want);
+        ck_assert_int_eq(ln_first_nonfinite_row_f64_avx2(d, rows, cols, ld, 0, &ni_d), want);
+        ni_f = ni_d = 0;
+        ck_assert_int_eq(ln_first_nonfinite_row_f32_avx2(f, rows, cols, ld, 1, &ni_f), want_masked);
+        ck_assert_int_eq(ln_first_nonfinite_row_f64_avx2(d, rows, cols, ld, 1, &ni_d), want_masked);
+        if (want_masked < 0) {
+          ck_assert_int_eq(ni_f, want_neginf);
+          ck_assert_int_eq(ni_d, want_neginf);
         }
-        ck_assert_int_eq(ln_first_nonfinite_row_f32_avx2(f, rows, cols, ld, 0), want);
-        ck_assert_int_eq(ln_first_nonfinite_row_f64_avx2(d, rows, cols, ld, 0), want);
         free(f);
         free(d);
       }

@@ -14,24 +14,30 @@
 
 /* Whether any of the n entries at p (n > 0) is NaN or infinite, or, with masks set, NaN or
    +inf (-inf is a masked class). Without masks an entry is bad when its exponent bits are all
-   ones; with masks when it compares equal-or-unordered to +inf (_CMP_EQ_UQ: +inf or NaN),
-   one compare per vector either way. Tails use masked loads (zeros past the row). */
+   ones; with masks when it compares equal-or-unordered to +inf (_CMP_EQ_UQ: +inf or NaN), and
+   *neginf is set when an entry is -inf (the scan is bound by memory: the second compare is
+   free; min(a, b) may hide a -inf next to a NaN, which the scan reports anyway). Tails use
+   masked loads (zeros past the row). */
 #define LN_ANY_NONFINITE(T, SFX, V, VS, CMPEQ_I, SET1_I, EXPBITS, LANES, TAIL)                      \
-  static int ln_any_nonfinite_##SFX(const T *p, int64_t n, int masks) {                            \
+  static int ln_any_nonfinite_##SFX(const T *p, int64_t n, int masks, int *neginf) {               \
     __m256i bad0 = _mm256_setzero_si256(), bad1 = bad0;                                            \
     int64_t c = 0;                                                                                 \
     if (masks) {                                                                                   \
-      const V pinf = _mm256_set1_##VS((T)INFINITY);                                                \
+      const V pinf = _mm256_set1_##VS((T)INFINITY), minf = _mm256_set1_##VS((T)-INFINITY);         \
+      V ni = _mm256_setzero_##VS();                                                                \
       for (; c + 2 * LANES <= n; c += 2 * LANES) {                                                 \
         V a = _mm256_loadu_##VS(p + c), b = _mm256_loadu_##VS(p + c + LANES);                      \
         bad0 = _mm256_or_si256(bad0, _mm256_cast##VS##_si256(_mm256_cmp_##VS(a, pinf, _CMP_EQ_UQ))); \
         bad1 = _mm256_or_si256(bad1, _mm256_cast##VS##_si256(_mm256_cmp_##VS(b, pinf, _CMP_EQ_UQ))); \
+        ni = _mm256_or_##VS(ni, _mm256_cmp_##VS(_mm256_min_##VS(a, b), minf, _CMP_EQ_OQ));        \
       }                                                                                            \
       for (; c < n; c += LANES) {                                                                  \
         __m256i m = _mm256_loadu_si256((const __m256i *)(TAIL + LANES - (n - c < LANES ? n - c : LANES))); \
         V v = _mm256_maskload_##VS(p + c, m);                                                      \
         bad0 = _mm256_or_si256(bad0, _mm256_cast##VS##_si256(_mm256_cmp_##VS(v, pinf, _CMP_EQ_UQ))); \
+        ni = _mm256_or_##VS(ni, _mm256_cmp_##VS(v, minf, _CMP_EQ_OQ));                            \
       }                                                                                            \
+      if (!_mm256_testz_si256(_mm256_cast##VS##_si256(ni), _mm256_cast##VS##_si256(ni))) *neginf = 1; \
     } else {                                                                                       \
       const __m256i e = SET1_I(EXPBITS);                                                           \
       for (; c + 2 * LANES <= n; c += 2 * LANES) {                                                 \
@@ -55,21 +61,22 @@ LN_ANY_NONFINITE(double, f64, __m256d, pd, _mm256_cmpeq_epi64, _mm256_set1_epi64
 
 /* The scan of rows [0, rows), row by row (rows and cols > 0). */
 #define LN_FIRST_BAD_ROW(T, SFX)                                                                    \
-  static int64_t ln_first_bad_row_##SFX(const T *p, int64_t rows, int64_t cols, int64_t ld, int masks) { \
+  static int64_t ln_first_bad_row_##SFX(const T *p, int64_t rows, int64_t cols, int64_t ld, int masks, \
+                                        int *neginf) {                                              \
     for (int64_t i = 0; i < rows; ++i)                                                              \
-      if (ln_any_nonfinite_##SFX(p + i * ld, cols, masks)) return i;                                \
+      if (ln_any_nonfinite_##SFX(p + i * ld, cols, masks, neginf)) return i;                        \
     return -1;                                                                                      \
   }                                                                                                 \
   int64_t ln_first_nonfinite_row_##SFX##_avx2(const T *p, int64_t rows, int64_t cols, int64_t ld,   \
-                                              int masks) {                                          \
+                                              int masks, int *neginf) {                             \
     if (rows <= 0 || cols <= 0) return -1;                                                          \
-    if (ld != cols) return ln_first_bad_row_##SFX(p, rows, cols, ld, masks);                        \
+    if (ld != cols) return ln_first_bad_row_##SFX(p, rows, cols, ld, masks, neginf);                \
     const int64_t total = rows * cols;                                                              \
     for (int64_t b = 0; b < total; b += LN_FLAT_BLOCK) {                                            \
       int64_t n = total - b < LN_FLAT_BLOCK ? total - b : LN_FLAT_BLOCK;                            \
-      if (!ln_any_nonfinite_##SFX(p + b, n, masks)) continue;                                       \
+      if (!ln_any_nonfinite_##SFX(p + b, n, masks, neginf)) continue;                               \
       int64_t r0 = b / cols, r1 = (b + n + cols - 1) / cols; /* the rows this block touches */      \
-      int64_t r = ln_first_bad_row_##SFX(p + r0 * cols, r1 - r0, cols, cols, masks);                \
+      int64_t r = ln_first_bad_row_##SFX(p + r0 * cols, r1 - r0, cols, cols, masks, neginf);        \
       if (r >= 0) return r0 + r;                                                                    \
     }                                                                                               \
     return -1;                                                                                      \

@@ -5,8 +5,12 @@
 #include <stdint.h>
 
 /* The first of `rows` rows (first `cols` columns, leading dimension ld) holding a NaN or an
-   infinity (with masks set: a NaN or +inf; -inf is a masked class), or -1 when there is none. */
-int64_t ln_first_nonfinite_row_f32_avx2(const float *p, int64_t rows, int64_t cols, int64_t ld, int masks);
-int64_t ln_first_nonfinite_row_f64_avx2(const double *p, int64_t rows, int64_t cols, int64_t ld, int masks);
+   infinity (with masks set: a NaN or +inf; -inf is a masked class), or -1 when there is none.
+   With masks set, *neginf is set to 1 when the scan met a -inf; it is exact only when the
+   result is -1 (the scan stops at a bad row, and a -inf next to a NaN may go unseen). */
+int64_t ln_first_nonfinite_row_f32_avx2(const float *p, int64_t rows, int64_t cols, int64_t ld, int masks,
+                                        int *neginf);
+int64_t ln_first_nonfinite_row_f64_avx2(const double *p, int64_t rows, int64_t cols, int64_t ld, int masks,
+                                        int *neginf);
 
 #endif

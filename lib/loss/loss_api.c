@@ -92,17 +92,21 @@ typedef struct ln_finite_ctx {
   const void *p;
   int64_t rows, cols, ld;
   int64_t first_bad[LN_PARTS]; /* per part: first row with a bad entry, or -1 */
+  int neginf[LN_PARTS];         /* per part: whether the scan met a -inf (masks) */
 } ln_finite_ctx;
 
 static void ln_finite_part(void *ctx, int part) {
   ln_finite_ctx *f = ctx;
   int64_t b = ln_part_begin(f->rows, part), e = ln_part_begin(f->rows, part + 1), r;
   f->first_bad[part] = -1;
+  f->neginf[part] = 0;
   if (b == e) return; /* empty part: p + b * ld may lie far outside the matrix (UB to form) */
   if (f->f64)
-    r = ln_first_nonfinite_row_f64_avx2((const double *)f->p + b * f->ld, e - b, f->cols, f->ld, f->masks);
+    r = ln_first_nonfinite_row_f64_avx2((const double *)f->p + b * f->ld, e - b, f->cols, f->ld, f->masks,
+                                        &f->neginf[part]);
   else
-    r = ln_first_nonfinite_row_f32_avx2((const float *)f->p + b * f->ld, e - b, f->cols, f->ld, f->masks);
+    r = ln_first_nonfinite_row_f32_avx2((const float *)f->p + b * f->ld, e - b, f->cols, f->ld, f->masks,
+                                        &f->neginf[part]);
   f->first_bad[part] = r < 0 ? -1 : b + r;
 }
 #endif
@@ -122,22 +126,38 @@ static logitnorm_status ln_check_finite_scalar(int f64, int masks, const int32_t
    scans for NaN and infinities (masks: NaN and +inf) in the same fixed row parts as the compute,
    on `threads` threads; rows up to the first one found are then rescanned by the scalar check
    on the calling thread, so the message names the first bad entry. A row masked whole is not
-   looked for there: the label and target checks reject it. */
+   looked for there: the label and target checks reject it. *neginf (may be NULL) is set to 0
+   when the check passed and the matrix holds no -inf, else to 1 (always 1 without the AVX2
+   scan, which is the only one that looks). */
 static logitnorm_status ln_check_finite(int f64, int masks, const int32_t *labels, int64_t ignore_index,
                                         const void *p, int64_t rows, int64_t cols, int64_t ld, const char *name,
-                                        int threads) {
+                                        int threads, int *neginf) {
+  if (neginf) *neginf = 1;
 #if defined(LN_HAVE_AVX2)
   if (ln_use_avx2()) {
-    ln_finite_ctx f = {f64, masks, p, rows, cols, ld, {0}};
+    ln_finite_ctx f = {f64, masks, p, rows, cols, ld, {0}, {0}};
     ln_parallel_parts(threads, LN_PARTS, ln_finite_part, &f);
-    for (int part = 0; part < LN_PARTS; ++part)
+    int any = 0;
+    for (int part = 0; part < LN_PARTS; ++part) {
       if (f.first_bad[part] >= 0)
         return ln_check_finite_scalar(f64, masks, labels, ignore_index, p, f.first_bad[part] + 1, cols, ld, name);
+      any |= f.neginf[part];
+    }
+    if (neginf) *neginf = any;
     return LOGITNORM_OK;
   }
 #endif
   (void)threads;
   return ln_check_finite_scalar(f64, masks, labels, ignore_index, p, rows, cols, ld, name);
+}
+
+/* Whether ln_check_finite tells a matrix without -inf (only the AVX2 scan looks). */
+static int ln_finite_scan_reports_neginf(void) {
+#if defined(LN_HAVE_AVX2)
+  return ln_use_avx2();
+#else
+  return 0;
+#endif
 }
 
 /* Outputs must not overlap inputs or each other; the one exception is grad == logits with
@@ -263,14 +283,28 @@ static logitnorm_status ln_check_row_scale(const logitnorm_loss *L, const ln_los
   return LOGITNORM_OK;
 }
 
-/* The labels in one pass: each in [0, C) or the ignore index, none on a masked (-inf) logit of
-   its row, and their MEAN divisor (ln_loss_mean_divisor's sum) on the way, so a call reads its
-   labels once before the kernels. */
-static inline logitnorm_status ln_labels_pass(const logitnorm_loss *L, const ln_loss_call *k, int f64,
-                                              const double *w, double *divisor) {
-  const int64_t C = L->num_classes, ignore = L->ignore_index, ahead = 16;
-  const size_t elem = f64 ? sizeof(double) : sizeof(float);
+/* The labels in one pass: each in [0, C) or the ignore index, and their MEAN divisor
+   (ln_loss_mean_divisor's sum) on the way, so a call reads its labels once before the kernels. */
+static inline logitnorm_status ln_labels_pass(const logitnorm_loss *L, const ln_loss_call *k, const double *w,
+                                              double *divisor) {
+  const int64_t C = L->num_classes, ignore = L->ignore_index;
   double d = 0.0;
+  for (int64_t i = 0; i < k->n; ++i) {
+    int64_t y = k->labels[i];
+    if (y == ignore) continue;
+    if (y < 0 || y >= C)
+      return ln_fail(LOGITNORM_ERR_INVALID_LABEL, "label %lld at row %lld is outside [0, %lld)", (long long)y,
+                     (long long)i, (long long)C);
+    d += w ? w[y] : 1.0;
+  }
+  *divisor = d;
+  return LOGITNORM_OK;
+}
+
+/* No label may name a masked (-inf) logit of its row (labels already in range). */
+static logitnorm_status ln_check_labels_unmasked(const logitnorm_loss *L, const ln_loss_call *k) {
+  const int64_t C = L->num_classes, ignore = L->ignore_index, ahead = 16;
+  const size_t elem = k->f64 ? sizeof(double) : sizeof(float);
   for (int64_t i = 0; i < k->n; ++i) {
     /* each row's z_y is a cache miss on a large batch: ask for the one `ahead` rows on */
     if (i + ahead < k->n) {
@@ -279,25 +313,17 @@ static inline logitnorm_status ln_labels_pass(const logitnorm_loss *L, const ln_
         __builtin_prefetch((const char *)k->logits + ((size_t)(i + ahead) * (size_t)k->ld + (size_t)ya) * elem);
     }
     int64_t y = k->labels[i];
-    if (y == ignore) continue;
-    if (y < 0 || y >= C)
-      return ln_fail(LOGITNORM_ERR_INVALID_LABEL, "label %lld at row %lld is outside [0, %lld)", (long long)y,
-                     (long long)i, (long long)C);
-    if (ln_elem(f64, k->logits, i * k->ld + y) == -INFINITY)
+    if (y != ignore && ln_elem(k->f64, k->logits, i * k->ld + y) == -INFINITY)
       return ln_fail(LOGITNORM_ERR_INVALID_LABEL,
                      "label %lld at row %lld names a masked class (logits[%lld][%lld] is -inf)", (long long)y,
                      (long long)i, (long long)i, (long long)y);
-    d += w ? w[y] : 1.0;
   }
-  *divisor = d;
   return LOGITNORM_OK;
 }
 
 static logitnorm_status ln_loss_check_labels(const logitnorm_loss *L, const ln_loss_call *k, double *divisor) {
-  /* specialised on the element type and on weights, so the loop has no branch on either */
-  const double *w = L->weights;
-  if (k->f64) return w ? ln_labels_pass(L, k, 1, w, divisor) : ln_labels_pass(L, k, 1, NULL, divisor);
-  return w ? ln_labels_pass(L, k, 0, w, divisor) : ln_labels_pass(L, k, 0, NULL, divisor);
+  /* specialised on weights, so the loop has no branch on them */
+  return L->weights ? ln_labels_pass(L, k, L->weights, divisor) : ln_labels_pass(L, k, NULL, divisor);
 }
 
 /* Everything a call reads or writes is checked here, before any output is touched. With n = 0
@@ -320,16 +346,26 @@ static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_
   if (st == LOGITNORM_OK && k->grad && !(isfinite(k->alpha) && isfinite(k->beta)))
     st = ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "alpha = %g and beta = %g must be finite", k->alpha, k->beta);
   if (st == LOGITNORM_OK) st = ln_loss_check_aliasing(L, k, elem);
-  /* labels and masks first, so a row masked whole gets the same status on every dispatch path */
+  /* labels and masks first, so a row masked whole gets the same status on every dispatch path.
+     A label on a masked class needs each row's z_y, a cache miss per row; when the AVX2 finite
+     scan is to read the whole matrix anyway, that check waits for it and runs only if the scan
+     met a -inf or a fault (so it still takes precedence over the scan's status). */
   *divisor = (double)k->n;
+  const int defer_masked = k->labels && L->check_finite && ln_finite_scan_reports_neginf();
   if (st == LOGITNORM_OK && k->labels) st = ln_loss_check_labels(L, k, divisor);
+  if (st == LOGITNORM_OK && k->labels && !defer_masked) st = ln_check_labels_unmasked(L, k);
   if (st == LOGITNORM_OK && k->soft) st = ln_check_targets_unmasked(L, k);
   if (st == LOGITNORM_OK && k->what == LN_CALL_PROBS) st = ln_check_rows_unmasked(L, k);
   if (st == LOGITNORM_OK && L->check_finite) {
-    int threads = ln_loss_threads(L, k);
-    st = ln_check_finite(k->f64, 1, k->labels, L->ignore_index, k->logits, k->n, C, k->ld, "logits", threads);
+    int threads = ln_loss_threads(L, k), neginf = 1;
+    st = ln_check_finite(k->f64, 1, k->labels, L->ignore_index, k->logits, k->n, C, k->ld, "logits", threads,
+                         &neginf);
+    if (defer_masked && (neginf || st != LOGITNORM_OK)) {
+      logitnorm_status sl = ln_check_labels_unmasked(L, k);
+      if (sl != LOGITNORM_OK) st = sl;
+    }
     if (st == LOGITNORM_OK && k->soft)
-      st = ln_check_finite(k->f64, 0, NULL, 0, k->targets, k->n, C, k->ldt, "targets", threads);
+      st = ln_check_finite(k->f64, 0, NULL, 0, k->targets, k->n, C, k->ldt, "targets", threads, NULL);
     if (st == LOGITNORM_OK && k->row_scale)
       st = k->f64 ? ln_check_finite_vector_f64(k->row_scale, k->n, "row_scale")
                   : ln_check_finite_vector_f32(k->row_scale, k->n, "row_scale");
