@@ -301,24 +301,33 @@ static inline logitnorm_status ln_labels_pass(const logitnorm_loss *L, const ln_
   return LOGITNORM_OK;
 }
 
-/* No label may name a masked (-inf) logit of its row (labels already in range). */
-static logitnorm_status ln_check_labels_unmasked(const logitnorm_loss *L, const ln_loss_call *k) {
+/* No label may name a masked (-inf) logit of its row (labels already in range). Each row's z_y
+   is a cache miss on a large batch: with rows longer than a few cache lines the loop asks for
+   the one `ahead` rows on (shorter rows stream, and the hardware prefetcher keeps up). */
+static inline logitnorm_status ln_labels_unmasked_pass(const logitnorm_loss *L, const ln_loss_call *k, int f64,
+                                                       int prefetch) {
   const int64_t C = L->num_classes, ignore = L->ignore_index, ahead = 16;
-  const size_t elem = k->f64 ? sizeof(double) : sizeof(float);
+  const size_t elem = f64 ? sizeof(double) : sizeof(float);
   for (int64_t i = 0; i < k->n; ++i) {
-    /* each row's z_y is a cache miss on a large batch: ask for the one `ahead` rows on */
-    if (i + ahead < k->n) {
+    if (prefetch && i + ahead < k->n) {
       int64_t ya = k->labels[i + ahead];
       if (ya >= 0 && ya < C)
         __builtin_prefetch((const char *)k->logits + ((size_t)(i + ahead) * (size_t)k->ld + (size_t)ya) * elem);
     }
     int64_t y = k->labels[i];
-    if (y != ignore && ln_elem(k->f64, k->logits, i * k->ld + y) == -INFINITY)
+    if (y != ignore && ln_elem(f64, k->logits, i * k->ld + y) == -INFINITY)
       return ln_fail(LOGITNORM_ERR_INVALID_LABEL,
                      "label %lld at row %lld names a masked class (logits[%lld][%lld] is -inf)", (long long)y,
                      (long long)i, (long long)i, (long long)y);
   }
   return LOGITNORM_OK;
+}
+
+static logitnorm_status ln_check_labels_unmasked(const logitnorm_loss *L, const ln_loss_call *k) {
+  /* specialised on the element type and on the prefetch, so the loop has no branch on either */
+  const int prefetch = (size_t)k->ld * (k->f64 ? sizeof(double) : sizeof(float)) > 256;
+  if (k->f64) return prefetch ? ln_labels_unmasked_pass(L, k, 1, 1) : ln_labels_unmasked_pass(L, k, 1, 0);
+  return prefetch ? ln_labels_unmasked_pass(L, k, 0, 1) : ln_labels_unmasked_pass(L, k, 0, 0);
 }
 
 static logitnorm_status ln_loss_check_labels(const logitnorm_loss *L, const ln_loss_call *k, double *divisor) {
