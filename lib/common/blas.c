@@ -14,23 +14,17 @@ struct ln_blas {
   rntm_t rntm;
 };
 
+void ln_blas_set_threads(ln_blas *b, int threads) { bli_rntm_set_num_threads(threads < 1 ? 1 : threads, &b->rntm); }
+
 ln_blas *ln_blas_create(int threads) {
   ln_blas *b = ln_calloc(1, sizeof *b);
-  return b == NULL ? NULL : ln_blas_init(b, threads);
-}
-
-void ln_blas_free(ln_blas *b) { ln_free(b); }
-
-size_t ln_blas_size(void) { return sizeof(ln_blas); }
-
-ln_blas *ln_blas_init(void *mem, int threads) {
-  ln_blas *b = mem;
+  if (b == NULL) return NULL;
   bli_rntm_init(&b->rntm);
   ln_blas_set_threads(b, threads);
   return b;
 }
 
-void ln_blas_set_threads(ln_blas *b, int threads) { bli_rntm_set_num_threads(threads < 1 ? 1 : threads, &b->rntm); }
+void ln_blas_free(ln_blas *b) { ln_free(b); }
 
 /* BLIS takes non-const operands and a mutable rntm_t; it writes neither A nor B, and the
    rntm_t copy on the stack keeps concurrent calls apart. */

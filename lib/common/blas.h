@@ -1,5 +1,5 @@
 /* The library's only door to BLIS: a GEMM with general strides over a runtime object that
-   the caller owns (a scorer handle, or one call's workspace for the loss's linear head).
+   a handle owns (a scorer's, or a loss handle's for the linear head).
    Callers never see BLIS types. A transposed operand is the same operand with its row and
    column strides swapped, so one entry point per element type covers every layout. */
 #ifndef LN_COMMON_BLAS_H
@@ -14,10 +14,6 @@ typedef struct ln_blas ln_blas;
 ln_blas *ln_blas_create(int threads);
 void ln_blas_free(ln_blas *b);
 void ln_blas_set_threads(ln_blas *b, int threads);
-/* For a caller that has one scratch block per call: ln_blas_size() bytes at mem (aligned as
-   malloc aligns) become a runtime object with `threads` threads; nothing to free. */
-size_t ln_blas_size(void);
-ln_blas *ln_blas_init(void *mem, int threads);
 
 /* C = alpha * A B + beta * C, with A m x k, B k x n and C m x n, each addressed by a row
    stride and a column stride in elements; beta = 0 overwrites C without reading it (BLIS's

@@ -58,8 +58,8 @@ typedef struct ln_head_call {
   void *dbias;
 } ln_head_call;
 
-/* The workspace: [ln_blas][C doubles of column sums, when dbias][exp caches, when rows are
-   long][rows x ldz logits]. */
+/* The workspace: [C doubles of column sums, when dbias][exp caches, when rows are long]
+   [rows x ldz logits]. */
 typedef struct ln_head_plan {
   int64_t rows;       /* rows per block */
   int64_t ldz;        /* leading dimension of the block's logits: C rounded up to 64 bytes */
@@ -206,7 +206,7 @@ static logitnorm_status ln_head_plan_blocks(const logitnorm_loss *L, const ln_he
   int64_t C = L->num_classes;
   size_t e = ln_elem(c);
   plan->ldz = (int64_t)(ln_round_up((size_t)C * e, LN_HEAD_ALIGN) / e);
-  plan->sums_offset = ln_round_up(ln_blas_size(), LN_HEAD_ALIGN);
+  plan->sums_offset = 0;
   plan->ecache_offset = plan->sums_offset + (c->dbias ? ln_round_up((size_t)C * sizeof(double), LN_HEAD_ALIGN) : 0);
   /* The row kernels work in place here; rows longer than their stack cache keep exp values
      between passes in one heap block of C elements per worker (else they recompute them). */
@@ -399,7 +399,7 @@ static logitnorm_status ln_head_run_call(const logitnorm_loss *L, const ln_head_
   ln_head_run r = {
       .L = L,
       .c = c,
-      .blas = ln_blas_init(mem, L->threads),
+      .blas = L->blas,
       .Z = (void *)block,
       .ldz = plan.ldz,
       .sums = c->dbias ? (double *)(mem + plan.sums_offset) : NULL,

@@ -18,7 +18,12 @@ LOGITNORM_API logitnorm_status logitnorm_loss_create(logitnorm_loss **out, logit
     return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "num_classes = %lld is outside [1, %d]", (long long)num_classes,
                    INT32_MAX);
   logitnorm_loss *h = ln_calloc(1, sizeof *h);
-  if (h == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for the loss handle");
+  ln_blas *blas = h == NULL ? NULL : ln_blas_create(1);
+  if (blas == NULL) {
+    ln_free(h);
+    return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for the loss handle");
+  }
+  h->blas = blas;
   h->kind = kind;
   h->num_classes = num_classes;
   h->tau = 0.04;
@@ -37,6 +42,7 @@ LOGITNORM_API logitnorm_status logitnorm_loss_create(logitnorm_loss **out, logit
 
 LOGITNORM_API void logitnorm_loss_free(logitnorm_loss *loss) {
   if (loss == NULL) return;
+  ln_blas_free(loss->blas);
   ln_free(loss->weights);
   ln_free(loss);
 }
@@ -73,7 +79,10 @@ LOGITNORM_API logitnorm_status logitnorm_loss_set(logitnorm_loss *loss, logitnor
       return st;
     case LOGITNORM_LOSS_THREADS:
       st = ln_check_param_int(value, 1, 1024, "threads");
-      if (st == LOGITNORM_OK) loss->threads = (int)value;
+      if (st == LOGITNORM_OK) {
+        loss->threads = (int)value;
+        ln_blas_set_threads(loss->blas, loss->threads);
+      }
       return st;
     case LOGITNORM_LOSS_WORKSPACE_BYTES:
       st = ln_check_param(value, 0.0, 1, 0x1p62, 0, "workspace_bytes");

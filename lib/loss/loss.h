@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "common/blas.h"
 #include "logitnorm.h"
 
 /* The smallest temperature: 1/tau bounds |u| = |z| / (tau (||z|| + eps)), and the loss can reach
@@ -23,6 +24,7 @@ struct logitnorm_loss {
   int check_finite;
   int threads;
   int64_t workspace_bytes; /* bound on the linear head's extra memory */
+  ln_blas *blas;           /* the linear head's BLIS runtime object, with THREADS threads */
   double *weights;   /* num_classes class weights, or NULL for all ones */
   double weight_sum; /* sum of the weights (num_classes when NULL) */
 };
