@@ -14,7 +14,8 @@
 
 /* Whether any of the n entries at p (n > 0) is NaN or infinite, or, with masks set, NaN or
    +inf (-inf is a masked class). Without masks an entry is bad when its exponent bits are all
-   ones; with masks when it compares equal-or-unordered to +inf (_CMP_EQ_UQ: +inf or NaN), and
+   ones; with masks when it is not less than +inf (_CMP_NLT_US: +inf or NaN; one of the eight
+   original predicates, which valgrind emulates right, where it gets _CMP_EQ_UQ wrong on NaN), and
    *neginf is set when an entry is -inf (the scan is bound by memory: the second compare is
    free; min(a, b) may hide a -inf next to a NaN, which the scan reports anyway). Tails use
    masked loads (zeros past the row). */
@@ -27,14 +28,14 @@
       V ni = _mm256_setzero_##VS();                                                                \
       for (; c + 2 * LANES <= n; c += 2 * LANES) {                                                 \
         V a = _mm256_loadu_##VS(p + c), b = _mm256_loadu_##VS(p + c + LANES);                      \
-        bad0 = _mm256_or_si256(bad0, _mm256_cast##VS##_si256(_mm256_cmp_##VS(a, pinf, _CMP_EQ_UQ))); \
-        bad1 = _mm256_or_si256(bad1, _mm256_cast##VS##_si256(_mm256_cmp_##VS(b, pinf, _CMP_EQ_UQ))); \
+        bad0 = _mm256_or_si256(bad0, _mm256_cast##VS##_si256(_mm256_cmp_##VS(a, pinf, _CMP_NLT_US))); \
+        bad1 = _mm256_or_si256(bad1, _mm256_cast##VS##_si256(_mm256_cmp_##VS(b, pinf, _CMP_NLT_US))); \
         ni = _mm256_or_##VS(ni, _mm256_cmp_##VS(_mm256_min_##VS(a, b), minf, _CMP_EQ_OQ));        \
       }                                                                                            \
       for (; c < n; c += LANES) {                                                                  \
         __m256i m = _mm256_loadu_si256((const __m256i *)(TAIL + LANES - (n - c < LANES ? n - c : LANES))); \
         V v = _mm256_maskload_##VS(p + c, m);                                                      \
-        bad0 = _mm256_or_si256(bad0, _mm256_cast##VS##_si256(_mm256_cmp_##VS(v, pinf, _CMP_EQ_UQ))); \
+        bad0 = _mm256_or_si256(bad0, _mm256_cast##VS##_si256(_mm256_cmp_##VS(v, pinf, _CMP_NLT_US))); \
         ni = _mm256_or_##VS(ni, _mm256_cmp_##VS(v, minf, _CMP_EQ_OQ));                            \
       }                                                                                            \
       if (!_mm256_testz_si256(_mm256_cast##VS##_si256(ni), _mm256_cast##VS##_si256(ni))) *neginf = 1; \
