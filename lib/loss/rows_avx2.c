@@ -254,6 +254,7 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
 #define V_BLEND(a, b, m) VF(_mm256_blendv_)(a, b, m)
 #define V_MASKV(m) VF(_mm256_castsi256_)(m)
 #define V_EXPN(x) VF(ln_exp_neg_)(x)
+#define V_EXPC(x) VF(ln_exp_core_)(x) /* for arguments in [-EXP_SAFE, 0] or NaN only */
 #define V_HMAX(v) VF(ln_hmax_)(v)
 #define V_HMIN(v) VF(ln_hmin_)(v)
 #define V_TAIL(n) VF(ln_tail_)(n)
@@ -269,7 +270,9 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
 #define V_MASK_ZERO() _mm256_setzero_si256()
 
 /* The instantiations: element type, name suffix, vector type and suffix, lanes, largest value,
-   and the smallest sum of squares that cannot hide underflowed squares. */
+   the smallest sum of squares that cannot hide underflowed squares, and the largest row range
+   (max u - min u) for which exp's clamp and underflow flush cannot act (their threshold is
+   ln(FLT_MIN) = -87.34, ln(DBL_MIN) = -708.40; the margin covers the rounding of u - m). */
 #define T float
 #define SFX f32
 #define V __m256
@@ -277,6 +280,7 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
 #define LANES 8
 #define T_MAX FLT_MAX
 #define LN_SS_MIN 0x1p-60
+#define EXP_SAFE 80.0
 #include "rows_avx2.inc"
 #undef T
 #undef SFX
@@ -285,6 +289,7 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
 #undef LANES
 #undef T_MAX
 #undef LN_SS_MIN
+#undef EXP_SAFE
 
 #define T double
 #define SFX f64
@@ -293,4 +298,5 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
 #define LANES 4
 #define T_MAX DBL_MAX
 #define LN_SS_MIN 1e-280
+#define EXP_SAFE 700.0
 #include "rows_avx2.inc"
