@@ -13,7 +13,9 @@
    (d) n = 0 accepts NULL for every data pointer of every loss entry point (loss_out 0 under
        SUM and NONE; under MEAN, which the header leaves open for n = 0, only OK and nothing
        but loss_out written).
-   (e) a NaN in the one-dimensional row_scale is reported as row_scale[i]. */
+   (e) a NaN in the one-dimensional row_scale is reported as row_scale[i].
+   (f) rows whose range of u lies on either side of exp's underflow threshold (and of the
+       kernels' cut for exp without clamp and flush), on the tile and row paths. */
 #include <check.h>
 #include <float.h>
 #include <math.h>
@@ -337,6 +339,95 @@ START_TEST(row_scale_message) {
 }
 END_TEST
 
+/* ---------------- (f) rows around exp's underflow threshold ---------------- */
+
+/* The AVX2 kernels take exp without its clamp and underflow flush on rows whose range of u
+   (max u - min u) is at most 80 (f32; 700 f64), and with them above. n rows of C classes whose
+   range of u is `range`: z_c = -s c' / (C - 1) for c' = (c + i) mod C (the maximum moves with
+   the row), s = range for cross-entropy; LogitNorm rows use s = 3 and tau chosen so that
+   max u - min u = range (u = z / (tau ||z||)). Labels i mod C. Against the double reference:
+   row losses and gradient entries (relative to the row's largest) to 1e-5 (f32) / 1e-12 (f64),
+   times the range for LogitNorm. */
+static void check_range(int f64, int kind, int64_t n, int64_t C, double range) {
+  double *z = malloc((size_t)(n * C) * sizeof *z), *want_rows = malloc((size_t)n * sizeof(double));
+  double *want_grad = malloc((size_t)(n * C) * sizeof(double)), *rows = malloc((size_t)n * sizeof(double));
+  double *grad = malloc((size_t)(n * C) * sizeof(double));
+  float *zf = malloc((size_t)(n * C) * sizeof *zf), *rowsf = malloc((size_t)n * sizeof *rowsf);
+  float *gradf = malloc((size_t)(n * C) * sizeof *gradf);
+  int32_t *y = malloc((size_t)n * sizeof *y);
+  ck_assert(z && want_rows && want_grad && rows && grad && zf && rowsf && gradf && y);
+  const int ln = kind == LOGITNORM_LOSS_LOGITNORM;
+  const double s = ln ? 3.0 : range;
+  double norm2 = 0.0;
+  for (int64_t c = 0; c < C; ++c) norm2 += (s * c / (double)(C - 1)) * (s * c / (double)(C - 1));
+  /* tau rounded to float, so both the library and the reference use the same value */
+  const double tau = ln ? (double)(float)(s / (sqrt(norm2) * range)) : 1.0;
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t c = 0; c < C; ++c) {
+      double v = -s * (double)((c + i) % C) / (double)(C - 1);
+      zf[i * C + c] = (float)v;
+      z[i * C + c] = f64 ? v : (double)zf[i * C + c];
+    }
+    y[i] = (int32_t)(i % C);
+  }
+  lr_config cfg;
+  lr_config_init(&cfg, kind, C);
+  if (ln) cfg.tau = tau;
+  cfg.reduction = LOGITNORM_REDUCTION_SUM;
+  lr_batch_hard(&cfg, n, z, C, y, want_rows, want_grad);
+  logitnorm_loss *L = NULL;
+  ck_assert_int_eq(logitnorm_loss_create(&L, kind, C), LOGITNORM_OK);
+  if (ln) ck_assert_int_eq(logitnorm_loss_set(L, LOGITNORM_LOSS_TEMPERATURE, tau), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_set(L, LOGITNORM_LOSS_REDUCTION, LOGITNORM_REDUCTION_SUM), LOGITNORM_OK);
+  double loss = NAN;
+  logitnorm_status st = f64 ? logitnorm_loss_forward_backward_f64(L, n, z, C, y, &loss, rows, 1.0, 0.0, grad, C)
+                            : logitnorm_loss_forward_backward_f32(L, n, zf, C, y, &loss, rowsf, 1.0f, 0.0f, gradf, C);
+  ck_assert_msg(st == LOGITNORM_OK, "status %d: %s", (int)st, logitnorm_last_error());
+  if (!f64) {
+    for (int64_t k = 0; k < n * C; ++k) grad[k] = gradf[k];
+    for (int64_t i = 0; i < n; ++i) rows[i] = rowsf[i];
+  }
+  /* LogitNorm's u - m carries a rounding error of about eps * range, which its gradient (a
+     difference of terms of size 1 / (tau ||z||)) amplifies: its tolerance grows with the range.
+     A wrong cut would give errors of order 1 or infinities. */
+  const double rel = (f64 ? 1e-12 : 1e-5) * (ln ? fmax(1.0, range) : 1.0), gabs = f64 ? 1e-12 : 1e-6;
+  const char *name = ln ? "LogitNorm" : "cross-entropy";
+  for (int64_t i = 0; i < n; ++i)
+    ck_assert_msg(isfinite(rows[i]) && fabs(rows[i] - want_rows[i]) <= rel * fabs(want_rows[i]) + gabs,
+                  "%s %s C = %lld, range %g: row_loss[%lld] = %.9g, reference %.9g", name, f64 ? "f64" : "f32",
+                  (long long)C, range, (long long)i, rows[i], want_rows[i]);
+  for (int64_t i = 0; i < n; ++i) {
+    /* the gradient entries cancel: judge them against the row's largest, or against the size
+       the row's gradient can reach (k = 1 / (tau ||z||) = range / s for LogitNorm, 1 for
+       cross-entropy) when the row is confident and its gradient all but 0 */
+    double big = ln ? range / s : 1.0;
+    for (int64_t c = 0; c < C; ++c) big = fmax(big, fabs(want_grad[i * C + c]));
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t k = i * C + c;
+      ck_assert_msg(fabs(grad[k] - want_grad[k]) <= rel * big + gabs,
+                    "%s %s C = %lld, range %g: grad[%lld][%lld] = %.9g, reference %.9g", name, f64 ? "f64" : "f32",
+                    (long long)C, range, (long long)i, (long long)c, grad[k], want_grad[k]);
+    }
+  }
+  logitnorm_loss_free(L);
+  free(z), free(want_rows), free(want_grad), free(rows), free(grad), free(zf), free(rowsf), free(gradf), free(y);
+}
+
+/* Loop index: f64 * 2 + (kind == LOGITNORM); each runs the tile path (C = 10) and the row path
+   (C = 100) at ranges on both sides of the cut and of the underflow threshold. */
+START_TEST(exp_threshold_rows) {
+  const int f64 = _i / 2, kind = _i % 2 ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY;
+  const double r32[] = {40.0, 79.9, 80.1, 86.0, 87.5, 88.0, 90.0, 100.0, 150.0, 1000.0};
+  const double r64[] = {650.0, 699.9, 700.1, 708.0, 709.0, 710.0, 720.0, 800.0, 3000.0};
+  const double *r = f64 ? r64 : r32;
+  const int nr = f64 ? (int)(sizeof r64 / sizeof r64[0]) : (int)(sizeof r32 / sizeof r32[0]);
+  for (int j = 0; j < nr; ++j) {
+    check_range(f64, kind, tile_rows(), 10, r[j]);
+    check_range(f64, kind, 16, 100, r[j]);
+  }
+}
+END_TEST
+
 static Suite *extremes_suite(void) {
   Suite *s = suite_create("loss_extremes");
   TCase *tc = tcase_create("extremes");
@@ -351,6 +442,7 @@ static Suite *extremes_suite(void) {
   tcase_add_test(tc, temperature_on_cross_entropy);
   tcase_add_loop_test(tc, empty_batch, 0, 6);
   tcase_add_test(tc, row_scale_message);
+  tcase_add_loop_test(tc, exp_threshold_rows, 0, 4);
   suite_add_tcase(s, tc);
   return s;
 }
