@@ -171,9 +171,9 @@ static void compare(const config *cfg) {
 
 START_TEST(avx2_matches_generic) {
   rng_state = 42;
-  /* tile path up to C = 48; the row path keeps exp for 4096 float / 2048 double columns on the
-     stack (in place, beta != 0) and computes it again beyond */
-  const int64_t Cs[] = {1, 2, 3, 7, 8, 9, 10, 15, 16, 17, 31, 48, 49, 100, 1000, 4105};
+  /* tile path up to C = 104 (f32) and 48 (f64); the row path keeps exp for 4096 float / 2048
+     double columns on the stack (in place, beta != 0) and computes it again beyond */
+  const int64_t Cs[] = {1, 2, 3, 7, 8, 9, 10, 15, 16, 17, 31, 48, 49, 100, 104, 105, 1000, 4105};
   const int64_t ns[] = {0, 1, 7, 8, 13, 37};
   /* under tu_quick (valgrind): every 17th configuration (17 is prime to the 16 variants and 6 n) */
   const int every = tu_quick() ? 17 : 1;

@@ -413,8 +413,9 @@ static void check_range(int f64, int kind, int64_t n, int64_t C, double range) {
   free(z), free(want_rows), free(want_grad), free(rows), free(grad), free(zf), free(rowsf), free(gradf), free(y);
 }
 
-/* Loop index: f64 * 2 + (kind == LOGITNORM); each runs the tile path (C = 10) and the row path
-   (C = 100) at ranges on both sides of the cut and of the underflow threshold. */
+/* Loop index: f64 * 2 + (kind == LOGITNORM); each runs the tile path (C = 10, and C = 100 for
+   f32) and the row path (C = 100 on 16 rows) at ranges on both sides of the cut and of the
+   underflow threshold. */
 START_TEST(exp_threshold_rows) {
   const int f64 = _i / 2, kind = _i % 2 ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY;
   const double r32[] = {40.0, 79.9, 80.1, 86.0, 87.5, 88.0, 90.0, 100.0, 150.0, 1000.0};
@@ -423,6 +424,7 @@ START_TEST(exp_threshold_rows) {
   const int nr = f64 ? (int)(sizeof r64 / sizeof r64[0]) : (int)(sizeof r32 / sizeof r32[0]);
   for (int j = 0; j < nr; ++j) {
     check_range(f64, kind, tile_rows(), 10, r[j]);
+    check_range(f64, kind, tile_rows(), 100, r[j]);
     check_range(f64, kind, 16, 100, r[j]);
   }
 }

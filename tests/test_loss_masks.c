@@ -8,8 +8,9 @@
    is not ignored, is bad input: a distinct status, a message naming the row (and the class),
    nothing written. CHECK_FINITE = 1 lets -inf pass and still rejects NaN and +inf.
 
-   Paths: n = 1024 rows (with LN_TEST_QUICK 512 f32, 256 f64) with C <= 48 reach the AVX2 tile path (see
-   test_loss_nan.c for why so many rows), C = 49, 100 and 4105 the row path; ctest runs each
+   Paths: n = 1024 rows (with LN_TEST_QUICK 512 f32, 256 f64) with C <= 104 (f32; 48 f64) reach
+   the AVX2 tile path (see test_loss_nan.c for why so many rows); batches of a few rows at
+   C = 49, 100 and 4105 take the row path; ctest runs each
    suite on the generic path as well. Tolerances are those of test_loss_values.c, computed on
    the reduced row (support/loss_case.h). */
 #include <check.h>
@@ -115,12 +116,12 @@ static void run_options(int f64, int kind, int soft, int64_t n, int64_t C, int v
   free_batch(&B);
 }
 
-/* Tile path: C <= 48, every row in a full group. Loop index: f64 * 2 + soft. */
+/* Tile path: C <= 104 (f32; 48 f64), every row in a full group. Loop index: f64 * 2 + soft. */
 START_TEST(tile_path) {
-  static const int64_t full[] = {2, 3, 5, 8, 9, 16, 17, 33, 48};
-  static const int64_t quick[] = {3, 8, 17, 48};
+  static const int64_t full[] = {2, 3, 5, 8, 9, 16, 17, 33, 48, 64, 104};
+  static const int64_t quick[] = {3, 8, 17, 48, 100};
   const int64_t *sizes = tu_quick() ? quick : full;
-  int count = tu_quick() ? 4 : 9;
+  int count = tu_quick() ? 5 : 11;
   const mopts o = {0.3, 0.15, 1, NULL, 0};
   for (int kind = 0; kind < 2; ++kind)
     for (int s = 0; s < count; ++s)

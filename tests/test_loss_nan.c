@@ -10,9 +10,11 @@
    hide the NaN either.
 
    Paths. The rows of a call are cut into 64 fixed parts (common/parallel.h), and the AVX2
-   tile path (C <= 48) takes each part's rows in whole groups of 8 (f32) or 4 (f64). So a
-   batch reaches the tile path only with at least 8 (4) rows per part: n = 1024 (with
-   LN_TEST_QUICK: 512 f32, 256 f64) puts every row in a full group. C = 49, 100 and 4105 take the row path,
+   tile path (C <= 104 f32, 48 f64) takes each part's rows in whole groups of 8 (f32) or 4
+   (f64). So a batch reaches the tile path only with at least 8 (4) rows per part: n = 1024
+   (with LN_TEST_QUICK: 512 f32, 256 f64) puts every row in a full group. The row-path tests
+   use fewer rows than that (no part holds a full group), so C = 49, 100 and 4105 take the row
+   path there,
    4105 with NaN placed around the vector tails and the end of the row path's exp cache
    (4096 floats, 2048 doubles) rather than at every position. The generic path runs the
    same batches (ctest's .generic variant). */
@@ -115,12 +117,13 @@ static void run_shape(int f64, int64_t n, int64_t C, int64_t pad, int variant, c
 /* 64 parts of 16 rows; LN_TEST_QUICK: one tile per part (8 rows f32, 4 rows f64). */
 static int64_t tile_rows(int f64) { return tu_quick() ? (f64 ? 256 : 512) : 1024; }
 
-/* Tile path: C <= 48, every row in a full group, flat (ld = C) and padded (ld = C + 3).
-   Loop index: f64 * 2 + padded; LN_TEST_QUICK keeps half of the sizes for each. */
+/* Tile path: C <= 104 (f32; 48 f64: the larger sizes take the row path there), every row in
+   a full group, flat (ld = C) and padded (ld = C + 3). Loop index: f64 * 2 + padded;
+   LN_TEST_QUICK keeps half of the sizes for each. */
 START_TEST(tile_path) {
-  static const int64_t sizes[] = {1, 2, 3, 7, 8, 9, 16, 31, 48};
+  static const int64_t sizes[] = {1, 2, 3, 7, 8, 9, 16, 31, 48, 64, 104};
   int f64 = _i / 2, pad = _i % 2 ? 3 : 0;
-  for (int s = 0; s < 9; ++s)
+  for (int s = 0; s < 11; ++s)
     if (!tu_quick() || s % 2 == _i % 2) run_shape(f64, tile_rows(f64), sizes[s], pad, s, NULL, 0, "tile path");
 }
 END_TEST
