@@ -7,7 +7,8 @@
    Each batch puts the NaN of row j at column j mod C over three rows in four, so one call
    covers every position of the row; the fourth row stays clean, and clean rows share their
    SIMD groups with NaN rows. Some NaN rows also hold a masked class (-inf): the mask must not
-   hide the NaN either.
+   hide the NaN either. Half of the NaNs carry a payload in the high and low mantissa bits and
+   either sign (an exp that rebuilds 2^n from the bits of a NaN must not lose it).
 
    Paths. The rows of a call are cut into 64 fixed parts (common/parallel.h), and the AVX2
    tile path (C <= 104 f32, 48 f64) takes each part's rows in whole groups of 8 (f32) or 4
@@ -22,10 +23,22 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "logitnorm.h"
 #include "loss_case.h"
 #include "test_util.h"
+
+/* A quiet NaN with a payload in both the high and the low bits of the mantissa (so that the
+   float it converts to keeps one too) and either sign: kernels must not pass the NaN only
+   when its payload happens to be the default's. */
+static double nan_with_payload(uint64_t j) {
+  uint64_t bits = 0x7ff8000000000000ull | ((j * 0x9e3779b97f4a7c15ull) & 0x0007ffffffffffffull);
+  if (j & 1) bits |= 0x8000000000000000ull;
+  double v;
+  memcpy(&v, &bits, sizeof v);
+  return v;
+}
 
 typedef struct nan_batch {
   double *z, *t, *w, *rs;
@@ -62,7 +75,7 @@ static void make_batch(lc_case *c, nan_batch *B, const int64_t *positions, int64
     if (positions != NULL && j >= npos) continue;
     int64_t pos = positions ? positions[j] : j % C;
     ++j;
-    z[pos] = NAN;
+    z[pos] = j % 2 ? NAN : nan_with_payload((uint64_t)j);
     if (C > 2 && i % 3 == 0) {
       /* and a masked class, never the label and without target mass */
       int64_t m = (pos + 1 + i % (C - 1)) % C;
