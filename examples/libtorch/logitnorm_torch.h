@@ -18,6 +18,10 @@
 //     row_scale). Costs a second read of the logits and a second exp per element, and computes
 //     nothing for the gradient until backward runs.
 // Both save one [N, C] tensor (the gradient or the logits) between forward and backward.
+// Gradient tensors come from the handle's small pool of buffers (GradPool): a freed gradient goes
+// back to it instead of to the C library, which returns large blocks to the kernel and faults
+// them in again page by page on the next step (at 512 x 32,000 that cost three times the loss
+// itself). The pool keeps at most two buffers.
 // Targets get no gradient; probability targets that require grad are rejected.
 //
 // Errors: every bad input (device, dtype, shape, labels, NaN/Inf logits) raises c10::Error via
@@ -28,7 +32,11 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 #include <logitnorm.h>
 
@@ -42,12 +50,58 @@
 
 namespace logitnorm_torch {
 
+// Buffers for gradient tensors, reused across steps (see the top of this file). Every tensor made
+// here holds a reference to the pool, so the pool outlives the handle while a gradient is alive.
+// Thread-safe: a handle may serve several threads.
+class GradPool : public c10::intrusive_ptr_target {
+ public:
+  ~GradPool() override {
+    for (auto &b : free_) std::free(b.second);
+  }
+
+  // An uninitialised [n, c] tensor of `options`' dtype.
+  static torch::Tensor empty(const c10::intrusive_ptr<GradPool> &pool, int64_t n, int64_t c,
+                             const torch::TensorOptions &options) {
+    const size_t bytes = static_cast<size_t>(n) * static_cast<size_t>(c) * options.dtype().itemsize();
+    if (bytes == 0) return torch::empty({n, c}, options);
+    void *p = pool->take(bytes);
+    if (p == nullptr) p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    TORCH_CHECK(p != nullptr, "logitnorm_torch: out of memory for a [", n, ", ", c, "] gradient");
+    return torch::from_blob(p, {n, c}, [pool, bytes](void *q) { pool->give(q, bytes); }, options);
+  }
+
+ private:
+  void *take(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < free_.size(); i++)
+      if (free_[i].first == bytes) {
+        void *p = free_[i].second;
+        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+        return p;
+      }
+    return nullptr;
+  }
+  void give(void *p, size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (free_.size() == kKeep) {  // the oldest goes
+      std::free(free_.front().second);
+      free_.erase(free_.begin());
+    }
+    free_.emplace_back(bytes, p);
+  }
+
+  static constexpr size_t kKeep = 2;
+  std::mutex mutex_;
+  std::vector<std::pair<size_t, void *>> free_;  // (size in bytes, buffer), oldest first
+};
+
 // A loss handle owned by reference count: the module holds one reference and every graph node
 // that still has to run its backward holds another, so the handle outlives both.
 struct Handle : torch::CustomClassHolder {
   logitnorm_loss *loss = nullptr;
   int64_t num_classes = 0;
   bool grad_in_forward = true;  // see the top of this file
+  c10::intrusive_ptr<GradPool> grads = c10::make_intrusive<GradPool>();
   Handle() = default;
   Handle(const Handle &) = delete;
   Handle &operator=(const Handle &) = delete;
@@ -192,7 +246,8 @@ struct LossFunction : public torch::autograd::Function<LossFunction> {
     const logitnorm_reduction red = detail::reduction_of(*handle);
     torch::Tensor out = torch::empty({red == LOGITNORM_REDUCTION_NONE ? n : 0}, logits.options().requires_grad(false));
     const bool need_grad = logits.requires_grad(), eager = need_grad && handle->grad_in_forward;
-    torch::Tensor grad = eager ? torch::empty({n, c}, logits.options().requires_grad(false)) : torch::Tensor();
+    torch::Tensor grad =
+        eager ? GradPool::empty(handle->grads, n, c, logits.options().requires_grad(false)) : torch::Tensor();
 #if LOGITNORM_HAVE_ROW_STATS
     torch::Tensor stats =
         need_grad && !eager ? torch::empty({n, LOGITNORM_LOSS_ROW_STATS}, torch::kDouble) : torch::Tensor();
@@ -277,7 +332,7 @@ struct LossFunction : public torch::autograd::Function<LossFunction> {
       row_scale = g.to(dtype).contiguous();
     else
       alpha = g.item<double>();
-    torch::Tensor grad = torch::empty({n, c}, z.options());
+    torch::Tensor grad = GradPool::empty(h.grads, n, c, z.options());
     AT_DISPATCH_FLOATING_TYPES(dtype, "logitnorm_torch::backward", [&] {
       using A = detail::api<scalar_t>;
       const scalar_t *rs = row_scale.defined() ? row_scale.data_ptr<scalar_t>() : nullptr;

@@ -8,7 +8,8 @@
 //                             probability targets, float (1e-5) and double (1e-12), each with the
 //                             gradient computed in the forward and from row statistics
 //                             (grad_in_forward true and false); then the loss inside a larger graph,
-//                             backward twice with retain_graph, and three backwards on leaf logits.
+//                             backward twice with retain_graph, and three backwards on leaf logits;
+//                             gradient buffers: never handed out while in use, reused once released.
 //   libtorch_tests bad_input  non-CPU, wrong dtype, wrong shape, out-of-range labels and NaN logits
 //                             raise c10::Error (with logitnorm_last_error() where the library found
 //                             the fault) and leave every tensor untouched.
@@ -22,6 +23,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace F = torch::nn::functional;
 using logitnorm_torch::LogitNormLoss;
@@ -228,6 +230,42 @@ void run_leaf_thrice(bool logitnorm, bool dbl, bool eager) {
          logitnorm ? "LOGITNORM" : "CE", dbl ? "f64" : "f32", eager ? "eager" : "stats", e);
 }
 
+// The gradient buffer pool (logitnorm_torch::GradPool): steps that keep earlier gradients alive
+// must get fresh buffers (the kept ones unchanged), and a released buffer is reused by a later
+// step of the same shape. Both gradient recipes; each step's gradient against the reference.
+void run_grad_buffers(bool eager) {
+  const int64_t n = 37, c = 300;
+  LogitNormLoss module(LogitNormLossOptions(c).kind(LOGITNORM_LOSS_LOGITNORM).temperature(0.5).grad_in_forward(eager));
+  auto y = torch::randint(0, c, {n}, torch::kLong);
+  std::vector<torch::Tensor> kept, expected;
+  std::vector<const void *> seen;
+  for (int step = 0; step < 4; step++) {
+    auto z0 = torch::randn({n, c}) * 3.0;
+    auto ours = z0.clone().requires_grad_(true), ref = z0.clone().requires_grad_(true);
+    module(ours, y).backward();
+    torch_logitnorm(ref, y, 0.5, F::CrossEntropyFuncOptions()).backward();
+    EXPECT(rel_err(ours.grad(), ref.grad()) <= 1e-5, "grad buffers (%s) step %d: gradient off by %.3g",
+           eager ? "eager" : "stats", step, rel_err(ours.grad(), ref.grad()));
+    for (const void *p : seen)
+      EXPECT(ours.grad().data_ptr() != p, "grad buffers (%s) step %d: a buffer still in use was handed out again",
+             eager ? "eager" : "stats", step);
+    seen.push_back(ours.grad().data_ptr());
+    kept.push_back(ours.grad());
+    expected.push_back(ours.grad().clone());
+  }
+  for (size_t i = 0; i < kept.size(); i++)
+    EXPECT(torch::equal(kept[i], expected[i]), "grad buffers (%s): kept gradient %zu changed",
+           eager ? "eager" : "stats", i);
+  // release the last one (its tensor and its leaf): the next step reuses it
+  const void *released = kept.back().data_ptr();
+  kept.pop_back();
+  expected.pop_back();
+  auto ours = (torch::randn({n, c}) * 3.0).requires_grad_(true);
+  module(ours, y).backward();
+  EXPECT(ours.grad().data_ptr() == released, "grad buffers (%s): a released buffer was not reused",
+         eager ? "eager" : "stats");
+}
+
 int parity() {
   std::mt19937_64 rng(20240611);
   auto uniform = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); };
@@ -272,8 +310,10 @@ int parity() {
         for (int red = 0; red < 3; red++) run_graph(kind == 1, dbl == 1, red, eager == 1);
         run_leaf_thrice(kind == 1, dbl == 1, eager == 1);
       }
+  run_grad_buffers(true);
+  run_grad_buffers(false);
   std::printf("parity: %d configurations (%d float ones judged against the exact gradient), 24 graphs and 8 triple "
-              "backwards, %d failure(s)\n",
+              "backwards, gradient buffer reuse, %d failure(s)\n",
               count, closer_than_torch, failures);
   return failures ? 1 : 0;
 }
