@@ -180,16 +180,19 @@ inline torch::Tensor labels_int32(const torch::Tensor &y, int64_t n) {
               "logitnorm_torch: labels must be an integer tensor, got ", y.scalar_type());
   if (y.scalar_type() == torch::kInt) return y.contiguous();
   if (y.scalar_type() != torch::kLong) return y.to(torch::kInt).contiguous();  // narrower types always fit
-  // int64: range check and conversion in one pass.
+  // int64: conversion and range check in one branch-free (vectorised) pass; the first label
+  // that does not fit is looked for only when there is one.
   const torch::Tensor src = y.contiguous();
   torch::Tensor out = torch::empty({n}, torch::kInt);
   const int64_t *p = src.data_ptr<int64_t>();
   int32_t *q = out.data_ptr<int32_t>();
+  bool fits = true;
   for (int64_t i = 0; i < n; i++) {
-    TORCH_CHECK(p[i] >= std::numeric_limits<int32_t>::min() && p[i] <= std::numeric_limits<int32_t>::max(),
-                "logitnorm_torch: label ", p[i], " at row ", i, " does not fit int32");
     q[i] = static_cast<int32_t>(p[i]);
+    fits &= q[i] == p[i];
   }
+  for (int64_t i = 0; !fits && i < n; i++)
+    TORCH_CHECK(q[i] == p[i], "logitnorm_torch: label ", p[i], " at row ", i, " does not fit int32");
   return out;
 }
 

@@ -3,7 +3,7 @@
 // the official LogitNorm (norm + 1e-7, divide, divide by tau, cross_entropy), on the same tensors,
 // with one LibTorch thread and THREADS = 1, at the shapes of tests/bench/bench_loss.c.
 // Each timed step is what a trainer does: loss = f(x, y); loss.backward(); x.grad reset.
-// Prints the median time of each and the ratios; goal: the LogitNorm Function at least 10x faster
+// The six columns take turns step by step; prints each one's median time and the ratios; goal: the LogitNorm Function at least 10x faster
 // than the composition and faster than the fused cross_entropy at every shape.
 //   bench_libtorch [--quick]     --quick: shapes / 64 and 1 repetition, a smoke test
 #include "logitnorm_torch.h"
@@ -29,35 +29,31 @@ double seconds_now() {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-// Median of `reps` timed runs (after one untimed run), in milliseconds; `value` gets the last loss.
-double median_ms(int reps, const torch::Tensor &x, const std::function<torch::Tensor()> &step, double *value) {
-  std::vector<double> t;
-  for (int r = 0; r <= reps; r++) {
-    double t0 = seconds_now();
-    torch::Tensor loss = step();
-    loss.backward();
-    double t1 = seconds_now();
-    *value = loss.item<double>();
-    x.mutable_grad().reset();
-    if (r > 0) t.push_back(1e3 * (t1 - t0));
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+// One timed step of a trainer: loss = step(); loss.backward(); in ms; `value` gets the loss, and
+// x.grad is reset (untimed).
+double step_ms(const torch::Tensor &x, const std::function<torch::Tensor()> &step, double *value) {
+  double t0 = seconds_now();
+  torch::Tensor loss = step();
+  loss.backward();
+  double t1 = seconds_now();
+  *value = loss.item<double>();
+  x.mutable_grad().reset();
+  return 1e3 * (t1 - t0);
 }
 
 // The library alone on the same data: the call the Function makes (forward_backward) into a
-// preallocated gradient.
-double library_ms(int reps, const logitnorm_torch::HandlePtr &h, const torch::Tensor &x, const torch::Tensor &y32) {
+// preallocated gradient g, in ms.
+double library_step_ms(const logitnorm_torch::HandlePtr &h, const torch::Tensor &x, const torch::Tensor &y32,
+                       torch::Tensor &g) {
   const int64_t n = x.size(0), c = x.size(1);
-  torch::Tensor g = torch::empty({n, c});
-  std::vector<double> t;
-  for (int r = 0; r <= reps; r++) {
-    double loss, t0 = seconds_now();
-    logitnorm_torch::detail::check(logitnorm_loss_forward_backward_f32(h->loss, n, x.data_ptr<float>(), c,
-                                       y32.data_ptr<int32_t>(), &loss, nullptr, 1.0f, 0.0f, g.data_ptr<float>(), c),
-                                   "forward_backward");
-    if (r > 0) t.push_back(1e3 * (seconds_now() - t0));
-  }
+  double loss, t0 = seconds_now();
+  logitnorm_torch::detail::check(logitnorm_loss_forward_backward_f32(h->loss, n, x.data_ptr<float>(), c,
+                                     y32.data_ptr<int32_t>(), &loss, nullptr, 1.0f, 0.0f, g.data_ptr<float>(), c),
+                                 "forward_backward");
+  return 1e3 * (seconds_now() - t0);
+}
+
+double median(std::vector<double> t) {
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
 }
@@ -100,16 +96,42 @@ int main(int argc, char **argv) {
     double v_ln = 0, v_lns = 0, v_ce = 0, v_tce = 0, v_tln = 0;
     double t_lib = 0, t_ln = 0, t_lns = 0, t_ce = 0, t_tce = 0, t_tln = 0;
     auto want = [&](const char *name) { return only.empty() || only == name; };
-    if (want("lib")) t_lib = library_ms(reps, ln, x.detach(), y.to(torch::kInt));
-    if (want("ln")) t_ln = median_ms(reps, x, [&] { return logitnorm_torch::loss(x, y, ln); }, &v_ln);
-    if (want("ln_stats")) t_lns = median_ms(reps, x, [&] { return logitnorm_torch::loss(x, y, ln_stats); }, &v_lns);
-    if (want("ce")) t_ce = median_ms(reps, x, [&] { return logitnorm_torch::loss(x, y, ce); }, &v_ce);
-    if (want("torch_ce")) t_tce = median_ms(reps, x, [&] { return F::cross_entropy(x, y); }, &v_tce);
-    if (want("torch_ln"))
-      t_tln = median_ms(reps, x, [&] {
-        auto norms = torch::norm(x, 2, {-1}, true) + 1e-7;
-        return F::cross_entropy(x / norms / tau, y);
-      }, &v_tln);
+    const torch::Tensor xd = x.detach(), y32 = y.to(torch::kInt);
+    torch::Tensor g = torch::empty({n, c});
+    // The columns take turns, so that a change in the machine's load falls on all of them alike:
+    // in each round every column runs an untimed step (which warms the caches and the allocator
+    // for it, as its predecessor in a trainer's loop would) and a timed one; each column's median
+    // over the rounds.
+    struct column {
+      const char *name;
+      double *median;
+      std::function<double()> step;
+      std::vector<double> t;
+    };
+    std::vector<column> cols = {
+        {"lib", &t_lib, [&] { return library_step_ms(ln, xd, y32, g); }, {}},
+        {"ln", &t_ln, [&] { return step_ms(x, [&] { return logitnorm_torch::loss(x, y, ln); }, &v_ln); }, {}},
+        {"ln_stats", &t_lns, [&] { return step_ms(x, [&] { return logitnorm_torch::loss(x, y, ln_stats); }, &v_lns); },
+         {}},
+        {"ce", &t_ce, [&] { return step_ms(x, [&] { return logitnorm_torch::loss(x, y, ce); }, &v_ce); }, {}},
+        {"torch_ce", &t_tce, [&] { return step_ms(x, [&] { return F::cross_entropy(x, y); }, &v_tce); }, {}},
+        {"torch_ln", &t_tln,
+         [&] {
+           return step_ms(x, [&] {
+             auto norms = torch::norm(x, 2, {-1}, true) + 1e-7;
+             return F::cross_entropy(x / norms / tau, y);
+           }, &v_tln);
+         },
+         {}},
+    };
+    for (int r = 0; r < reps; r++)
+      for (auto &col : cols)
+        if (want(col.name)) {
+          col.step();
+          col.t.push_back(col.step());
+        }
+    for (auto &col : cols)
+      if (!col.t.empty()) *col.median = median(col.t);
     if (!only.empty()) {
       std::printf("%lldx%lld %s: %.3f ms\n", (long long)n, (long long)c, only.c_str(),
                   t_lib + t_ln + t_lns + t_ce + t_tce + t_tln);
