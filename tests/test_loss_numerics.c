@@ -18,8 +18,6 @@
 #include "loss_ref.h"
 #include "test_util.h"
 
-enum { MAXN = 6, MAXC = 1000 };
-
 typedef struct ncase {
   int kind;
   double tau, eps, smoothing;
@@ -39,8 +37,12 @@ static void check_against_reference(const ncase *nc, int f64) {
   ck_assert_int_eq(logitnorm_loss_set(L, LOGITNORM_LOSS_LABEL_SMOOTHING, nc->smoothing), LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_loss_set(L, LOGITNORM_LOSS_REDUCTION, LOGITNORM_REDUCTION_SUM), LOGITNORM_OK);
 
-  static double zd[MAXN * MAXC], rows[MAXN], grad[MAXN * MAXC], want_rows[MAXN], want_grad[MAXN * MAXC];
-  static float zf[MAXN * MAXC], rowsf[MAXN], gradf[MAXN * MAXC];
+  const size_t nC = (size_t)n * (size_t)C;
+  double *zd = malloc(nC * sizeof *zd), *rows = malloc((size_t)n * sizeof *rows), *grad = malloc(nC * sizeof *grad);
+  double *want_rows = malloc((size_t)n * sizeof *want_rows), *want_grad = malloc(nC * sizeof *want_grad);
+  double *q = malloc((size_t)C * sizeof *q);
+  float *zf = malloc(nC * sizeof *zf), *rowsf = malloc((size_t)n * sizeof *rowsf), *gradf = malloc(nC * sizeof *gradf);
+  ck_assert(zd && rows && grad && want_rows && want_grad && q && zf && rowsf && gradf);
   for (int k = 0; k < n * C; ++k) {
     zf[k] = (float)nc->z[k];
     zd[k] = f64 ? nc->z[k] : (double)zf[k];
@@ -65,7 +67,7 @@ static void check_against_reference(const ncase *nc, int f64) {
   cfg.reduction = LOGITNORM_REDUCTION_SUM;
   double want = lr_batch_hard(&cfg, n, zd, C, nc->y, want_rows, want_grad);
   const double uT = f64 ? DBL_EPSILON / 2 : FLT_EPSILON / 2, ud = DBL_EPSILON / 2;
-  double q[MAXC], tol_sum = 0.0;
+  double tol_sum = 0.0;
   ck_assert_msg(isfinite(loss), "loss %g", loss);
   for (int i = 0; i < n; ++i) {
     lr_targets_hard(&cfg, nc->y[i], q);
@@ -84,6 +86,7 @@ static void check_against_reference(const ncase *nc, int f64) {
   }
   ck_assert_msg(fabs(loss - want) <= tol_sum + 4.0 * ud * fabs(want), "loss %.17g, want %.17g", loss, want);
   logitnorm_loss_free(L);
+  free(zd), free(rows), free(grad), free(want_rows), free(want_grad), free(q), free(zf), free(rowsf), free(gradf);
 }
 
 static void check_both(const ncase *nc) {
@@ -95,7 +98,7 @@ static void check_both(const ncase *nc) {
    about 1/(tau eps) (= 2.5e8 at the defaults). */
 START_TEST(zero_rows) {
   static const int sizes[3] = {2, 7, 1000};
-  static double z[3 * MAXC];
+  static double z[3 * 1000]; /* the largest size below */
   for (int s = 0; s < 3; ++s) {
     int C = sizes[s];
     tu_rng r;
@@ -248,6 +251,35 @@ START_TEST(extreme_temperatures) {
 }
 END_TEST
 
+/* LogitNorm rows of large or small scale (|z| ~ 1e-20 to 1e25), where k = 1/(tau (||z|| + eps))
+   and the correction term's tcorr = g.u corr scale sit far from 1 in opposite directions:
+   their product tcorr k leaves the float range while tcorr (k z) does not. On the AVX2 tile
+   path (C = 10, 1024 rows: every row in a full group) and the row path (C = 200, 6 rows). */
+START_TEST(logitnorm_row_scales) {
+  static const double scales[5] = {1e-20, 1e10, 1e15, 1e20, 1e25};
+  static const int sizes[2][2] = {{1024, 10}, {6, 200}};
+  for (int p = 0; p < 2; ++p) {
+    const int n = sizes[p][0], C = sizes[p][1];
+    double *z = malloc((size_t)(n * C) * sizeof *z);
+    int32_t *y = malloc((size_t)n * sizeof *y);
+    ck_assert(z && y);
+    tu_rng r;
+    tu_seed(&r, (uint64_t)(17 + p));
+    for (int i = 0; i < n; ++i) {
+      const double scale = scales[i % 5];
+      for (int c = 0; c < C; ++c) z[i * C + c] = (double)(float)(scale * tu_normal(&r));
+      y[i] = (int32_t)tu_int(&r, 0, C - 1);
+    }
+    for (int sm = 0; sm < 2; ++sm) {
+      ncase nc = {LOGITNORM_LOSS_LOGITNORM, 0.04, 1e-7, sm ? 0.1 : 0.0, n, C, z, y};
+      check_both(&nc);
+    }
+    free(z);
+    free(y);
+  }
+}
+END_TEST
+
 /* f64 rows near 1e300: the plain sum of squares overflows double; the norm must be scaled. */
 START_TEST(huge_f64_rows) {
   const double z[2 * 3] = {1e300, -2e300, 3e299,   -1e308, 1e308, 5e307};
@@ -294,6 +326,7 @@ static Suite *numerics_suite(void) {
   tcase_add_test(tc, cross_entropy_huge_logits);
   tcase_add_test(tc, extreme_temperatures);
   tcase_add_test(tc, huge_f64_rows);
+  tcase_add_test(tc, logitnorm_row_scales);
   tcase_add_test(tc, eps_zero_zero_row);
   suite_add_tcase(s, tc);
   return s;
