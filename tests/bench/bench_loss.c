@@ -21,7 +21,8 @@
                   -O3 -march=native -ffast-math
      (g) stream   the stream reference above over the same n x C elements
    with the goals: each of (a)-(d) at least 2x faster than (f) and within 1.25x of (d); (d) within
-   2x of (g). */
+   2x of (g). The seven recipes take turns, a call each per round (11 rounds after 2 untimed),
+   so that a change in the machine's load falls on all of them alike. */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <math.h>
 #include <stdint.h>
@@ -204,23 +205,23 @@ static void lc_restore(lc_case *b) {
   memcpy(b->work, b->z, (size_t)(b->n * b->ld) * sizeof *b->work);
 }
 
-/* measure() with an untimed step before every run (restoring the in-place recipe's logits). */
-static timing lc_measure(lc_fn fn, lc_fn before, lc_case *b, int warmup, int reps) {
-  double t[64];
+/* The recipes of one shape, measured in turns: each round runs every recipe once (after an
+   untimed step before it: restoring the in-place recipe's logits), so that a change in the
+   machine's load falls on all of them alike; each recipe's median over the rounds. */
+static void lc_measure_all(const lc_fn *fns, int count, lc_case *b, int warmup, int reps, timing *out) {
+  double t[7][64];
   if (reps > 64) reps = 64;
-  for (int r = 0; r < warmup; ++r) {
-    if (before) before(b);
-    fn(b);
+  for (int r = 0; r < warmup + reps; ++r)
+    for (int k = 0; k < count; ++k) {
+      if (fns[k] == lc_inplace) lc_restore(b);
+      double t0 = now_ms();
+      fns[k](b);
+      if (r >= warmup) t[k][r - warmup] = now_ms() - t0;
+    }
+  for (int k = 0; k < count; ++k) {
+    qsort(t[k], (size_t)reps, sizeof t[k][0], cmp_double);
+    out[k] = (timing){t[k][reps / 2], t[k][0], t[k][reps - 1]};
   }
-  for (int r = 0; r < reps; ++r) {
-    if (before) before(b);
-    double t0 = now_ms();
-    fn(b);
-    t[r] = now_ms() - t0;
-  }
-  qsort(t, (size_t)reps, sizeof t[0], cmp_double);
-  timing out = {t[reps / 2], t[0], t[reps - 1]};
-  return out;
 }
 
 static const char *verdict(int met) { return met ? "met" : "MISSED"; }
@@ -255,7 +256,7 @@ static int bench_large_classes(int quick, uint64_t *state) {
     lc_ok(logitnorm_loss_set(b.loss, LOGITNORM_LOSS_THREADS, 1), "loss_set");
     lc_ok(logitnorm_loss_set(b.loss, LOGITNORM_LOSS_CHECK_FINITE, check), "loss_set");
     timing t[7];
-    for (int r = 0; r < 7; ++r) t[r] = lc_measure(fns[r], fns[r] == lc_inplace ? lc_restore : NULL, &b, warmup, reps);
+    lc_measure_all(fns, 7, &b, warmup, reps, t);
     const double plain = t[5].median, fused = t[3].median, stream = t[6].median;
     printf("%lld x %lld (ld %lld): %.1f MB of logits\n", (long long)n, (long long)C, (long long)ld,
            4.0 * (double)(n * C) / 1e6);
