@@ -9,6 +9,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -428,6 +429,58 @@ END_TEST
 /* ---------------- non-finite input ---------------- */
 
 /* NaN and +inf; -inf is a masked class (test_loss_masks.c). */
+/* Labels at every position of batches that reach the vectorised label scan (8 at a time) and
+   its tail: a bad label (C, -1, INT32_MIN, INT32_MAX) is INVALID_LABEL naming its row, the first
+   of two; ignored rows (ignore_index inside [0, C) too) are skipped and leave the MEAN divisor:
+   the MEAN loss times the kept count equals the SUM loss. */
+START_TEST(label_scan_positions) {
+  enum { CC = 10, NMAX = 40 };
+  static const int32_t bad[4] = {CC, -1, INT32_MIN, INT32_MAX};
+  static float z[NMAX * CC];
+  int32_t y[NMAX];
+  tu_rng r;
+  tu_seed(&r, 9);
+  for (int k = 0; k < NMAX * CC; ++k) z[k] = (float)tu_normal(&r);
+  logitnorm_loss *H = NULL;
+  ck_assert_int_eq(logitnorm_loss_create(&H, LOGITNORM_LOSS_CROSS_ENTROPY, CC), LOGITNORM_OK);
+  static const int sizes[4] = {7, 8, 17, NMAX};
+  for (int s = 0; s < 4; ++s) {
+    const int n = sizes[s];
+    for (int ign = 0; ign < 2; ++ign) {
+      const int32_t ignore = ign ? 3 : -100;
+      ck_assert_int_eq(logitnorm_loss_set(H, LOGITNORM_LOSS_IGNORE_INDEX, ignore), LOGITNORM_OK);
+      for (int p = 0; p < n; ++p) {
+        for (int i = 0; i < n; ++i) y[i] = i % 5 == 2 ? ignore : (int32_t)((i * 7) % CC);
+        y[p] = bad[p % 4];
+        if (p + 3 < n) y[p + 3] = -5; /* a second bad label after the first */
+        double loss = NAN;
+        ck_assert_int_eq(logitnorm_loss_forward_f32(H, n, z, CC, y, &loss, NULL), LOGITNORM_ERR_INVALID_LABEL);
+        char want[64];
+        snprintf(want, sizeof want, "at row %d ", p);
+        ck_assert_msg(strstr(logitnorm_last_error(), want) != NULL, "n = %d, bad label at %d: \"%s\"", n, p,
+                      logitnorm_last_error());
+        ck_assert(isnan(loss));
+      }
+      /* all labels valid: MEAN x kept == SUM */
+      int kept = 0;
+      for (int i = 0; i < n; ++i) {
+        y[i] = i % 5 == 2 ? ignore : (int32_t)((i * 7) % CC);
+        kept += y[i] != ignore;
+      }
+      double mean = NAN, sum = NAN;
+      ck_assert_int_eq(logitnorm_loss_set(H, LOGITNORM_LOSS_REDUCTION, LOGITNORM_REDUCTION_MEAN), LOGITNORM_OK);
+      ck_assert_int_eq(logitnorm_loss_forward_f32(H, n, z, CC, y, &mean, NULL), LOGITNORM_OK);
+      ck_assert_int_eq(logitnorm_loss_set(H, LOGITNORM_LOSS_REDUCTION, LOGITNORM_REDUCTION_SUM), LOGITNORM_OK);
+      ck_assert_int_eq(logitnorm_loss_forward_f32(H, n, z, CC, y, &sum, NULL), LOGITNORM_OK);
+      ck_assert_msg(fabs(mean * kept - sum) <= 1e-12 * fabs(sum), "n = %d: mean %.17g x %d != sum %.17g", n, mean,
+                    kept, sum);
+      ck_assert_int_eq(logitnorm_loss_set(H, LOGITNORM_LOSS_REDUCTION, LOGITNORM_REDUCTION_MEAN), LOGITNORM_OK);
+    }
+  }
+  logitnorm_loss_free(H);
+}
+END_TEST
+
 START_TEST(nonfinite_logits) {
   const double bad[2] = {NAN, INFINITY};
   for (int v = 0; v < 12; ++v)
@@ -559,6 +612,7 @@ static Suite *bad_input_suite(void) {
   tcase_add_test(tc, label_out_of_range_message);
   tcase_add_test(tc, label_bad_values);
   tcase_add_test(tc, label_minus_100_with_other_ignore_index);
+  tcase_add_test(tc, label_scan_positions);
   tcase_add_test(tc, nonfinite_logits);
   tcase_add_test(tc, nonfinite_targets);
   tcase_add_test(tc, nonfinite_row_scale);

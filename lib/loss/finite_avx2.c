@@ -1,5 +1,5 @@
-/* The finite scan of a matrix with AVX2: an entry is NaN or infinite exactly when its
-   exponent bits are all ones. Rows are OR-ed branch-free and tested once per row; a matrix
+/* The scans of the loss inputs with AVX2. The finite scan of a matrix: an entry is NaN or
+   infinite exactly when its exponent bits are all ones. Rows are OR-ed branch-free and tested once per row; a matrix
    whose rows are contiguous (ld == cols) is scanned as one flat array in blocks, and only a
    block that holds a bad entry is rescanned row by row to find the first bad row. */
 #include "finite_avx2.h"
@@ -85,3 +85,33 @@ LN_ANY_NONFINITE(double, f64, __m256d, pd, _mm256_cmpeq_epi64, _mm256_set1_epi64
 
 LN_FIRST_BAD_ROW(float, f32)
 LN_FIRST_BAD_ROW(double, f64)
+
+/* Labels, 8 at a time: kept = y != ignore; bad = kept and (y < 0 or y > C - 1), in signed
+   compares; the ignored lanes are counted from the compare masks (-1 per hit, added up per
+   block of 2^28 labels so that no lane can overflow). */
+int64_t ln_labels_kept_avx2(const int32_t *y, int64_t n, int64_t C, int32_t ignore) {
+  const __m256i ign = _mm256_set1_epi32(ignore), top = _mm256_set1_epi32((int32_t)(C - 1));
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i bad = zero;
+  int64_t ignored = 0, i = 0;
+  while (i + 8 <= n) {
+    const int64_t stop = n - i > ((int64_t)1 << 28) ? i + ((int64_t)1 << 28) : n;
+    __m256i skipped = zero;
+    for (; i + 8 <= stop; i += 8) {
+      const __m256i v = _mm256_loadu_si256((const __m256i *)(y + i)), skip = _mm256_cmpeq_epi32(v, ign);
+      const __m256i out = _mm256_or_si256(_mm256_cmpgt_epi32(zero, v), _mm256_cmpgt_epi32(v, top));
+      bad = _mm256_or_si256(bad, _mm256_andnot_si256(skip, out));
+      skipped = _mm256_add_epi32(skipped, skip);
+    }
+    int32_t lanes[8];
+    _mm256_storeu_si256((__m256i *)lanes, skipped);
+    for (int j = 0; j < 8; ++j) ignored -= lanes[j];
+  }
+  int any_bad = !_mm256_testz_si256(bad, bad);
+  for (; i < n; ++i) {
+    const int skip = y[i] == ignore;
+    ignored += skip;
+    any_bad |= !skip && (y[i] < 0 || (int64_t)y[i] >= C);
+  }
+  return any_bad ? -1 : n - ignored;
+}

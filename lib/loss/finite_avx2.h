@@ -1,4 +1,5 @@
-/* AVX2 scan for NaN and infinity (used by the loss validation when ln_use_avx2()). */
+/* AVX2 scans of the loss inputs (used by the loss validation when ln_use_avx2()): NaN and
+   infinity in the logits, and the range of the labels. */
 #ifndef LN_LOSS_FINITE_AVX2_H
 #define LN_LOSS_FINITE_AVX2_H
 
@@ -12,5 +13,9 @@ int64_t ln_first_nonfinite_row_f32_avx2(const float *p, int64_t rows, int64_t co
                                         int *neginf);
 int64_t ln_first_nonfinite_row_f64_avx2(const double *p, int64_t rows, int64_t cols, int64_t ld, int masks,
                                         int *neginf);
+
+/* The number of labels y[0..n) that are not `ignore`, when each of those is in [0, C); -1 when
+   one is not (the caller finds which). 1 <= C <= INT32_MAX. */
+int64_t ln_labels_kept_avx2(const int32_t *y, int64_t n, int64_t C, int32_t ignore);
 
 #endif
