@@ -140,6 +140,23 @@ static inline __m256d ln_y_eq_pd(__m256i yv, int64_t c) {
   return _mm256_castsi256_pd(_mm256_cmpeq_epi64(yv, _mm256_set1_epi64x(c)));
 }
 
+/* z[r ld + y_r] for the lanes r whose label y_r is in [0, C), 0 for the others, by one
+   masked gather; (LANES - 1) ld + C must fit an int32 (the caller checks). */
+static inline __m256 ln_gather_zy_ps(const float *z, int64_t ld, const int32_t *y, int64_t C) {
+  const __m256i yv = _mm256_loadu_si256((const __m256i *)y);
+  const __m256i ok = _mm256_and_si256(_mm256_cmpgt_epi32(yv, _mm256_set1_epi32(-1)),
+                                      _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)C), yv));
+  const __m256i row = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int32_t)ld));
+  return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), z, _mm256_add_epi32(yv, row), _mm256_castsi256_ps(ok), 4);
+}
+static inline __m256d ln_gather_zy_pd(const double *z, int64_t ld, const int32_t *y, int64_t C) {
+  const __m128i yv = _mm_loadu_si128((const __m128i *)y);
+  const __m128i ok = _mm_and_si128(_mm_cmpgt_epi32(yv, _mm_set1_epi32(-1)), _mm_cmpgt_epi32(_mm_set1_epi32((int32_t)C), yv));
+  const __m128i row = _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32((int32_t)ld));
+  return _mm256_mask_i32gather_pd(_mm256_setzero_pd(), z, _mm_add_epi32(yv, row),
+                                  _mm256_castsi256_pd(_mm256_cvtepi32_epi64(ok)), 8);
+}
+
 /* The per-row values of a tile (up to 8 rows, one per lane), in double. The tile kernels fill
    the inputs; ln_tile_finish4 computes the outputs, 4 lanes at a time. */
 typedef struct ln_tile_rows {
@@ -263,6 +280,7 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
 #define V_TRANSPOSE(r) VF(ln_transpose_)(r)
 #define V_Y_LOAD(y) VF(ln_y_load_)(y)
 #define V_Y_EQ(yv, c) VF(ln_y_eq_)(yv, c)
+#define V_GATHER_ZY(z, ld, y, C) VF(ln_gather_zy_)(z, ld, y, C)
 #define V_ONEHOT(a, j) VF(ln_onehot_)(a, j)
 #define V_MASK_ZERO() _mm256_setzero_si256()
 
