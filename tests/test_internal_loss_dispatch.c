@@ -22,7 +22,7 @@
 
 #include "common/dispatch.h"
 #include "loss/loss.h"
-#include "loss/finite_avx2.h"
+#include "loss/scan_avx2.h"
 #include "loss/rows_avx2.h"
 #include "logitnorm.h"
 #include "test_util.h"

@@ -33,7 +33,6 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <limits>
 #include <mutex>
 #include <utility>
 #include <vector>

@@ -11,7 +11,7 @@
 #include "common/validate.h"
 #include "loss.h"
 #if defined(LN_HAVE_AVX2)
-#include "finite_avx2.h"
+#include "scan_avx2.h"
 #include "rows_avx2.h"
 #endif
 

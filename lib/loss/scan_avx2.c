@@ -1,8 +1,10 @@
-/* The scans of the loss inputs with AVX2. The finite scan of a matrix: an entry is NaN or
-   infinite exactly when its exponent bits are all ones. Rows are OR-ed branch-free and tested once per row; a matrix
-   whose rows are contiguous (ld == cols) is scanned as one flat array in blocks, and only a
-   block that holds a bad entry is rescanned row by row to find the first bad row. */
-#include "finite_avx2.h"
+/* The scans of the loss inputs with AVX2, before the kernels.
+   Logits: an entry is NaN or infinite exactly when its exponent bits are all ones. Rows are
+   OR-ed branch-free and tested once per row; a matrix whose rows are contiguous (ld == cols)
+   is scanned as one flat array in blocks, and only a block that holds a bad entry is
+   rescanned row by row to find the first bad row.
+   Labels: the range check and the count of kept rows (ln_labels_kept_avx2). */
+#include "scan_avx2.h"
 
 #include <immintrin.h>
 #include <math.h>

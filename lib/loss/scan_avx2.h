@@ -1,7 +1,7 @@
 /* AVX2 scans of the loss inputs (used by the loss validation when ln_use_avx2()): NaN and
    infinity in the logits, and the range of the labels. */
-#ifndef LN_LOSS_FINITE_AVX2_H
-#define LN_LOSS_FINITE_AVX2_H
+#ifndef LN_LOSS_SCAN_AVX2_H
+#define LN_LOSS_SCAN_AVX2_H
 
 #include <stdint.h>
 
