@@ -294,6 +294,10 @@ static void run_case(const vcase *v) {
   ck_assert_int_eq(call_forward(v, L, D.z.p, D.labels, D.t.p, &loss_out, row_loss.p), LOGITNORM_OK);
   check_losses(v, &E, loss_out, &row_loss, row_before);
   expect_same_bytes(D.z.p, z_before, zbytes, "logits");
+  /* without row losses (the kernels may then sum the rows another way) */
+  loss_out = -1.0;
+  ck_assert_int_eq(call_forward(v, L, D.z.p, D.labels, D.t.p, &loss_out, NULL), LOGITNORM_OK);
+  expect_close(loss_out, E.loss, E.loss_tol, "loss_out without row losses", 0, 0);
 
   if (!v->in_place) {
     /* backward, out of place */
@@ -304,15 +308,21 @@ static void run_case(const vcase *v) {
     expect_padding_intact(&grad, D.g0.p, v->n, v->C, v->ldg, "grad");
     expect_same_bytes(D.z.p, z_before, zbytes, "logits");
 
-    /* forward_backward (no row_scale) */
-    memcpy(grad.p, D.g0.p, D.g0.count * D.g0.elem);
-    memcpy(row_loss.p, row_before, ((size_t)v->n + 1) * row_loss.elem);
-    loss_out = -1.0;
-    ck_assert_int_eq(call_forward_backward(v, L, D.z.p, D.labels, D.t.p, &loss_out, row_loss.p, grad.p, v->ldg),
-                     LOGITNORM_OK);
-    check_losses(v, &E, loss_out, &row_loss, row_before);
-    check_grad(v, &E, &grad, &D.g0, v->ldg, NULL);
-    expect_padding_intact(&grad, D.g0.p, v->n, v->C, v->ldg, "grad");
+    /* forward_backward (no row_scale), with and without row losses */
+    for (int rows = 1; rows >= 0; --rows) {
+      memcpy(grad.p, D.g0.p, D.g0.count * D.g0.elem);
+      memcpy(row_loss.p, row_before, ((size_t)v->n + 1) * row_loss.elem);
+      loss_out = -1.0;
+      ck_assert_int_eq(call_forward_backward(v, L, D.z.p, D.labels, D.t.p, &loss_out, rows ? row_loss.p : NULL,
+                                             grad.p, v->ldg),
+                       LOGITNORM_OK);
+      if (rows)
+        check_losses(v, &E, loss_out, &row_loss, row_before);
+      else
+        expect_close(loss_out, E.loss, E.loss_tol, "loss_out without row losses", 0, 0);
+      check_grad(v, &E, &grad, &D.g0, v->ldg, NULL);
+      expect_padding_intact(&grad, D.g0.p, v->n, v->C, v->ldg, "grad");
+    }
     tb_free(&grad);
   } else {
     /* In place: grad == logits, ldg == ld, so "old grad" is z itself. The result must equal
@@ -425,6 +435,34 @@ START_TEST(padded_strides) {
         v.beta = 1.0;
         v.row_scale = 1;
         v.seed = 10 + (uint64_t)(kind * 6 + soft * 3 + pad);
+        run_case(&v);
+      }
+}
+END_TEST
+
+/* Batches large enough for the AVX2 tile path (C <= 104 f32, 48 f64): the rows of a call are
+   cut into 64 fixed parts, and the tile path takes a part's rows in whole groups of 8 (f32) or
+   4 (f64), so n = 64 * 3 groups + 5 gives every part three tiles and leaves a few rows to the
+   row path. The sum of the row losses is formed differently without row losses (hard labels,
+   no class weights), which run_case checks too. Loop index: precision. */
+START_TEST(tile_path_batches) {
+  static const int64_t sizes[4] = {1, 5, 10, 104};
+  const int64_t group = _i ? 4 : 8;
+  for (int s = 0; s < 4; ++s)
+    for (int kind = 0; kind < 2; ++kind)
+      for (int variant = 0; variant < 2; ++variant) {
+        const int64_t C = _i && sizes[s] > 48 ? 48 : sizes[s];
+        vcase v = vdefault(_i, kind, 64 * 3 * group + 5, C);
+        v.soft = variant && s == 3;
+        v.weights = variant && s == 2;
+        v.smoothing = variant ? 0.1 : 0.0;
+        v.ignore_frac = variant ? 0.2 : 0.0;
+        v.reduction = variant ? LOGITNORM_REDUCTION_SUM : LOGITNORM_REDUCTION_MEAN;
+        v.ld = C + (s == 1 ? 3 : 0);
+        v.ldg = C + (s == 2 ? 2 : 0);
+        v.zscale = kind ? 2.0 : 4.0;
+        v.beta = variant ? 0.5 : 0.0;
+        v.seed = 300 + (uint64_t)(s * 4 + kind * 2 + variant);
         run_case(&v);
       }
 }
@@ -579,6 +617,7 @@ static Suite *loss_values_suite(void) {
   tcase_add_loop_test(tc, random_shapes, 0, 2);
   tcase_add_loop_test(tc, num_classes_sweep, 0, 10);
   tcase_add_loop_test(tc, padded_strides, 0, 2);
+  tcase_add_loop_test(tc, tile_path_batches, 0, 2);
   tcase_add_loop_test(tc, weights_smoothing_ignore, 0, 2);
   tcase_add_loop_test(tc, custom_ignore_index, 0, 2);
   tcase_add_loop_test(tc, soft_targets, 0, 2);

@@ -206,25 +206,84 @@ static void ln_tile_labels4(const logitnorm_loss *L, const int32_t *y, ln_tile_r
   _mm256_storeu_pd(R->a + h, _mm256_and_pd(_mm256_mul_pd(a, _mm256_set1_pd(1.0 - L->smoothing)), keep));
 }
 
+/* What the tile path needs per call, with its divisions done once. */
+typedef struct ln_tile_ctx {
+  const logitnorm_loss *L;
+  int soft;      /* probability targets */
+  double gscale; /* the job's gscale */
+  double b;      /* smoothing / C */
+  double tmix;   /* 1 - smoothing */
+  int log_prod;  /* the row losses leave out A log s, which goes into an ln_log_prod instead */
+} ln_tile_ctx;
+
+/* log_prod is set for hard labels without class weights when no row losses are asked for: then
+   A = a + b W (below) is the same for every kept row, and the sum of the row losses is
+   A sum(log s) plus the rest of each row's loss. Every log s is >= 0 (s >= 1: the max term is
+   1) and so is the rest (-(u_y - m) >= 0, -squ >= 0), so the two sums do not cancel. */
+static ln_tile_ctx ln_tile_ctx_make(const ln_loss_job *job) {
+  const logitnorm_loss *L = job->loss;
+  ln_tile_ctx x = {L, job->targets != NULL, job->gscale, L->smoothing / (double)L->num_classes, 1.0 - L->smoothing,
+                   0};
+  x.log_prod = job->labels != NULL && L->weights == NULL && job->row_loss == NULL && job->stats_in == NULL;
+  return x;
+}
+
+/* The sum of log s over many rows as one product, prod 2^e2 with prod in [1, 2) per lane: two
+   multiplications and an exponent move per tile in place of eight logs. Each multiplication
+   rounds prod by at most 2^-53 relative, so the sum of the logs is off by at most 2^-53 per
+   multiplication (absolute), as a sum of rounded logs would be. Only finite rows reach it (the
+   tile path sends a row with a NaN or infinite sum of squares to the row path), so every s is
+   in [1, C]. */
+typedef struct ln_log_prod {
+  __m256d prod;
+  __m256i e2;
+} ln_log_prod;
+
+static void ln_log_prod_init(ln_log_prod *p) {
+  p->prod = _mm256_set1_pd(1.0);
+  p->e2 = _mm256_setzero_si256();
+}
+
+/* Multiplies in the s of lanes [h, h + 4) of R, 1 for ignored rows. */
+static void ln_log_prod_add4(ln_log_prod *p, const ln_tile_rows *R, int h) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m256d s = _mm256_blendv_pd(one, _mm256_loadu_pd(R->s + h), _mm256_loadu_pd(R->keep + h));
+  const __m256i bits = _mm256_castpd_si256(_mm256_mul_pd(p->prod, s)); /* in [1, 2 C) */
+  p->e2 = _mm256_add_epi64(p->e2, _mm256_sub_epi64(_mm256_srli_epi64(bits, 52), _mm256_set1_epi64x(1023)));
+  p->prod = _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(0x000fffffffffffffLL)),
+                                                _mm256_castpd_si256(one)));
+}
+
+/* sum(log s) of every s multiplied in. */
+static double ln_log_prod_sum(const ln_log_prod *p) {
+  double lg[4];
+  int64_t e2[4];
+  _mm256_storeu_pd(lg, ln_log_pd(p->prod));
+  _mm256_storeu_si256((__m256i *)e2, p->e2);
+  return (lg[0] + lg[1]) + (lg[2] + lg[3]) + (double)((e2[0] + e2[1]) + (e2[2] + e2[3])) * 0.69314718055994530942;
+}
+
 /* The loss and pass 3's coefficients of lanes [h, h + 4), by the formulas of the generic
    kernels (rows_generic.inc), with lse - u = log s - (u - m):
      hard: l = a (log s - (u_y - m)) + b (W log s - squ),  A = a + b W,
            g.u = A tu / s - a (u_y - m) - b squ            (b = smoothing / C, W = sum w)
      soft: l = sq log s - squ,  A = sq,  g.u = A tu / s - squ
-   (tu / s as tu (1/s)) and inv_s = 1/s, tA = A, tk = k scale, tcorr = g.u corr scale (0 where corr = 0). */
-static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln_tile_rows *R, int h) {
+   (tu / s as tu (1/s)) and inv_s = 1/s, tA = A, tk = k scale, tcorr = g.u corr scale (0 where corr = 0).
+   With x->log_prod, l leaves out A log s (the caller multiplies s into its ln_log_prod). */
+static void ln_tile_finish4(const ln_tile_ctx *x, ln_tile_rows *R, int h) {
   const __m256d s = _mm256_loadu_pd(R->s + h), squ = _mm256_loadu_pd(R->squ + h);
   const __m256d keep = _mm256_loadu_pd(R->keep + h);
   const __m256d inv_s = _mm256_div_pd(_mm256_set1_pd(1.0), s);
   /* ln_log_pd is defined for positive normal x only: a NaN s (a NaN row) must stay NaN */
-  const __m256d log_s = _mm256_blendv_pd(ln_log_pd(s), s, _mm256_cmp_pd(s, s, _CMP_UNORD_Q)), tus = _mm256_mul_pd(_mm256_loadu_pd(R->tu + h), inv_s);
+  const __m256d log_s =
+      x->log_prod ? _mm256_setzero_pd() : _mm256_blendv_pd(ln_log_pd(s), s, _mm256_cmp_pd(s, s, _CMP_UNORD_Q));
+  const __m256d tus = _mm256_mul_pd(_mm256_loadu_pd(R->tu + h), inv_s);
   __m256d l, A, gu;
-  if (!soft) {
-    const double b = L->smoothing / (double)L->num_classes;
-    const __m256d a = _mm256_loadu_pd(R->a + h), bv = _mm256_set1_pd(b), W = _mm256_set1_pd(L->weight_sum);
+  if (!x->soft) {
+    const __m256d a = _mm256_loadu_pd(R->a + h), bv = _mm256_set1_pd(x->b), W = _mm256_set1_pd(x->L->weight_sum);
     const __m256d duy = _mm256_sub_pd(_mm256_loadu_pd(R->uy + h), _mm256_loadu_pd(R->m + h));
     l = _mm256_mul_pd(a, _mm256_sub_pd(log_s, duy));
-    if (b > 0.0) l = _mm256_add_pd(l, _mm256_mul_pd(bv, _mm256_fmsub_pd(W, log_s, squ)));
+    if (x->b > 0.0) l = _mm256_add_pd(l, _mm256_mul_pd(bv, _mm256_fmsub_pd(W, log_s, squ)));
     A = _mm256_fmadd_pd(bv, W, a);
     gu = _mm256_fnmadd_pd(bv, squ, _mm256_fnmadd_pd(a, duy, _mm256_mul_pd(A, tus)));
   } else {
@@ -232,7 +291,7 @@ static void ln_tile_finish4(const logitnorm_loss *L, int soft, double gscale, ln
     l = _mm256_fmsub_pd(A, log_s, squ);
     gu = _mm256_fmsub_pd(A, tus, squ);
   }
-  const __m256d scale = _mm256_mul_pd(_mm256_set1_pd(gscale), _mm256_loadu_pd(R->rs + h));
+  const __m256d scale = _mm256_mul_pd(_mm256_set1_pd(x->gscale), _mm256_loadu_pd(R->rs + h));
   const __m256d corr = _mm256_loadu_pd(R->corr + h);
   /* gu may be infinite where corr is 0 (cross-entropy, zero rows): mask the product there */
   const __m256d has_corr = _mm256_cmp_pd(corr, _mm256_setzero_pd(), _CMP_NEQ_OQ);

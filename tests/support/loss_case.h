@@ -1,6 +1,7 @@
 /* One loss configuration run through the public API and checked against the masked double
    reference of loss_ref.h (lr_batch_hard_masked / lr_batch_soft_masked): forward, backward
-   (with row_scale when given), forward_backward and, when asked, grad == logits in place.
+   (with row_scale when given), forward_backward and, when asked, grad == logits in place;
+   forward and forward_backward both with row losses and without (row_loss NULL).
    Shared by the suites on NaN propagation, masks and extreme values.
 
    What is checked, for every call:
