@@ -128,17 +128,16 @@ static inline __m256d ln_onehot_pd(double a, int64_t j) {
   return _mm256_and_pd(_mm256_set1_pd(a), _mm256_castsi256_pd(eq));
 }
 
-/* The lanes' labels (8 int32 or 4 widened to int64), and the lanes whose label is c. */
+/* The lanes' labels (8 int32 or 4 widened to int64); a column index in every lane (cv, from
+   zero, stepped by ln_y_next); and the lanes whose label is that column. */
 static inline __m256i ln_y_load_ps(const int32_t *y) { return _mm256_loadu_si256((const __m256i *)y); }
 static inline __m256i ln_y_load_pd(const int32_t *y) {
   return _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)y));
 }
-static inline __m256 ln_y_eq_ps(__m256i yv, int64_t c) {
-  return _mm256_castsi256_ps(_mm256_cmpeq_epi32(yv, _mm256_set1_epi32((int32_t)c)));
-}
-static inline __m256d ln_y_eq_pd(__m256i yv, int64_t c) {
-  return _mm256_castsi256_pd(_mm256_cmpeq_epi64(yv, _mm256_set1_epi64x(c)));
-}
+static inline __m256i ln_y_next_ps(__m256i cv) { return _mm256_sub_epi32(cv, _mm256_set1_epi32(-1)); }
+static inline __m256i ln_y_next_pd(__m256i cv) { return _mm256_sub_epi64(cv, _mm256_set1_epi64x(-1)); }
+static inline __m256 ln_y_eq_ps(__m256i yv, __m256i cv) { return _mm256_castsi256_ps(_mm256_cmpeq_epi32(yv, cv)); }
+static inline __m256d ln_y_eq_pd(__m256i yv, __m256i cv) { return _mm256_castsi256_pd(_mm256_cmpeq_epi64(yv, cv)); }
 
 /* z[r ld + y_r] for the lanes r whose label y_r is in [0, C), 0 for the others, by one
    masked gather; (LANES - 1) ld + C must fit an int32 (the caller checks). */
@@ -338,7 +337,8 @@ static void ln_tile_finish4(const ln_tile_ctx *x, ln_tile_rows *R, int h) {
 #define V_LOAD_KEEP(p) VF(ln_load_keep_)(p)
 #define V_TRANSPOSE(r) VF(ln_transpose_)(r)
 #define V_Y_LOAD(y) VF(ln_y_load_)(y)
-#define V_Y_EQ(yv, c) VF(ln_y_eq_)(yv, c)
+#define V_Y_EQ(yv, cv) VF(ln_y_eq_)(yv, cv)
+#define V_Y_NEXT(cv) VF(ln_y_next_)(cv)
 #define V_GATHER_ZY(z, ld, y, C) VF(ln_gather_zy_)(z, ld, y, C)
 #define V_ONEHOT(a, j) VF(ln_onehot_)(a, j)
 #define V_MASK_ZERO() _mm256_setzero_si256()

@@ -1,6 +1,6 @@
 /* The scans of the loss inputs with AVX2, before the kernels.
-   Logits: an entry is NaN or infinite exactly when its exponent bits are all ones. Rows are
-   OR-ed branch-free and tested once per row; a matrix whose rows are contiguous (ld == cols)
+   Logits: a row's entries are folded branch-free and tested once per row; a matrix whose rows
+   are contiguous (ld == cols)
    is scanned as one flat array in blocks, and only a block that holds a bad entry is
    rescanned row by row to find the first bad row.
    Labels: the range check and the count of kept rows (ln_labels_kept_avx2). */
@@ -15,52 +15,52 @@
 
 
 /* Whether any of the n entries at p (n > 0) is NaN or infinite, or, with masks set, NaN or
-   +inf (-inf is a masked class). Without masks an entry is bad when its exponent bits are all
-   ones; with masks when it is not less than +inf (_CMP_NLT_US: +inf or NaN; one of the eight
-   original predicates, which valgrind emulates right, where it gets _CMP_EQ_UQ wrong on NaN), and
-   *neginf is set when an entry is -inf (the scan is bound by memory: the second compare is
-   free; min(a, b) may hide a -inf next to a NaN, which the scan reports anyway). Tails use
-   masked loads (zeros past the row). */
-#define LN_ANY_NONFINITE(T, SFX, V, VS, CMPEQ_I, SET1_I, EXPBITS, LANES, TAIL)                      \
+   +inf (-inf is a masked class, and sets *neginf). Tails use masked loads (zeros past the row).
+   First the test for any entry that is not finite: x 0 is 0 for finite x and NaN for NaN and
+   +-inf, so one FMA per vector folds the entries into accumulators that turn NaN at the first
+   such entry and stay NaN. Only then, with masks, the entries are told apart: bad when not less
+   than +inf (_CMP_NLT_US: +inf or NaN; one of the eight original predicates, which valgrind
+   emulates right, where it gets _CMP_EQ_UQ wrong on NaN), -inf when equal to it (min(a, b) may
+   hide a -inf next to a NaN, which the scan reports anyway). */
+#define LN_ANY_NONFINITE(T, SFX, V, VS, LANES, TAIL)                                              \
   static int ln_any_nonfinite_##SFX(const T *p, int64_t n, int masks, int *neginf) {               \
-    __m256i bad0 = _mm256_setzero_si256(), bad1 = bad0;                                            \
+    const V zero = _mm256_setzero_##VS();                                                          \
+    V a0 = zero, a1 = zero, a2 = zero, a3 = zero;                                                  \
     int64_t c = 0;                                                                                 \
-    if (masks) {                                                                                   \
-      const V pinf = _mm256_set1_##VS((T)INFINITY), minf = _mm256_set1_##VS((T)-INFINITY);         \
-      V ni = _mm256_setzero_##VS();                                                                \
-      for (; c + 2 * LANES <= n; c += 2 * LANES) {                                                 \
-        V a = _mm256_loadu_##VS(p + c), b = _mm256_loadu_##VS(p + c + LANES);                      \
-        bad0 = _mm256_or_si256(bad0, _mm256_cast##VS##_si256(_mm256_cmp_##VS(a, pinf, _CMP_NLT_US))); \
-        bad1 = _mm256_or_si256(bad1, _mm256_cast##VS##_si256(_mm256_cmp_##VS(b, pinf, _CMP_NLT_US))); \
-        ni = _mm256_or_##VS(ni, _mm256_cmp_##VS(_mm256_min_##VS(a, b), minf, _CMP_EQ_OQ));        \
-      }                                                                                            \
-      for (; c < n; c += LANES) {                                                                  \
-        __m256i m = _mm256_loadu_si256((const __m256i *)(TAIL + LANES - (n - c < LANES ? n - c : LANES))); \
-        V v = _mm256_maskload_##VS(p + c, m);                                                      \
-        bad0 = _mm256_or_si256(bad0, _mm256_cast##VS##_si256(_mm256_cmp_##VS(v, pinf, _CMP_NLT_US))); \
-        ni = _mm256_or_##VS(ni, _mm256_cmp_##VS(v, minf, _CMP_EQ_OQ));                            \
-      }                                                                                            \
-      if (!_mm256_testz_si256(_mm256_cast##VS##_si256(ni), _mm256_cast##VS##_si256(ni))) *neginf = 1; \
-    } else {                                                                                       \
-      const __m256i e = SET1_I(EXPBITS);                                                           \
-      for (; c + 2 * LANES <= n; c += 2 * LANES) {                                                 \
-        __m256i a = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(p + c)), e);             \
-        __m256i b = _mm256_and_si256(_mm256_loadu_si256((const __m256i *)(p + c + LANES)), e);     \
-        bad0 = _mm256_or_si256(bad0, CMPEQ_I(a, e));                                               \
-        bad1 = _mm256_or_si256(bad1, CMPEQ_I(b, e));                                               \
-      }                                                                                            \
-      for (; c < n; c += LANES) {                                                                  \
-        __m256i m = _mm256_loadu_si256((const __m256i *)(TAIL + LANES - (n - c < LANES ? n - c : LANES))); \
-        __m256i v = _mm256_and_si256(_mm256_cast##VS##_si256(_mm256_maskload_##VS(p + c, m)), e); \
-        bad0 = _mm256_or_si256(bad0, _mm256_and_si256(CMPEQ_I(v, e), m));                         \
-      }                                                                                            \
+    for (; c + 4 * LANES <= n; c += 4 * LANES) {                                                   \
+      a0 = _mm256_fmadd_##VS(_mm256_loadu_##VS(p + c), zero, a0);                                  \
+      a1 = _mm256_fmadd_##VS(_mm256_loadu_##VS(p + c + LANES), zero, a1);                          \
+      a2 = _mm256_fmadd_##VS(_mm256_loadu_##VS(p + c + 2 * LANES), zero, a2);                      \
+      a3 = _mm256_fmadd_##VS(_mm256_loadu_##VS(p + c + 3 * LANES), zero, a3);                      \
     }                                                                                              \
-    bad0 = _mm256_or_si256(bad0, bad1);                                                            \
-    return !_mm256_testz_si256(bad0, bad0);                                                        \
+    for (; c < n; c += LANES) {                                                                    \
+      __m256i m = _mm256_loadu_si256((const __m256i *)(TAIL + LANES - (n - c < LANES ? n - c : LANES))); \
+      a0 = _mm256_fmadd_##VS(_mm256_maskload_##VS(p + c, m), zero, a0);                            \
+    }                                                                                              \
+    a0 = _mm256_add_##VS(_mm256_add_##VS(a0, a1), _mm256_add_##VS(a2, a3));                       \
+    if (_mm256_movemask_##VS(_mm256_cmp_##VS(a0, a0, _CMP_UNORD_Q)) == 0) return 0;                \
+    if (!masks) return 1;                                                                          \
+    const V pinf = _mm256_set1_##VS((T)INFINITY), minf = _mm256_set1_##VS((T)-INFINITY);           \
+    __m256i bad = _mm256_setzero_si256();                                                          \
+    V ni = zero;                                                                                   \
+    for (c = 0; c + 2 * LANES <= n; c += 2 * LANES) {                                              \
+      V a = _mm256_loadu_##VS(p + c), b = _mm256_loadu_##VS(p + c + LANES);                        \
+      bad = _mm256_or_si256(bad, _mm256_cast##VS##_si256(_mm256_cmp_##VS(a, pinf, _CMP_NLT_US)));  \
+      bad = _mm256_or_si256(bad, _mm256_cast##VS##_si256(_mm256_cmp_##VS(b, pinf, _CMP_NLT_US)));  \
+      ni = _mm256_or_##VS(ni, _mm256_cmp_##VS(_mm256_min_##VS(a, b), minf, _CMP_EQ_OQ));          \
+    }                                                                                              \
+    for (; c < n; c += LANES) {                                                                    \
+      __m256i m = _mm256_loadu_si256((const __m256i *)(TAIL + LANES - (n - c < LANES ? n - c : LANES))); \
+      V v = _mm256_maskload_##VS(p + c, m);                                                        \
+      bad = _mm256_or_si256(bad, _mm256_cast##VS##_si256(_mm256_cmp_##VS(v, pinf, _CMP_NLT_US)));  \
+      ni = _mm256_or_##VS(ni, _mm256_cmp_##VS(v, minf, _CMP_EQ_OQ));                              \
+    }                                                                                              \
+    if (!_mm256_testz_si256(_mm256_cast##VS##_si256(ni), _mm256_cast##VS##_si256(ni))) *neginf = 1; \
+    return !_mm256_testz_si256(bad, bad);                                                          \
   }
 
-LN_ANY_NONFINITE(float, f32, __m256, ps, _mm256_cmpeq_epi32, _mm256_set1_epi32, 0x7f800000, 8, ln_tail32)
-LN_ANY_NONFINITE(double, f64, __m256d, pd, _mm256_cmpeq_epi64, _mm256_set1_epi64x, 0x7ff0000000000000, 4, ln_tail64)
+LN_ANY_NONFINITE(float, f32, __m256, ps, 8, ln_tail32)
+LN_ANY_NONFINITE(double, f64, __m256d, pd, 4, ln_tail64)
 
 /* The scan of rows [0, rows), row by row (rows and cols > 0). */
 #define LN_FIRST_BAD_ROW(T, SFX)                                                                    \
