@@ -288,14 +288,17 @@ static logitnorm_status ln_check_row_scale(const logitnorm_loss *L, const ln_los
 static inline logitnorm_status ln_labels_pass(const logitnorm_loss *L, const ln_loss_call *k, const double *w,
                                               double *divisor) {
   const int64_t C = L->num_classes, ignore = L->ignore_index;
-  /* the common case: a count and a range check (ignore_index is an int32, see logitnorm_loss_set) */
-  if (w == NULL && C <= INT32_MAX && ln_use_avx2()) {
+#if defined(LN_HAVE_AVX2)
+  /* the common case: a count and a range check (C and ignore_index are int32, see
+     logitnorm_loss_create and logitnorm_loss_set) */
+  if (w == NULL && ln_use_avx2()) {
     const int64_t kept = ln_labels_kept_avx2(k->labels, k->n, C, (int32_t)ignore);
     if (kept >= 0) {
       *divisor = (double)kept;
       return LOGITNORM_OK;
     } /* else the loop below names the first bad label */
   }
+#endif
   double d = 0.0;
   for (int64_t i = 0; i < k->n; ++i) {
     int64_t y = k->labels[i];

@@ -44,9 +44,3 @@ double ln_xsum_value(const ln_xsum *s) {
     if (s->digit[k] != 0) r += ldexp((double)s->digit[k], 32 * k - 1074);
   return r;
 }
-
-int ln_xsum_is_normalized(const ln_xsum *s) {
-  for (int k = 0; k < LN_XSUM_DIGITS; ++k)
-    if (s->digit[k] > 0xFFFFFFFFu) return 0;
-  return 1;
-}

@@ -25,7 +25,5 @@ void ln_xsum_normalize(ln_xsum *s);
 void ln_xsum_merge(ln_xsum *dst, const ln_xsum *src);
 /* The sum rounded to a double (a fixed function of the normalized digits). */
 double ln_xsum_value(const ln_xsum *s);
-/* 1 when every digit is below 2^32 (what a loaded blob must hold). */
-int ln_xsum_is_normalized(const ln_xsum *s);
 
 #endif
