@@ -211,8 +211,12 @@ LOGITNORM_API logitnorm_status logitnorm_loss_probs_f64(const logitnorm_loss *lo
 
 /* Fused linear head: logits = x W^T + bias (x: n x d, ldx; W: num_classes x d row-major, ldw;
    bias: num_classes values or NULL), then the handle's loss; dx += d(loss)/dx, dw += d(loss)/dW,
-   dbias += d(loss)/d(bias). Any of dx, dw, dbias may be NULL; all NULL = forward only. The
-   n x num_classes logits are never stored: extra memory is bounded by WORKSPACE_BYTES. */
+   dbias += d(loss)/d(bias). Any of dx, dw, dbias may be NULL; all NULL = forward only. d is in
+   [1, 2^31 - 1]. A -inf bias entry masks its class in every row, as a -inf logit does (a label
+   naming it is LOGITNORM_ERR_INVALID_LABEL); NaN and +inf in the bias are non-finite input.
+   The n x num_classes logits are never stored: the call allocates one block of at most
+   WORKSPACE_BYTES (default 64 MiB), which holds blocks of logits and the kernels' scratch.
+   BLIS's own packing buffers are outside that bound (BLIS keeps them in its memory pools). */
 LOGITNORM_API logitnorm_status logitnorm_loss_linear_forward_backward_f32(const logitnorm_loss *loss, int64_t n,
     int64_t d, const float *x, int64_t ldx, const float *w, int64_t ldw, const float *bias, const int32_t *labels,
     double *loss_out, float *row_loss, float *dx, int64_t lddx, float *dw, int64_t lddw, float *dbias);

@@ -374,6 +374,9 @@ static logitnorm_status cross_entropy_stats_scale_2(int which) {
   logitnorm_loss_linear_forward_backward_f64(h, N, d, x, ldx, w, HLD, F.hb64, y, &F.loss_out, RL64, dx, HLD, \
                                              F.hdw64, HLD, F.hdb64)
 
+/* A feature count no memory can hold, in one row (its span once wrapped to 0 and crashed). */
+#define HUGE_D (INT64_C(1) << 62)
+
 /* 64 bytes of workspace cannot hold one row of logits beside the fixed part (docs/linear_head.md). */
 static logitnorm_status head_with_tiny_workspace(int f64) {
   logitnorm_loss *h = NULL;
@@ -675,6 +678,11 @@ static logitnorm_status bound_on_cross_entropy(void) {
   X("loss_linear_forward_backward_f32", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                           \
     HEAD32(L, HD, F.hx, HLD, F.hw, Y, F.hx + 1))                                                                 \
   X("loss_linear_forward_backward_f32", "bad sizes", LOGITNORM_ERR_INVALID_ARGUMENT, head_with_tiny_workspace(0)) \
+  X("loss_linear_forward_backward_f32", "bad sizes", LOGITNORM_ERR_INVALID_ARGUMENT,                             \
+    logitnorm_loss_linear_forward_backward_f32(L, 1, HUGE_D, F.hx, HUGE_D, F.hw, HUGE_D, NULL, Y, &F.loss_out,   \
+                                               RL, NULL, 0, NULL, 0, NULL))                                      \
+  X("loss_linear_forward_backward_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                               \
+    (PUT(hb[F.labels[1]], -INFINITY), HEAD32(L, HD, F.hx, HLD, F.hw, Y, F.hdx)))                                 \
   X("loss_linear_forward_backward_f64", "NULL", LOGITNORM_ERR_NULL_POINTER,                                      \
     HEAD64(L, HD, NULL, HLD, F.hw64, Y, F.hdx64))                                                                \
   X("loss_linear_forward_backward_f64", "NULL", LOGITNORM_ERR_NULL_POINTER,                                      \
@@ -688,6 +696,11 @@ static logitnorm_status bound_on_cross_entropy(void) {
   X("loss_linear_forward_backward_f64", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                           \
     HEAD64(L, HD, F.hx64, HLD, F.hw64, Y, F.hx64 + HLD))                                                         \
   X("loss_linear_forward_backward_f64", "bad sizes", LOGITNORM_ERR_INVALID_ARGUMENT, head_with_tiny_workspace(1)) \
+  X("loss_linear_forward_backward_f64", "bad sizes", LOGITNORM_ERR_INVALID_ARGUMENT,                             \
+    logitnorm_loss_linear_forward_backward_f64(L, 1, HUGE_D, F.hx64, HUGE_D, F.hw64, HUGE_D, NULL, Y,            \
+                                               &F.loss_out, RL64, NULL, 0, NULL, 0, NULL))                       \
+  X("loss_linear_forward_backward_f64", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                               \
+    (PUT(hb64[F.labels[2]], -INFINITY), HEAD64(L, HD, F.hx64, HLD, F.hw64, Y, F.hdx64)))                         \
   /* lower bound and its inverse (fixture: LogitNorm, C = 4, smoothing 0.1: range (entropy ~0.349, log 4)) */   \
   X("loss_lower_bound", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_lower_bound(NULL, &F.value))          \
   X("loss_lower_bound", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_lower_bound(L, NULL))                 \

@@ -493,26 +493,26 @@ START_TEST(finite_differences) {
 END_TEST
 
 /* ---- the materialised path: full logits, the logit entry point, then the products ---- */
-START_TEST(materialised) {
-  int quick = tu_quick();
-  int64_t n = quick ? 40 : 300, d = quick ? 24 : 64, C = quick ? 900 : 5000;
-  hcase h = hdefault(0, LOGITNORM_LOSS_LOGITNORM, n, d, C);
-  h.bias = 1;
-  h.seed = 11;
-  hdata D;
-  hdata_make(&h, &D);
-  hout o = hrun(&h, &D);
-  ck_assert_int_eq(o.st, LOGITNORM_OK);
+
+/* The head's outputs for a float case (ldx = ldw = d, outputs dense) against the plain path:
+   z = x W^T + b formed in double and rounded to float (a -inf bias entry gives a -inf, masked,
+   logit), logitnorm_loss_forward_backward_f32 on z, then dx = G W, dW = G^T x, db = colsum G in
+   double. */
+static void check_materialised(const hcase *h, const hdata *D) {
+  int64_t n = h->n, d = h->d, C = h->C;
+  hout o = hrun(h, D);
+  ck_assert_msg(o.st == LOGITNORM_OK, "head: %s", logitnorm_last_error());
 
   double *zd = malloc((size_t)(n * C) * sizeof(double));
-  lin_ref_logits(n, d, C, D.x, d, D.w, d, D.b, zd);
+  lin_ref_logits(n, d, C, D->x, d, D->w, d, h->bias ? D->b : NULL, zd);
   float *z = malloc((size_t)(n * C) * sizeof(float)), *g = malloc((size_t)(n * C) * sizeof(float));
   float *rows = malloc((size_t)n * sizeof(float));
   for (int64_t i = 0; i < n * C; ++i) z[i] = (float)zd[i];
-  logitnorm_loss *L = hloss(&h, &D);
+  logitnorm_loss *L = hloss(h, D);
   double loss;
-  ck_assert_int_eq(logitnorm_loss_forward_backward_f32(L, n, z, C, D.labels, &loss, rows, 1.0f, 0.0f, g, C),
-                   LOGITNORM_OK);
+  ck_assert_msg(logitnorm_loss_forward_backward_f32(L, n, z, C, D->labels, &loss, rows, 1.0f, 0.0f, g, C) ==
+                    LOGITNORM_OK,
+                "materialised: %s", logitnorm_last_error());
   double *dx = calloc((size_t)(n * d), sizeof(double)), *dw = calloc((size_t)(C * d), sizeof(double));
   double *db = calloc((size_t)C, sizeof(double));
   for (int64_t i = 0; i < n; ++i)
@@ -520,15 +520,15 @@ START_TEST(materialised) {
       double gc = g[i * C + c];
       db[c] += gc;
       for (int64_t k = 0; k < d; ++k) {
-        dx[i * d + k] += gc * D.w[c * d + k];
-        dw[c * d + k] += gc * D.x[i * d + k];
+        dx[i * d + k] += gc * D->w[c * d + k];
+        dw[c * d + k] += gc * D->x[i * d + k];
       }
     }
-  check_scalar(&h, "loss against the materialised path", o.loss, loss);
-  for (int64_t i = 0; i < n; ++i) check_scalar(&h, "row_loss against the materialised path", o.rows[i], rows[i]);
-  check_matrix(&h, "dx against the materialised path", o.dx, D.dx0, dx, n, d, d);
-  check_matrix(&h, "dw against the materialised path", o.dw, D.dw0, dw, C, d, d);
-  check_matrix(&h, "dbias against the materialised path", o.db, D.db0, db, 1, C, C);
+  check_scalar(h, "loss against the materialised path", o.loss, loss);
+  for (int64_t i = 0; i < n; ++i) check_scalar(h, "row_loss against the materialised path", o.rows[i], rows[i]);
+  check_matrix(h, "dx against the materialised path", o.dx, D->dx0, dx, n, d, d);
+  check_matrix(h, "dw against the materialised path", o.dw, D->dw0, dw, C, d, d);
+  check_matrix(h, "dbias against the materialised path", o.db, D->db0, db, 1, C, C);
   logitnorm_loss_free(L);
   free(zd);
   free(z);
@@ -538,7 +538,70 @@ START_TEST(materialised) {
   free(dw);
   free(db);
   hout_free(&o);
+}
+
+START_TEST(materialised) {
+  int quick = tu_quick();
+  hcase h = hdefault(0, LOGITNORM_LOSS_LOGITNORM, quick ? 40 : 300, quick ? 24 : 64, quick ? 900 : 5000);
+  h.bias = 1;
+  h.seed = 11;
+  hdata D;
+  hdata_make(&h, &D);
+  check_materialised(&h, &D);
   hdata_free(&D);
+}
+END_TEST
+
+/* A -inf bias entry masks its class in every row, as a -inf logit does at the logit entry
+   points: the head equals the plain path on the materialised logits, with both kinds,
+   smoothing (whose mass depends on the mask count), ignored rows, CHECK_FINITE on and off, one
+   block and several. Every fifth class is masked; no label names one. */
+START_TEST(masked_bias) {
+  hcase h = hdefault(0, (_i & 1) ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY, 70, 12, 45);
+  h.bias = 1;
+  h.smoothing = (_i & 2) ? 0.1 : 0.0;
+  h.ignore_frac = 0.1;
+  h.check_finite = !(_i & 4);
+  h.seed = 31 + (uint64_t)_i;
+  hdata D;
+  hdata_make(&h, &D);
+  if (_i & 8) h.workspace = min_workspace(&h, &D) + 9 * 64 * ((h.C * 4 + 63) / 64); /* ~10 rows a block */
+  for (int64_t c = 0; c < h.C; c += 5) D.b[c] = -INFINITY;
+  for (int64_t i = 0; i < h.n; ++i)
+    if (D.labels[i] != h.ignore_index && D.labels[i] % 5 == 0) D.labels[i] += 1;
+  check_materialised(&h, &D);
+  hdata_free(&D);
+}
+END_TEST
+
+/* Sizes no memory can hold are INVALID_ARGUMENT with nothing written, never a wrapped span (a
+   feature count of 2^62 in one row once passed the size check and crashed). */
+START_TEST(impossible_sizes) {
+  logitnorm_loss *L = NULL;
+  ck_assert_int_eq(logitnorm_loss_create(&L, LOGITNORM_LOSS_LOGITNORM, 2), LOGITNORM_OK);
+  float x[4] = {1, 2, 3, 4}, w[4] = {1, 0, 0, 1}, dx[4], dw[4], rows[2];
+  int32_t labels[2] = {0, 1};
+  double loss;
+  const int64_t huge = INT64_C(1) << 62, big_d = (int64_t)INT32_MAX + 1;
+  struct { int64_t n, d, ldx, ldw, ld_out; int outputs; } c[] = {
+      {1, huge, huge, huge, huge, 0}, {1, huge, huge, huge, huge, 1}, {2, huge, huge, huge, huge, 1},
+      {1, big_d, big_d, big_d, big_d, 0}, {1, 2, huge, huge, 2, 1},   {2, 2, huge, 2, 2, 1},
+      {1, 2, 2, huge, huge, 1},
+  };
+  for (size_t k = 0; k < sizeof c / sizeof c[0]; ++k) {
+    tu_sentinel_fill(dx, sizeof dx);
+    tu_sentinel_fill(dw, sizeof dw);
+    tu_sentinel_fill(rows, sizeof rows);
+    tu_sentinel_fill(&loss, sizeof loss);
+    logitnorm_status st = logitnorm_loss_linear_forward_backward_f32(
+        L, c[k].n, c[k].d, x, c[k].ldx, w, c[k].ldw, NULL, labels, &loss, rows, c[k].outputs ? dx : NULL,
+        c[k].ld_out, c[k].outputs ? dw : NULL, c[k].ld_out, NULL);
+    ck_assert_msg(st == LOGITNORM_ERR_INVALID_ARGUMENT, "case %zu: status %d (%s)", k, st, logitnorm_last_error());
+    ck_assert(strlen(logitnorm_last_error()) > 0);
+    ck_assert(tu_sentinel_intact(dx, sizeof dx) && tu_sentinel_intact(dw, sizeof dw));
+    ck_assert(tu_sentinel_intact(rows, sizeof rows) && tu_sentinel_intact(&loss, sizeof loss));
+  }
+  logitnorm_loss_free(L);
 }
 END_TEST
 
@@ -601,7 +664,7 @@ static void bad_untouched(const bad_buffers *B) {
   ck_assert(tu_sentinel_intact(&B->loss, sizeof B->loss));
 }
 
-enum { BAD_CASES = 24 };
+enum { BAD_CASES = 28 };
 
 START_TEST(bad_input) {
   logitnorm_loss *L = NULL;
@@ -636,10 +699,18 @@ START_TEST(bad_input) {
     case 17: loss_out = (double *)(void *)B.rows; break; /* loss_out overlaps row_loss */
     case 18: B.x[13] = NAN; want = LOGITNORM_ERR_NONFINITE; break;
     case 19: B.w[7] = INFINITY; want = LOGITNORM_ERR_NONFINITE; break;
-    case 20: B.b[3] = -INFINITY; want = LOGITNORM_ERR_NONFINITE; break;
+    case 20: B.b[3] = INFINITY; want = LOGITNORM_ERR_NONFINITE; break;
     case 21: ck_assert_int_eq(logitnorm_loss_set(L, LOGITNORM_LOSS_WORKSPACE_BYTES, 100), LOGITNORM_OK); break;
     case 22: db = B.dw + 17; break;                 /* dbias overlaps dw */
     case 23: dx = (float *)(void *)B.labels; break; /* dx overlaps labels */
+    case 24: B.b[1] = NAN; want = LOGITNORM_ERR_NONFINITE; break;
+    case 25: B.b[3] = -INFINITY; want = LOGITNORM_ERR_INVALID_LABEL; break; /* row 3's label 3 is masked */
+    case 26: /* the same with CHECK_FINITE off: labels on masked classes are checked either way */
+      B.b[3] = -INFINITY;
+      ck_assert_int_eq(logitnorm_loss_set(L, LOGITNORM_LOSS_CHECK_FINITE, 0), LOGITNORM_OK);
+      want = LOGITNORM_ERR_INVALID_LABEL;
+      break;
+    case 27: for (int c = 0; c < 5; ++c) B.b[c] = -INFINITY; want = LOGITNORM_ERR_INVALID_LABEL; break;
   }
   bad_buffers copy = B;
   logitnorm_status st = logitnorm_loss_linear_forward_backward_f32(lp, n, d, x, ldx, w, ldw, b, labels, loss_out,
@@ -739,6 +810,8 @@ int main(void) {
   tcase_add_loop_test(tc, many_blocks, 0, 4);
   tcase_add_loop_test(tc, finite_differences, 0, 4);
   tcase_add_test(tc, materialised);
+  tcase_add_loop_test(tc, masked_bias, 0, 16);
+  tcase_add_test(tc, impossible_sizes);
   tcase_add_loop_test(tc, threads_bitwise, 0, 4);
   tcase_add_loop_test(tc, bad_input, 0, BAD_CASES);
   tcase_add_test(tc, empty_batch);

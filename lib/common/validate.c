@@ -24,19 +24,28 @@ logitnorm_status ln_check_matrix(const void *p, int64_t rows, int64_t cols, int6
   if (ld < cols)
     return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s: leading dimension %lld is below the %lld columns", name,
                    (long long)ld, (long long)cols);
-  /* (rows - 1) * ld + cols elements must be addressable in bytes. */
-  if (rows > 0) {
-    uint64_t limit = (uint64_t)(SIZE_MAX / 2) / elem;
-    if ((uint64_t)(rows - 1) > (limit - (uint64_t)cols) / (uint64_t)ld)
-      return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s: %lld rows of leading dimension %lld overflow memory",
-                     name, (long long)rows, (long long)ld);
-  }
+  /* (rows - 1) * ld + cols elements must be addressable in bytes, with room to spare: at most
+     `limit` elements, so that every byte offset (and the sum of two spans) fits a size_t. Each
+     bound is tested before the arithmetic that relies on it: cols <= limit, then
+     (rows - 1) * ld <= limit - cols as a quotient. */
+  const uint64_t limit = (uint64_t)(SIZE_MAX / 2) / elem;
+  if ((uint64_t)cols > limit)
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s: %lld columns of %zu bytes overflow memory", name,
+                   (long long)cols, elem);
+  if (rows > 1 && (uint64_t)(rows - 1) > (limit - (uint64_t)cols) / (uint64_t)ld)
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s: %lld rows of leading dimension %lld overflow memory", name,
+                   (long long)rows, (long long)ld);
   return LOGITNORM_OK;
 }
 
 size_t ln_matrix_span(int64_t rows, int64_t cols, int64_t ld, size_t elem) {
   if (rows <= 0) return 0;
   return ((size_t)(rows - 1) * (size_t)ld + (size_t)cols) * elem;
+}
+
+size_t ln_array_bytes(int64_t count, size_t elem) {
+  if (count <= 0) return 0;
+  return (uint64_t)count > (uint64_t)(SIZE_MAX / 2) / elem ? SIZE_MAX / 2 : (size_t)count * elem;
 }
 
 /* The scan is branch-free per row (an OR of exponent tests) so it runs at memory speed;

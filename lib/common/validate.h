@@ -37,8 +37,12 @@ logitnorm_status ln_check_masked_labelled_f32(const float *p, int64_t rows, int6
                                               const int32_t *labels, int64_t ignore_index, const char *name);
 /* Labels in [0, num_classes) or equal to ignore_index (pass INT64_MIN for "no ignore"). */
 logitnorm_status ln_check_labels(const int32_t *labels, int64_t n, int64_t num_classes, int64_t ignore_index);
-/* Bytes spanned by a rows x cols matrix with leading dimension ld (0 when rows == 0). */
+/* Bytes spanned by a rows x cols matrix with leading dimension ld (0 when rows == 0); only for
+   a matrix that ln_check_matrix accepted (so the product cannot wrap). */
 size_t ln_matrix_span(int64_t rows, int64_t cols, int64_t ld, size_t elem);
+/* Bytes of count elements of elem bytes (0 when count <= 0), saturated at SIZE_MAX / 2: for
+   the overlap checks of arrays whose length no matrix check has bounded. */
+size_t ln_array_bytes(int64_t count, size_t elem);
 /* Rejects overlap of two byte ranges [a, a + a_bytes) and [b, b + b_bytes). */
 logitnorm_status ln_check_disjoint(const void *a, size_t a_bytes, const char *a_name,
                                    const void *b, size_t b_bytes, const char *b_name);

@@ -13,16 +13,23 @@
         with gscale = 1/D for MEAN, where D is the divisor of the WHOLE batch),
      3. dx_B += G_B W and dW += G_B^T x_B by two GEMMs, db += column sums of G_B (in double,
         added to dbias once at the end).
-   Memory: one allocation of at most WORKSPACE_BYTES, holding the BLIS runtime object, the C
-   double column sums (when dbias is wanted) and R rows of logits; R is the largest count that
-   fits, so large blocks keep dW's read-modify-write passes (one per block) few.
+   Memory: one allocation of at most WORKSPACE_BYTES, holding the C double column sums (when
+   dbias is wanted), the row kernels' exp caches (C elements per worker, when a row is longer
+   than their stack cache) and R rows of logits; R is the largest count that fits, so large
+   blocks keep dW's read-modify-write passes (one per block) few. BLIS's own packing buffers
+   are outside the bound: BLIS keeps them in its memory pools.
 
    Bits: BLIS splits GEMMs over m and n only (each element of a product is summed in one
    order), and the row kernels run in fixed parts; R depends on the sizes and the bound, never
    on THREADS. So THREADS changes no bit. A different R (a different bound) regroups dW's and
    db's sums over blocks and may move their last bits.
 
-   Non-finite values. With CHECK_FINITE, x, W and bias are checked before anything is written.
+   Masks. A -inf bias entry masks its class in every row, as a -inf logit does at the logit
+   entry points: the class leaves the softmax (and the LogitNorm norm), its gradient is 0, and
+   a label naming it is INVALID_LABEL whether CHECK_FINITE is on or off.
+
+   Non-finite values. With CHECK_FINITE, x, W and bias are checked before anything is written
+   (NaN and infinities in x and W, NaN and +inf in the bias).
    Finite inputs give finite logits unless |z| <= d max|x| max|W| + max|b| comes near the top of
    the type, and the LogitNorm scale 1/(tau (||z|| + eps)) is finite unless tau eps is tiny; in
    either (rare) case a first pass computes every block's logits and checks them, so that a
@@ -59,19 +66,20 @@ typedef struct ln_head_call {
 } ln_head_call;
 
 /* The workspace: [C doubles of column sums, when dbias][exp caches, when rows are long]
-   [rows x ldz logits]. */
+   [rows x ldz logits]. Sizes are planned in uint64_t (C <= INT32_MAX, so nothing here wraps
+   even where size_t has 32 bits) and bounded by WORKSPACE_BYTES before they become a size_t. */
 typedef struct ln_head_plan {
-  int64_t rows;       /* rows per block */
-  int64_t ldz;        /* leading dimension of the block's logits: C rounded up to 64 bytes */
-  size_t sums_offset; /* byte offsets inside the allocation */
-  size_t ecache_offset;
-  size_t block_offset;
-  size_t bytes; /* the allocation */
+  int64_t rows;         /* rows per block */
+  int64_t ldz;          /* leading dimension of the block's logits: C rounded up to 64 bytes */
+  uint64_t sums_offset; /* byte offsets inside the allocation */
+  uint64_t ecache_offset;
+  uint64_t block_offset;
+  uint64_t bytes; /* the allocation, <= WORKSPACE_BYTES */
 } ln_head_plan;
 
 #define LN_HEAD_ALIGN 64
 
-static size_t ln_round_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+static uint64_t ln_round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 static size_t ln_elem(const ln_head_call *c) { return c->f64 ? sizeof(double) : sizeof(float); }
 
@@ -108,13 +116,13 @@ static logitnorm_status ln_head_check_aliasing(const ln_head_call *c, int64_t C)
   } in[4] = {
       {c->x, ln_matrix_span(n, d, c->ldx, e), "x"},
       {c->w, n > 0 ? ln_matrix_span(C, d, c->ldw, e) : 0, "w"},
-      {c->bias, c->bias ? (size_t)C * e : 0, "bias"},
-      {c->labels, (size_t)n * sizeof(int32_t), "labels"},
+      {c->bias, c->bias ? ln_array_bytes(C, e) : 0, "bias"},
+      {c->labels, ln_array_bytes(n, sizeof(int32_t)), "labels"},
   }, out[5] = {
       {c->dx, c->dx ? ln_matrix_span(n, d, c->lddx, e) : 0, "dx"},
       {c->dw, c->dw ? ln_matrix_span(C, d, c->lddw, e) : 0, "dw"},
-      {c->dbias, c->dbias ? (size_t)C * e : 0, "dbias"},
-      {c->row_loss, c->row_loss ? (size_t)n * e : 0, "row_loss"},
+      {c->dbias, c->dbias ? ln_array_bytes(C, e) : 0, "dbias"},
+      {c->row_loss, c->row_loss ? ln_array_bytes(n, e) : 0, "row_loss"},
       {c->loss_out, sizeof(double), "loss_out"},
   };
   for (int o = 0; o < 5; ++o) {
@@ -197,23 +205,57 @@ static logitnorm_status ln_head_check_finite(const ln_head_call *c, const void *
   return LOGITNORM_OK;
 }
 
+/* The CHECK_FINITE test of the bias under the mask rule of the logit entry points: a -inf entry
+   masks its class in every row (x W^T is finite, so z_j = -inf exactly where bias_j is); NaN
+   and +inf are NONFINITE. *max_abs gets the largest |entry| of the unmasked ones. */
+static logitnorm_status ln_head_check_bias(const ln_head_call *c, int64_t C, double *max_abs) {
+  double m = 0.0;
+  for (int64_t j = 0; j < C; ++j) {
+    double b = c->f64 ? ((const double *)c->bias)[j] : (double)((const float *)c->bias)[j];
+    if (b == -INFINITY) continue;
+    if (!isfinite(b))
+      return ln_fail(LOGITNORM_ERR_NONFINITE, "bias[%lld] is %s", (long long)j, isnan(b) ? "NaN" : "+inf");
+    m = fabs(b) > m ? fabs(b) : m;
+  }
+  *max_abs = m;
+  return LOGITNORM_OK;
+}
+
+/* Whether class j is masked (bias_j = -inf). */
+static int ln_head_masked(const ln_head_call *c, int64_t j) {
+  if (c->bias == NULL) return 0;
+  return c->f64 ? ((const double *)c->bias)[j] == -INFINITY : ((const float *)c->bias)[j] == -INFINITY;
+}
+
+/* No label may name a masked class; checked with CHECK_FINITE on or off, as the logit entry
+   points do (a row masked whole is a label on a masked class unless the row is ignored). */
+static logitnorm_status ln_head_check_labels_unmasked(const logitnorm_loss *L, const ln_head_call *c) {
+  if (c->bias == NULL) return LOGITNORM_OK;
+  for (int64_t i = 0; i < c->n; ++i) {
+    int64_t y = c->labels[i];
+    if (y != L->ignore_index && ln_head_masked(c, y))
+      return ln_fail(LOGITNORM_ERR_INVALID_LABEL, "label %lld at row %lld names a masked class (bias[%lld] is -inf)",
+                     (long long)y, (long long)i, (long long)y);
+  }
+  return LOGITNORM_OK;
+}
+
 /* Workers of the row kernels: at most one per part. */
 static int ln_head_workers(const logitnorm_loss *L) { return L->threads < LN_PARTS ? L->threads : LN_PARTS; }
 
 /* The block size: the fixed part of the workspace, then as many rows of logits as the bound
    allows (at least one, at most n). */
 static logitnorm_status ln_head_plan_blocks(const logitnorm_loss *L, const ln_head_call *c, ln_head_plan *plan) {
-  int64_t C = L->num_classes;
-  size_t e = ln_elem(c);
-  plan->ldz = (int64_t)(ln_round_up((size_t)C * e, LN_HEAD_ALIGN) / e);
+  const uint64_t C = (uint64_t)L->num_classes, e = ln_elem(c);
+  plan->ldz = (int64_t)(ln_round_up(C * e, LN_HEAD_ALIGN) / e);
   plan->sums_offset = 0;
-  plan->ecache_offset = plan->sums_offset + (c->dbias ? ln_round_up((size_t)C * sizeof(double), LN_HEAD_ALIGN) : 0);
+  plan->ecache_offset = plan->sums_offset + (c->dbias ? ln_round_up(C * sizeof(double), LN_HEAD_ALIGN) : 0);
   /* The row kernels work in place here; rows longer than their stack cache keep exp values
      between passes in one heap block of C elements per worker (else they recompute them). */
-  size_t ecache = (size_t)C * e > LN_ECACHE_BYTES ? (size_t)ln_head_workers(L) * (size_t)C * e : 0;
+  uint64_t ecache = C * e > LN_ECACHE_BYTES ? (uint64_t)ln_head_workers(L) * C * e : 0;
   plan->block_offset = plan->ecache_offset + ln_round_up(ecache, LN_HEAD_ALIGN);
   /* + LN_HEAD_ALIGN: room to align the block inside the allocation */
-  size_t fixed = plan->block_offset + LN_HEAD_ALIGN, row = (size_t)plan->ldz * e;
+  uint64_t fixed = plan->block_offset + LN_HEAD_ALIGN, row = (uint64_t)plan->ldz * e;
   uint64_t bound = (uint64_t)L->workspace_bytes;
   if (bound < fixed + row)
     return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT,
@@ -221,7 +263,7 @@ static logitnorm_status ln_head_plan_blocks(const logitnorm_loss *L, const ln_he
                    (unsigned long long)bound, (unsigned long long)(fixed + row), (long long)C);
   uint64_t rows = (bound - fixed) / row;
   plan->rows = rows < (uint64_t)c->n ? (int64_t)rows : c->n;
-  plan->bytes = fixed + (size_t)plan->rows * row;
+  plan->bytes = fixed + (uint64_t)plan->rows * row;
   return LOGITNORM_OK;
 }
 
@@ -246,8 +288,10 @@ static logitnorm_status ln_head_validate(const logitnorm_loss *L, const ln_head_
   if (st != LOGITNORM_OK) return st;
   int64_t C = L->num_classes, n = c->n;
   st = ln_check_count(n, "n");
-  if (st == LOGITNORM_OK && c->d < 1)
-    st = ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "d = %lld: the head needs d >= 1 features", (long long)c->d);
+  /* d is a feature count, bounded as the scorers bound theirs */
+  if (st == LOGITNORM_OK && (c->d < 1 || c->d > INT32_MAX))
+    st = ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "d = %lld is outside [1, %d]: the head's feature count",
+                 (long long)c->d, INT32_MAX);
   if (st == LOGITNORM_OK) st = ln_head_check_input(c->x, n, n, c->d, c->ldx, e, "x");
   if (st == LOGITNORM_OK) st = ln_head_check_input(c->w, n, C, c->d, c->ldw, e, "w");
   if (st == LOGITNORM_OK && n > 0) st = ln_check_ptr(c->labels, "labels");
@@ -255,11 +299,12 @@ static logitnorm_status ln_head_validate(const logitnorm_loss *L, const ln_head_
   if (st == LOGITNORM_OK && c->dw) st = ln_check_matrix(c->dw, C, c->d, c->lddw, e, "dw");
   if (st == LOGITNORM_OK) st = ln_head_check_aliasing(c, C);
   if (st == LOGITNORM_OK && n > 0) st = ln_check_labels(c->labels, n, C, L->ignore_index);
+  if (st == LOGITNORM_OK && n > 0) st = ln_head_check_labels_unmasked(L, c);
   if (st == LOGITNORM_OK && L->check_finite && n > 0) {
     double xmax = 0.0, wmax = 0.0, bmax = 0.0;
     st = ln_head_check_finite(c, c->x, n, c->d, c->ldx, "x", &xmax);
     if (st == LOGITNORM_OK) st = ln_head_check_finite(c, c->w, C, c->d, c->ldw, "w", &wmax);
-    if (st == LOGITNORM_OK && c->bias) st = ln_head_check_finite(c, c->bias, 1, C, C, "bias", &bmax);
+    if (st == LOGITNORM_OK && c->bias) st = ln_head_check_bias(c, C, &bmax);
     if (st == LOGITNORM_OK) *logit_check = ln_head_needs_logit_check(L, c, xmax, wmax, bmax);
   }
   return st;
@@ -308,7 +353,7 @@ static logitnorm_status ln_head_check_logits(const ln_head_run *r, int64_t i0, i
     const void *z = ln_at(c, r->Z, i * r->ldz);
     for (int64_t j = 0; j < C; ++j) {
       double v = c->f64 ? ((const double *)z)[j] : ((const float *)z)[j];
-      if (!isfinite(v))
+      if (!isfinite(v) && !ln_head_masked(c, j))
         return ln_fail(LOGITNORM_ERR_NONFINITE, "logit [%lld][%lld] of x W^T + bias is %s", (long long)(i0 + i),
                        (long long)j, isnan(v) ? "NaN" : "infinite");
     }
@@ -391,7 +436,7 @@ static logitnorm_status ln_head_run_call(const logitnorm_loss *L, const ln_head_
   ln_head_plan plan = {0};
   st = ln_head_plan_blocks(L, c, &plan);
   if (st != LOGITNORM_OK) return st;
-  char *mem = ln_malloc((int64_t)plan.bytes, 1);
+  char *mem = plan.bytes <= SIZE_MAX ? ln_malloc((int64_t)plan.bytes, 1) : NULL;
   if (mem == NULL)
     return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for the linear head's %llu-byte workspace",
                    (unsigned long long)plan.bytes);

@@ -167,15 +167,15 @@ static logitnorm_status ln_loss_check_aliasing(const logitnorm_loss *L, const ln
   const char *gname = k->what == LN_CALL_PROBS ? "probs" : "grad";
   struct { const void *p; size_t bytes; const char *name; } in[5] = {
     {k->logits, ln_matrix_span(n, C, k->ld, elem), "logits"},
-    {k->labels, k->labels ? (size_t)n * sizeof(int32_t) : 0, "labels"},
+    {k->labels, k->labels ? ln_array_bytes(n, sizeof(int32_t)) : 0, "labels"},
     {k->targets, k->soft ? ln_matrix_span(n, C, k->ldt, elem) : 0, "targets"},
-    {k->row_scale, k->row_scale ? (size_t)n * elem : 0, "row_scale"},
-    {k->stats_in, k->stats_in ? (size_t)n * LOGITNORM_LOSS_ROW_STATS * sizeof(double) : 0, "row_stats"},
+    {k->row_scale, k->row_scale ? ln_array_bytes(n, elem) : 0, "row_scale"},
+    {k->stats_in, k->stats_in ? ln_array_bytes(n, LOGITNORM_LOSS_ROW_STATS * sizeof(double)) : 0, "row_stats"},
   }, out[4] = {
     {k->grad, k->grad ? ln_matrix_span(n, C, k->ldg, elem) : 0, gname},
-    {k->row_loss, k->row_loss ? (size_t)n * elem : 0, "row_loss"},
+    {k->row_loss, k->row_loss ? ln_array_bytes(n, elem) : 0, "row_loss"},
     {k->loss_out, k->loss_out ? sizeof(double) : 0, "loss_out"},
-    {k->stats_out, k->stats_out ? (size_t)n * LOGITNORM_LOSS_ROW_STATS * sizeof(double) : 0, "row_stats"},
+    {k->stats_out, k->stats_out ? ln_array_bytes(n, LOGITNORM_LOSS_ROW_STATS * sizeof(double)) : 0, "row_stats"},
   };
   int in_place = k->grad != NULL && k->grad == k->logits && k->ldg == k->ld;
   for (int o = 0; o < 4; ++o) {

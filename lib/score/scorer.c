@@ -342,7 +342,7 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_score_f32(const logitnorm_scorer
                                                           float *scores) {
   logitnorm_status st = ln_check_ptr(s, "s");
   if (st == LOGITNORM_OK) st = ln_check_ptr(scores, "scores");
-  if (st == LOGITNORM_OK) st = ln_check_score_call(s, n, logits, ld, features, ldf, scores, (size_t)(n > 0 ? n : 0) * sizeof *scores);
+  if (st == LOGITNORM_OK) st = ln_check_score_call(s, n, logits, ld, features, ldf, scores, ln_array_bytes(n, sizeof *scores));
   if (st != LOGITNORM_OK) return st;
   if (n == 0) return LOGITNORM_OK;
   float *out = ln_calloc(n, sizeof *out);
@@ -373,7 +373,7 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_score_grad_f32(const logitnorm_s
   if (!ln_kind_logit_only(s->kind))
     return ln_fail(LOGITNORM_ERR_UNSUPPORTED, "score kind %d has no logit gradient", s->kind);
   int64_t c = s->num_classes;
-  st = ln_check_score_call(s, n, logits, ld, NULL, 0, scores, scores != NULL && n > 0 ? (size_t)n * sizeof *scores : 0);
+  st = ln_check_score_call(s, n, logits, ld, NULL, 0, scores, scores != NULL ? ln_array_bytes(n, sizeof *scores) : 0);
   if (st == LOGITNORM_OK) st = ln_check_matrix(grad, n, c, ldg, sizeof *grad, "grad");
   if (st != LOGITNORM_OK) return st;
   size_t gspan = ln_matrix_span(n, c, ldg, sizeof *grad);
@@ -381,7 +381,7 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_score_grad_f32(const logitnorm_s
   if (!((const void *)grad == (const void *)logits && ldg == ld))
     st = ln_check_disjoint(grad, gspan, "grad", logits, ln_matrix_span(n, c, ld, sizeof *logits), "logits");
   if (st == LOGITNORM_OK && scores != NULL)
-    st = ln_check_disjoint(grad, gspan, "grad", scores, (size_t)n * sizeof *scores, "scores");
+    st = ln_check_disjoint(grad, gspan, "grad", scores, ln_array_bytes(n, sizeof *scores), "scores");
   if (st != LOGITNORM_OK) return st;
   if (n == 0) return LOGITNORM_OK;
   float *out = ln_calloc(n, sizeof *out), *g = ln_calloc(n * c, sizeof *g);

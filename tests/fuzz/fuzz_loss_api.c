@@ -7,7 +7,8 @@
      - with finite inputs under LogitNorm (eps >= 1e-7, tau >= 1e-6) every output is finite,
        because |u| <= 1/tau and the row scale is at most 1/(tau eps).
    Then the 1.1 entry points (forward_stats, backward_stats, probs) on the same inputs, see
-   fuzz_stats_calls. */
+   fuzz_stats_calls, and the fused linear head with sizes small or impossible, see
+   fuzz_head_call. */
 #include <float.h>
 #include <math.h>
 
@@ -144,6 +145,76 @@ static void fuzz_stats_calls(fuzz_bytes *b, const logitnorm_loss *h, int soft, i
   free(row_loss);
 }
 
+/* A size of the fused linear head: small, or one no memory can hold. */
+static int64_t head_size(fuzz_bytes *b, int64_t small) {
+  static const int64_t HUGE_SIZES[] = {INT64_C(1) << 62, INT64_MAX, (int64_t)INT32_MAX + 1, INT64_C(1) << 40,
+                                       INT64_MAX / 3, 0, -1};
+  uint8_t sel = fuzz_u8(b);
+  return sel < 224 ? small + sel % 3 : HUGE_SIZES[sel % 7];
+}
+
+/* Elements a rows x cols matrix with leading dimension ld spans, or -1 when the call must
+   reject it (cols outside [1, 3], ld < cols, or a huge stride over more than one row). */
+static int64_t head_span(int64_t rows, int64_t cols, int64_t ld) {
+  if (cols < 1 || cols > 3 || ld < cols) return -1;
+  if (rows <= 1) return rows * cols;
+  return ld <= 5 ? (rows - 1) * ld + cols : -1;
+}
+
+/* The fused linear head on handle h with fuzzed n, d and leading dimensions (now and then
+   sizes no memory can hold, which must be rejected), a bias that may hold -inf masks, NaN or
+   +inf, and labels that may name a masked class. Buffers are exactly sized; a matrix whose
+   sizes must be rejected gets one element, and the call must then fail. A failed call wrote
+   nothing. */
+static void fuzz_head_call(fuzz_bytes *b, const logitnorm_loss *h, int64_t C, int64_t ignore) {
+  int64_t n = fuzz_u8(b) % 5, d = head_size(b, 1);
+  int64_t ldx = head_size(b, d), ldw = head_size(b, d), lddx = head_size(b, d), lddw = head_size(b, d);
+  int64_t xs = head_span(n, d, ldx), ws = head_span(C, d, ldw), dxs = head_span(n, d, lddx);
+  int64_t dws = head_span(C, d, lddw);
+  uint8_t outs = fuzz_u8(b);
+  const int must_fail = n > 0 && (xs < 0 || ws < 0 || ((outs & 4) && dxs < 0) || ((outs & 8) && dws < 0));
+  xs = xs > 0 ? xs : 1;
+  ws = ws > 0 ? ws : 1;
+  dxs = dxs > 0 ? dxs : 1;
+  dws = dws > 0 ? dws : 1;
+  float *x = malloc((size_t)xs * sizeof *x), *w = malloc((size_t)ws * sizeof *w), *bias = malloc((size_t)C * sizeof *bias);
+  float *dx = malloc((size_t)dxs * sizeof *dx), *dw = malloc((size_t)dws * sizeof *dw), *db = malloc((size_t)C * sizeof *db);
+  float *rows = malloc((size_t)(n > 0 ? n : 1) * sizeof *rows);
+  int32_t *labels = malloc((size_t)(n > 0 ? n : 1) * sizeof *labels);
+  for (int64_t i = 0; i < xs; ++i) x[i] = (float)((int)fuzz_u8(b) - 128) * 0.0625f;
+  for (int64_t i = 0; i < ws; ++i) w[i] = (float)((int)fuzz_u8(b) - 128) * 0.0625f;
+  for (int64_t c = 0; c < C; ++c) bias[c] = fuzz_u8(b) < 224 ? (float)((int)fuzz_u8(b) - 128) * 0.125f : pick_value(b);
+  for (int64_t i = 0; i < n; ++i) {
+    uint8_t sel = fuzz_u8(b);
+    labels[i] = sel < 220 ? (int32_t)(sel % C) : (int32_t)ignore;
+  }
+  for (int64_t i = 0; i < dxs; ++i) dx[i] = -5.0f;
+  for (int64_t i = 0; i < dws; ++i) dw[i] = -5.0f;
+  for (int64_t c = 0; c < C; ++c) db[c] = -5.0f;
+  for (int64_t i = 0; i < (n > 0 ? n : 1); ++i) rows[i] = -12345.0f;
+  double loss = -12345.0;
+  logitnorm_status st = logitnorm_loss_linear_forward_backward_f32(
+      h, n, d, x, ldx, w, ldw, (outs & 1) ? bias : NULL, labels, &loss, (outs & 2) ? rows : NULL,
+      (outs & 4) ? dx : NULL, lddx, (outs & 8) ? dw : NULL, lddw, (outs & 16) ? db : NULL);
+  if (must_fail) FUZZ_CHECK(st != LOGITNORM_OK);
+  if (st != LOGITNORM_OK) {
+    FUZZ_CHECK_FAILED(st);
+    FUZZ_CHECK(loss == -12345.0);
+    for (int64_t i = 0; i < (n > 0 ? n : 1); ++i) FUZZ_CHECK(rows[i] == -12345.0f);
+    for (int64_t i = 0; i < dxs; ++i) FUZZ_CHECK(dx[i] == -5.0f);
+    for (int64_t i = 0; i < dws; ++i) FUZZ_CHECK(dw[i] == -5.0f);
+    for (int64_t c = 0; c < C; ++c) FUZZ_CHECK(db[c] == -5.0f);
+  }
+  free(x);
+  free(w);
+  free(bias);
+  free(dx);
+  free(dw);
+  free(db);
+  free(rows);
+  free(labels);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_bytes b = {data, size, 0};
   uint8_t head = fuzz_u8(&b);
@@ -276,6 +347,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   fuzz_stats_calls(&b, h, soft, check_finite, n, C, ld, ldt, ldg, logits, lspan, targets, labels,
                    use_row_scale ? row_scale : NULL, alpha, beta, grad_copy, in_place ? lspan : gspan);
+  fuzz_head_call(&b, h, C, ignore);
   logitnorm_loss_free(h);
   free(logits);
   free(targets);
