@@ -188,10 +188,13 @@ START_TEST(test_corrupt_blobs) {
     memset(b + 28, 0, 8);
     fix_crc(b, size);
     expect_corrupt(b, size, "zero classes", 28);
-    /* temperature (first f64 after C and D, at byte 44) set to NaN */
+    /* temperature (first f64 after C and D, at byte 44) set to NaN, written little-endian
+       like every blob field (a host-order copy is a tiny positive number on big-endian hosts) */
     memcpy(b, blob, size);
     const double nan = NAN;
-    memcpy(b + 44, &nan, 8);
+    uint64_t nan_bits;
+    memcpy(&nan_bits, &nan, 8);
+    for (int i = 0; i < 8; ++i) b[44 + i] = (unsigned char)(nan_bits >> (8 * i));
     fix_crc(b, size);
     expect_corrupt(b, size, "NaN temperature", 44);
     /* a newer format version */

@@ -22,7 +22,13 @@
      (g) stream   the stream reference above over the same n x C elements
    with the goals: each of (a)-(d) at least 2x faster than (f) and within 1.25x of (d); (d) within
    2x of (g). The seven recipes take turns, a call each per round (11 rounds after 2 untimed),
-   so that a change in the machine's load falls on all of them alike. */
+   so that a change in the machine's load falls on all of them alike.
+
+   A third table times masked rows: f32 forward_backward (MEAN, hard labels, beta = 0, one
+   thread, CHECK_FINITE on) with 20 % of the logits -inf (never the label's), LogitNorm and
+   CROSS_ENTROPY, at 64 x 50,257, 16,384 x 100 and 65,536 x 10, each next to the same shape
+   unmasked: the median of each and masked / unmasked. The four calls of a shape take turns in
+   the same way. */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <math.h>
 #include <stdint.h>
@@ -277,6 +283,104 @@ static int bench_large_classes(int quick, uint64_t *state) {
   return 0;
 }
 
+/* ---- masked rows ---- */
+
+/* One call of the masked-rows table: a handle (kind) on the unmasked or the masked logits. */
+typedef struct mk_recipe {
+  const char *kind;
+  int masked;
+  logitnorm_loss *loss;
+  const float *z;
+} mk_recipe;
+
+typedef struct mk_case {
+  int64_t n, C;
+  const int32_t *y;
+  float *g;
+} mk_case;
+
+static void mk_run(const mk_case *b, const mk_recipe *r) {
+  double l;
+  lc_ok(logitnorm_loss_forward_backward_f32(r->loss, b->n, r->z, b->C, b->y, &l, NULL, 1.0f, 0.0f, b->g, b->C),
+        r->masked ? "forward_backward, masked" : "forward_backward");
+}
+
+/* The recipes take turns, a call each per round; each recipe's median over the rounds. */
+static void mk_measure_all(const mk_recipe *rs, int count, const mk_case *b, int warmup, int reps, timing *out) {
+  double t[4][64];
+  if (reps > 64) reps = 64;
+  for (int r = 0; r < warmup + reps; ++r)
+    for (int k = 0; k < count; ++k) {
+      double t0 = now_ms();
+      mk_run(b, &rs[k]);
+      if (r >= warmup) t[k][r - warmup] = now_ms() - t0;
+    }
+  for (int k = 0; k < count; ++k) {
+    qsort(t[k], (size_t)reps, sizeof t[k][0], cmp_double);
+    out[k] = (timing){t[k][reps / 2], t[k][0], t[k][reps - 1]};
+  }
+}
+
+static int bench_masked(int quick, uint64_t *state) {
+  const int64_t shapes[3][2] = {{64, 50257}, {16384, 100}, {65536, 10}};
+  const int warmup = quick ? 1 : 2, reps = quick ? 1 : 11;
+  printf("\nmasked rows: f32 forward_backward, MEAN, hard labels, 1 thread, CHECK_FINITE on, 20 %% of the logits "
+         "-inf (never the label's)%s\n",
+         quick ? " (quick: rows / 64, 1 rep)" : "");
+  printf("%-10s %-14s %24s %24s %16s\n", "shape", "kind", "unmasked ms [min-max]", "masked ms [min-max]",
+         "masked/unmasked");
+  for (int s = 0; s < 3; ++s) {
+    const int64_t n = quick ? shapes[s][0] / 64 : shapes[s][0], C = shapes[s][1];
+    const size_t total = (size_t)(n * C);
+    float *z = malloc(total * sizeof *z), *zm = malloc(total * sizeof *zm), *g = calloc(total, sizeof *g);
+    int32_t *y = malloc((size_t)n * sizeof *y);
+    if (!z || !zm || !g || !y) {
+      fprintf(stderr, "out of memory\n");
+      return 1;
+    }
+    for (int64_t i = 0; i < n; ++i) y[i] = (int32_t)((uint64_t)i * 2654435761u % (uint64_t)C);
+    /* each logit but the label's is masked with probability p: 20 % of all of them on average */
+    const double p = 0.2 * (double)C / (double)(C - 1);
+    int64_t masked = 0;
+    for (size_t j = 0; j < total; ++j) {
+      *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+      const double u = (double)(*state >> 11) * 0x1.0p-53;
+      z[j] = zm[j] = (float)(6.0 * u - 3.0);
+      /* a second draw decides the mask, so that it does not follow the value */
+      *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+      const int64_t i = (int64_t)j / C, c = (int64_t)j % C;
+      if ((double)(*state >> 11) * 0x1.0p-53 < p && c != y[i]) {
+        zm[j] = -INFINITY;
+        ++masked;
+      }
+    }
+    logitnorm_loss *ln = NULL, *ce = NULL;
+    lc_ok(logitnorm_loss_create(&ln, LOGITNORM_LOSS_LOGITNORM, C), "loss_create");
+    lc_ok(logitnorm_loss_create(&ce, LOGITNORM_LOSS_CROSS_ENTROPY, C), "loss_create");
+    const mk_recipe rs[4] = {{.kind = "LogitNorm", .masked = 0, .loss = ln, .z = z},
+                             {.kind = "LogitNorm", .masked = 1, .loss = ln, .z = zm},
+                             {.kind = "cross-entropy", .masked = 0, .loss = ce, .z = z},
+                             {.kind = "cross-entropy", .masked = 1, .loss = ce, .z = zm}};
+    const mk_case b = {.n = n, .C = C, .y = y, .g = g};
+    timing t[4];
+    mk_measure_all(rs, 4, &b, warmup, reps, t);
+    char shape[32];
+    snprintf(shape, sizeof shape, "%lldx%lld", (long long)n, (long long)C);
+    for (int k = 0; k < 4; k += 2) {
+      char un[48], ms[48];
+      snprintf(un, sizeof un, "%.3f [%.3f-%.3f]", t[k].median, t[k].min, t[k].max);
+      snprintf(ms, sizeof ms, "%.3f [%.3f-%.3f]", t[k + 1].median, t[k + 1].min, t[k + 1].max);
+      printf("%-10s %-14s %24s %24s %16.2f\n", k == 0 ? shape : "", rs[k].kind, un, ms,
+             t[k + 1].median / t[k].median);
+    }
+    printf("%-10s %.1f %% of the logits masked\n", "", 100.0 * (double)masked / (double)total);
+    logitnorm_loss_free(ln);
+    logitnorm_loss_free(ce);
+    free(z); free(zm); free(g); free(y);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
   const int64_t shapes[4][2] = {{65536, 10}, {16384, 100}, {4096, 1000}, {512, 32000}};
@@ -334,5 +438,6 @@ int main(int argc, char **argv) {
     logitnorm_loss_free(b.loss);
     free(z); free(t); free(g); free(zd); free(gd); free(y);
   }
-  return bench_large_classes(quick, &state);
+  if (bench_large_classes(quick, &state) != 0) return 1;
+  return bench_masked(quick, &state);
 }

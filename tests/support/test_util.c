@@ -56,6 +56,8 @@ int tu_cpu_has_avx2(void) {
 #endif
 }
 
+int tu_dispatch_avx2(void) { return ln_use_avx2(); }
+
 /* The dispatch path LOGITNORM_DISPATCH asks for, checked against the CPU and against the
    library's own decision. ln_use_avx2 comes from the library's objects: internal suites
    link them all, public suites link the one object (common/dispatch.c, which needs nothing

@@ -34,6 +34,10 @@ int tu_quick(void);
 /* 1 when the CPU has AVX2 and FMA, which the library's AVX2 kernels need. */
 int tu_cpu_has_avx2(void);
 
+/* 1 when the library runs its AVX2 kernels in this process: its own decision (ln_use_avx2, from
+   the CPU, the build and LOGITNORM_DISPATCH), which tu_run_suite checks against the variable. */
+int tu_dispatch_avx2(void);
+
 /* Runs a Check suite (CK_NORMAL output) and frees it; the exit status for main.
    First, under LOGITNORM_DISPATCH (the CTest entries <suite>.generic and <suite>.avx2):
      - "avx2" on a CPU without AVX2+FMA: prints why and returns TU_SKIP without running;
