@@ -145,12 +145,15 @@ static void fuzz_stats_calls(fuzz_bytes *b, const logitnorm_loss *h, int soft, i
   free(row_loss);
 }
 
-/* A size of the fused linear head: small, or one no memory can hold. */
-static int64_t head_size(fuzz_bytes *b, int64_t small) {
-  static const int64_t HUGE_SIZES[] = {INT64_C(1) << 62, INT64_MAX, (int64_t)INT32_MAX + 1, INT64_C(1) << 40,
-                                       INT64_MAX / 3, 0, -1};
+/* A size of the fused linear head: small, or one the call must reject. A leading dimension
+   of 2^31 or 2^40 is addressable on a 64-bit host (and so not in the second list), a feature
+   count that large is not. */
+static int64_t head_size(fuzz_bytes *b, int64_t small, int is_d) {
+  static const int64_t BAD_LD[] = {INT64_C(1) << 62, INT64_MAX, INT64_MAX / 3, 0, -1};
+  static const int64_t BAD_D[] = {INT64_C(1) << 62, INT64_MAX, (int64_t)INT32_MAX + 1, INT64_C(1) << 40, 0, -1};
   uint8_t sel = fuzz_u8(b);
-  return sel < 224 ? small + sel % 3 : HUGE_SIZES[sel % 7];
+  if (sel < 224) return (small >= 1 && small <= 3 ? small : 1) + sel % 3;
+  return is_d ? BAD_D[sel % 6] : BAD_LD[sel % 5];
 }
 
 /* Elements a rows x cols matrix with leading dimension ld spans, or -1 when the call must
@@ -167,8 +170,8 @@ static int64_t head_span(int64_t rows, int64_t cols, int64_t ld) {
    sizes must be rejected gets one element, and the call must then fail. A failed call wrote
    nothing. */
 static void fuzz_head_call(fuzz_bytes *b, const logitnorm_loss *h, int64_t C, int64_t ignore) {
-  int64_t n = fuzz_u8(b) % 5, d = head_size(b, 1);
-  int64_t ldx = head_size(b, d), ldw = head_size(b, d), lddx = head_size(b, d), lddw = head_size(b, d);
+  int64_t n = fuzz_u8(b) % 5, d = head_size(b, 1, 1);
+  int64_t ldx = head_size(b, d, 0), ldw = head_size(b, d, 0), lddx = head_size(b, d, 0), lddw = head_size(b, d, 0);
   int64_t xs = head_span(n, d, ldx), ws = head_span(C, d, ldw), dxs = head_span(n, d, lddx);
   int64_t dws = head_span(C, d, lddw);
   uint8_t outs = fuzz_u8(b);
