@@ -98,7 +98,13 @@ typedef enum logitnorm_loss_param {
   LOGITNORM_LOSS_IGNORE_INDEX = 104,    /* integer in int32 range, default -100 */
   LOGITNORM_LOSS_CHECK_FINITE = 105,    /* 0 | 1, default 1: reject NaN and +inf inputs before writing
                                            (-inf logits are masks, see below) */
-  LOGITNORM_LOSS_THREADS = 106,         /* integer >= 1, default 1: threads used inside one call */
+  LOGITNORM_LOSS_THREADS = 106,         /* integer >= 1, default 1: threads used inside one call.
+                                           Above 1, a call with n * num_classes >= 32768 starts
+                                           min(THREADS, 64) - 1 threads for each of its parallel
+                                           passes over the batch and joins them before it returns
+                                           (no pool is kept); smaller calls run on the calling
+                                           thread only. The linear head does this per block of
+                                           rows, and asks BLIS for THREADS threads in its GEMMs. */
   LOGITNORM_LOSS_WORKSPACE_BYTES = 107  /* (1.1) > 0: bound on the linear head's extra memory */
 } logitnorm_loss_param;
 
@@ -276,7 +282,11 @@ typedef enum logitnorm_scorer_param {
   LOGITNORM_SCORER_CLIP = 205,        /* > 0: REACT clip value set directly; 0 (default): from PERCENTILE */
   LOGITNORM_SCORER_ASH_VARIANT = 206, /* logitnorm_ash_variant, default S */
   LOGITNORM_SCORER_VIM_DIM = 207,     /* integer >= 1: principal dimensions kept; 0 (default): min(256, D/2) */
-  LOGITNORM_SCORER_THREADS = 208,     /* integer >= 1, default 1: threads for BLIS and the scorer */
+  LOGITNORM_SCORER_THREADS = 208,     /* integer >= 1, default 1: threads for BLIS and the scorer.
+                                         Above 1, each pass the scorer splits over rows (the
+                                         logit-only kinds, KNN's neighbour selection) starts
+                                         min(THREADS, 64) - 1 threads and joins them before the
+                                         call returns, whatever the batch size. */
   LOGITNORM_SCORER_RIDGE = 209        /* >= 0: covariance ridge as a multiple of trace/D, default 1e-6 */
 } logitnorm_scorer_param;
 
