@@ -105,7 +105,9 @@ typedef enum logitnorm_loss_param {
                                            (no pool is kept); smaller calls run on the calling
                                            thread only. The linear head does this per block of
                                            rows, and asks BLIS for THREADS threads in its GEMMs. */
-  LOGITNORM_LOSS_WORKSPACE_BYTES = 107  /* (1.1) > 0: bound on the linear head's extra memory */
+  LOGITNORM_LOSS_WORKSPACE_BYTES = 107  /* (1.1) in (0, 2^62], default 2^26 (64 MiB): bound on the
+                                           linear head's one block per call (BLIS's packing
+                                           buffers are outside it) */
 } logitnorm_loss_param;
 
 LOGITNORM_API logitnorm_status logitnorm_loss_create(logitnorm_loss **out, logitnorm_loss_kind kind,
