@@ -14,7 +14,9 @@
  *    only the first `columns` entries of each row are read or written;
  *  - counts are int64_t, labels are int32_t;
  *  - compute calls take a const handle: one configured handle may be shared by many threads,
- *    but *_set must not race with compute;
+ *    but *_set must not race with compute. The metrics accumulator is the exception: its
+ *    value and curve calls take a mutable handle, because the first one after an add sorts
+ *    the scores in place, so they must not run concurrently on one accumulator;
  *  - enum values are explicit and never renumbered; new values are only appended.
  */
 #ifndef LOGITNORM_H
@@ -69,7 +71,8 @@ typedef enum logitnorm_status {
   LOGITNORM_ERR_UNSUPPORTED = 9       /* valid, but not supported by this kind or build */
 } logitnorm_status;
 
-/* A constant name for any status value; never NULL ("unknown status" for unknown values). */
+/* A short lower-case description of any status value ("ok", "invalid label", ...); a constant
+   string, never NULL ("unknown status" for unknown values). */
 LOGITNORM_API const char *logitnorm_status_string(int status);
 /* This thread's detail text for its last failed call ("" if none); valid until the thread's
    next failing call. Successful calls leave it unchanged. */
@@ -90,24 +93,27 @@ typedef enum logitnorm_reduction {
 } logitnorm_reduction;
 
 typedef enum logitnorm_loss_param {
-  LOGITNORM_LOSS_TEMPERATURE = 100,     /* tau in [1e-30, inf), default 0.04; LogitNorm handles only
-                                           (a cross-entropy handle: LOGITNORM_ERR_UNSUPPORTED) */
+  LOGITNORM_LOSS_TEMPERATURE = 100,     /* tau in [1e-30, inf), default 0.04 (the paper's value for
+                                           CIFAR-10 on a WideResNet; for other class counts choose
+                                           tau with logitnorm_loss_temperature_for_bound, see
+                                           docs/math.md); LogitNorm handles only (a cross-entropy
+                                           handle: LOGITNORM_ERR_UNSUPPORTED) */
   LOGITNORM_LOSS_EPSILON = 101,         /* >= 0, finite, default 1e-7, added to ||z|| */
   LOGITNORM_LOSS_REDUCTION = 102,       /* logitnorm_reduction, default MEAN */
   LOGITNORM_LOSS_LABEL_SMOOTHING = 103, /* [0, 1], default 0 */
   LOGITNORM_LOSS_IGNORE_INDEX = 104,    /* integer in int32 range, default -100 */
   LOGITNORM_LOSS_CHECK_FINITE = 105,    /* 0 | 1, default 1: reject NaN and +inf inputs before writing
                                            (-inf logits are masks, see below) */
-  LOGITNORM_LOSS_THREADS = 106,         /* integer >= 1, default 1: threads used inside one call.
+  LOGITNORM_LOSS_THREADS = 106,         /* integer in [1, 1024], default 1: threads used inside one call.
                                            Above 1, a call with n * num_classes >= 32768 starts
                                            min(THREADS, 64) - 1 threads for each of its parallel
                                            passes over the batch and joins them before it returns
                                            (no pool is kept); smaller calls run on the calling
                                            thread only. The linear head does this per block of
                                            rows, and asks BLIS for THREADS threads in its GEMMs. */
-  LOGITNORM_LOSS_WORKSPACE_BYTES = 107  /* (1.1) in (0, 2^62], default 2^26 (64 MiB): bound on the
-                                           linear head's one block per call (BLIS's packing
-                                           buffers are outside it) */
+  LOGITNORM_LOSS_WORKSPACE_BYTES = 107  /* (1.1) in [1, 2^62] bytes (rounded down), default 2^26
+                                           (64 MiB): bound on the linear head's one block per
+                                           call (BLIS's packing buffers are outside it) */
 } logitnorm_loss_param;
 
 LOGITNORM_API logitnorm_status logitnorm_loss_create(logitnorm_loss **out, logitnorm_loss_kind kind,
@@ -279,12 +285,12 @@ typedef enum logitnorm_scorer_param {
   LOGITNORM_SCORER_TEMPERATURE = 200, /* > 0; default 1 (ODIN: 1000); MSP, ENERGY, ODIN, REACT, ASH, DICE */
   LOGITNORM_SCORER_GAMMA = 201,       /* > 0, default 0.1 (GEN) */
   LOGITNORM_SCORER_TOP_M = 202,       /* integer >= 1, default 100, capped at C (GEN) */
-  LOGITNORM_SCORER_K = 203,           /* integer >= 1, default 50 (KNN) */
+  LOGITNORM_SCORER_K = 203,           /* integer in [1, 2^31 - 1], default 50 (KNN) */
   LOGITNORM_SCORER_PERCENTILE = 204,  /* [0, 100), default 90 (REACT, ASH, DICE) */
   LOGITNORM_SCORER_CLIP = 205,        /* > 0: REACT clip value set directly; 0 (default): from PERCENTILE */
   LOGITNORM_SCORER_ASH_VARIANT = 206, /* logitnorm_ash_variant, default S */
-  LOGITNORM_SCORER_VIM_DIM = 207,     /* integer >= 1: principal dimensions kept; 0 (default): min(256, D/2) */
-  LOGITNORM_SCORER_THREADS = 208,     /* integer >= 1, default 1: threads for BLIS and the scorer.
+  LOGITNORM_SCORER_VIM_DIM = 207,     /* integer in [1, D - 1]: principal dimensions kept; 0 (default): min(256, D/2) */
+  LOGITNORM_SCORER_THREADS = 208,     /* integer in [1, 1024], default 1: threads for BLIS and the scorer.
                                          Above 1, each pass the scorer splits over rows (the
                                          logit-only kinds, KNN's neighbour selection) starts
                                          min(THREADS, 64) - 1 threads and joins them before the
@@ -385,8 +391,8 @@ LOGITNORM_API logitnorm_status logitnorm_ood_metrics_f32(const float *id_scores,
 typedef struct logitnorm_calibration logitnorm_calibration;
 
 typedef enum logitnorm_calibration_param {
-  LOGITNORM_CALIBRATION_BINS = 400,       /* integer >= 1, default 15: equal-width bins (lo, hi] */
-  LOGITNORM_CALIBRATION_TEMPERATURE = 401 /* > 0, default 1: softmax(z / T) */
+  LOGITNORM_CALIBRATION_BINS = 400,       /* integer in [1, 10000], default 15: equal-width bins (lo, hi] */
+  LOGITNORM_CALIBRATION_TEMPERATURE = 401 /* in [1e-100, 1e100], default 1: softmax(z / T) */
 } logitnorm_calibration_param;
 
 typedef enum logitnorm_calibration_value_kind {

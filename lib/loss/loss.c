@@ -85,7 +85,7 @@ LOGITNORM_API logitnorm_status logitnorm_loss_set(logitnorm_loss *loss, logitnor
       }
       return st;
     case LOGITNORM_LOSS_WORKSPACE_BYTES:
-      st = ln_check_param(value, 0.0, 1, 0x1p62, 0, "workspace_bytes");
+      st = ln_check_param(value, 1.0, 0, 0x1p62, 0, "workspace_bytes"); /* whole bytes: rounded down */
       if (st == LOGITNORM_OK) loss->workspace_bytes = (int64_t)value;
       return st;
   }
