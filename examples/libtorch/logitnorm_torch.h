@@ -39,10 +39,12 @@
 
 #include <logitnorm.h>
 
-// 1 (default): the forward saves LOGITNORM_LOSS_ROW_STATS doubles per row and the backward uses
-// them (logitnorm_loss_{forward,backward}_stats_*, liblogitnorm 1.1: one read of the logits, one
-// write of the gradient). 0: the backward recomputes the softmax with logitnorm_loss_backward_*,
-// for a liblogitnorm 1.0. Define it to 0 before including this header to get the 1.0 path.
+// Which backward the grad_in_forward = false recipe uses (the default recipe, grad_in_forward =
+// true, computes the gradient in the forward and is not affected). 1 (default): the forward
+// saves LOGITNORM_LOSS_ROW_STATS doubles per row and the backward uses them
+// (logitnorm_loss_{forward,backward}_stats_*, liblogitnorm 1.1). 0: the backward recomputes the
+// softmax with logitnorm_loss_backward_*, for a liblogitnorm 1.0. Define it to 0 before
+// including this header to get the 1.0 path.
 #ifndef LOGITNORM_HAVE_ROW_STATS
 #define LOGITNORM_HAVE_ROW_STATS 1
 #endif
