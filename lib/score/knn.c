@@ -104,7 +104,8 @@ logitnorm_status ln_knn_score(const logitnorm_scorer *s, int64_t n, const float 
       int64_t cols = nb - j0 < bb ? nb - j0 : bb;
       /* dots = Q X^T: Q rows x d, X^T d x cols read in place from the row-major bank */
       ln_gemm_f32(s->blas, rows, cols, d, 1.0f, q, d, 1, s->bank + j0 * d, 1, d, 0.0f, dots, cols, 1);
-      ln_knn_job job = {rows, cols, k, dots, qsq, s->bank_sq + j0, heaps, sizes};
+      ln_knn_job job = {.rows = rows, .cols = cols, .k = k, .dots = dots, .qsq = qsq, .bsq = s->bank_sq + j0,
+                        .heaps = heaps, .sizes = sizes};
       ln_parallel_parts(s->threads, LN_PARTS, ln_knn_select_part, &job);
     }
     for (int64_t i = 0; i < rows; ++i) out[i0 + i] = -sqrtf(heaps[i * k]); /* heap top: the k-th smallest */

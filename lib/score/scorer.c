@@ -317,7 +317,8 @@ static logitnorm_status ln_logit_rows(const logitnorm_scorer *s, int64_t n, cons
   int parts_alloc = s->threads > 1 ? LN_PARTS : 1;
   double *work = ln_calloc((int64_t)parts_alloc * 3 * c, sizeof *work);
   if (work == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for scoring work space");
-  ln_logit_job job = {s, n, logits, ld, scores, grad, work, parts_alloc == 1};
+  ln_logit_job job = {.s = s, .n = n, .logits = logits, .ld = ld, .scores = scores, .grad = grad, .work = work,
+                      .shared_work = parts_alloc == 1};
   ln_parallel_parts(s->threads, LN_PARTS, ln_logit_part, &job);
   ln_free(work);
   return LOGITNORM_OK;
