@@ -58,7 +58,7 @@ logitnorm_status ln_blob_save(unsigned object, uint32_t subkind, ln_payload_fn f
                               size_t capacity, size_t *size) {
   if (size == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "size is NULL");
   if (capacity > 0 && buf == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "buf is NULL");
-  ln_writer counter = {NULL, 0};
+  ln_writer counter = {.buf = NULL, .pos = 0};
   fn(&counter, ctx);
   size_t payload = counter.pos;
   size_t total = LN_BLOB_HEADER + payload + 4;
@@ -70,7 +70,7 @@ logitnorm_status ln_blob_save(unsigned object, uint32_t subkind, ln_payload_fn f
     *size = total;
     return ln_fail(LOGITNORM_ERR_BUFFER_TOO_SMALL, "the blob needs %zu bytes, capacity is %zu", total, capacity);
   }
-  ln_writer w = {buf, 0};
+  ln_writer w = {.buf = buf, .pos = 0};
   ln_put_bytes(&w, "LGNM", 4);
   ln_put_le(&w, LN_BLOB_VERSION, 2);
   ln_put_le(&w, object, 2);

@@ -31,16 +31,16 @@ void ln_parallel_parts_w(int threads, int parts, void (*fn)(void *ctx, int part,
     return;
   }
   if (threads > 64) threads = 64;
-  ln_job job = {fn, ctx, parts, 0};
+  ln_job job = {.fn = fn, .ctx = ctx, .parts = parts, .next = 0};
   pthread_t tid[64];
   ln_worker_arg args[64];
   int started = 0;
   for (int t = 1; t < threads; ++t) {
-    args[started] = (ln_worker_arg){&job, started + 1};
+    args[started] = (ln_worker_arg){.job = &job, .worker = started + 1};
     if (pthread_create(&tid[started], NULL, ln_worker, &args[started]) != 0) break;
     ++started;
   }
-  ln_worker_arg self = {&job, 0};
+  ln_worker_arg self = {.job = &job, .worker = 0};
   ln_worker(&self);
   for (int t = 0; t < started; ++t) pthread_join(tid[t], NULL);
 }
@@ -57,6 +57,6 @@ static void ln_plain_part(void *ctx, int part, int worker) {
 }
 
 void ln_parallel_parts(int threads, int parts, void (*fn)(void *ctx, int part), void *ctx) {
-  ln_plain_ctx c = {fn, ctx};
+  ln_plain_ctx c = {.fn = fn, .ctx = ctx};
   ln_parallel_parts_w(threads, parts, ln_plain_part, &c);
 }

@@ -48,109 +48,151 @@ size_t ln_array_bytes(int64_t count, size_t elem) {
   return (uint64_t)count > (uint64_t)(SIZE_MAX / 2) / elem ? SIZE_MAX / 2 : (size_t)count * elem;
 }
 
-/* The scan is branch-free per row (an OR of exponent tests) so it runs at memory speed;
-   the exact position is looked up only once something was found. */
-#define LN_FINITE_CHECK(T, U, EXP_MASK)                                                           \
-  for (int64_t i = 0; i < rows; ++i) {                                                            \
-    const T *row = p + i * ld;                                                                    \
-    U bad = 0;                                                                                    \
-    for (int64_t j = 0; j < cols; ++j) {                                                          \
-      U u;                                                                                        \
-      memcpy(&u, row + j, sizeof u);                                                              \
-      bad |= (U)((u & EXP_MASK) == EXP_MASK);                                                     \
-    }                                                                                             \
-    if (bad) {                                                                                    \
-      for (int64_t j = 0; j < cols; ++j)                                                          \
-        if (!isfinite(row[j]))                                                                    \
-          return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld][%lld] is %s", name, (long long)i,   \
-                         (long long)j, isnan(row[j]) ? "NaN" : "infinite");                       \
-    }                                                                                             \
-  }                                                                                               \
+/* Whether any of the first cols entries of a row has an all-ones exponent (inf or NaN). The
+   loop is branch-free per entry (an OR of exponent tests), so it runs at memory speed; a row it
+   flags is then looked at entry by entry. */
+static inline int ln_row_flagged_f32(const float *row, int64_t cols) {
+  uint32_t bad = 0;
+  for (int64_t j = 0; j < cols; ++j) {
+    uint32_t u;
+    memcpy(&u, row + j, sizeof u);
+    bad |= (uint32_t)((u & UINT32_C(0x7f800000)) == UINT32_C(0x7f800000));
+  }
+  return bad != 0;
+}
+
+static inline int ln_row_flagged_f64(const double *row, int64_t cols) {
+  uint64_t bad = 0;
+  for (int64_t j = 0; j < cols; ++j) {
+    uint64_t u;
+    memcpy(&u, row + j, sizeof u);
+    bad |= (uint64_t)((u & UINT64_C(0x7ff0000000000000)) == UINT64_C(0x7ff0000000000000));
+  }
+  return bad != 0;
+}
+
+/* NONFINITE for the first NaN or infinity of row i (LOGITNORM_OK if it has none). */
+static logitnorm_status ln_nonfinite_entry_f32(const float *row, int64_t i, int64_t cols, const char *name) {
+  for (int64_t j = 0; j < cols; ++j)
+    if (!isfinite(row[j]))
+      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld][%lld] is %s", name, (long long)i, (long long)j,
+                     isnan(row[j]) ? "NaN" : "infinite");
   return LOGITNORM_OK;
+}
+
+static logitnorm_status ln_nonfinite_entry_f64(const double *row, int64_t i, int64_t cols, const char *name) {
+  for (int64_t j = 0; j < cols; ++j)
+    if (!isfinite(row[j]))
+      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld][%lld] is %s", name, (long long)i, (long long)j,
+                     isnan(row[j]) ? "NaN" : "infinite");
+  return LOGITNORM_OK;
+}
 
 logitnorm_status ln_check_finite_f32(const float *p, int64_t rows, int64_t cols, int64_t ld, const char *name) {
-  LN_FINITE_CHECK(float, uint32_t, UINT32_C(0x7f800000))
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *row = p + i * ld;
+    if (ln_row_flagged_f32(row, cols)) {
+      logitnorm_status st = ln_nonfinite_entry_f32(row, i, cols, name);
+      if (st != LOGITNORM_OK) return st;
+    }
+  }
+  return LOGITNORM_OK;
 }
 
 logitnorm_status ln_check_finite_f64(const double *p, int64_t rows, int64_t cols, int64_t ld, const char *name) {
-  LN_FINITE_CHECK(double, uint64_t, UINT64_C(0x7ff0000000000000))
+  for (int64_t i = 0; i < rows; ++i) {
+    const double *row = p + i * ld;
+    if (ln_row_flagged_f64(row, cols)) {
+      logitnorm_status st = ln_nonfinite_entry_f64(row, i, cols, name);
+      if (st != LOGITNORM_OK) return st;
+    }
+  }
+  return LOGITNORM_OK;
 }
 
-#define LN_FINITE_VECTOR_CHECK                                                                     \
-  for (int64_t j = 0; j < n; ++j)                                                                  \
-    if (!isfinite(p[j]))                                                                           \
-      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld] is %s", name, (long long)j,                \
-                     isnan(p[j]) ? "NaN" : "infinite");                                            \
+logitnorm_status ln_check_finite_vector_f32(const float *p, int64_t n, const char *name) {
+  for (int64_t j = 0; j < n; ++j)
+    if (!isfinite(p[j]))
+      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld] is %s", name, (long long)j, isnan(p[j]) ? "NaN" : "infinite");
   return LOGITNORM_OK;
+}
 
-logitnorm_status ln_check_finite_vector_f32(const float *p, int64_t n, const char *name) { LN_FINITE_VECTOR_CHECK }
-logitnorm_status ln_check_finite_vector_f64(const double *p, int64_t n, const char *name) { LN_FINITE_VECTOR_CHECK }
+logitnorm_status ln_check_finite_vector_f64(const double *p, int64_t n, const char *name) {
+  for (int64_t j = 0; j < n; ++j)
+    if (!isfinite(p[j]))
+      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld] is %s", name, (long long)j, isnan(p[j]) ? "NaN" : "infinite");
+  return LOGITNORM_OK;
+}
 
-/* The scan is LN_FINITE_CHECK's, so rows without a non-finite entry cost what they cost there;
-   a flagged row is then looked at entry by entry, out of line: NaN or +inf is NONFINITE, -inf
-   is a masked class, and a row of nothing but masked classes is rejected unless ignored. */
+/* The masked checks scan with ln_row_flagged_*, so rows without a non-finite entry cost what
+   they cost in ln_check_finite_*; a flagged row is then looked at entry by entry, out of line:
+   NaN or +inf is NONFINITE, -inf is a masked class, and a row of nothing but masked classes is
+   rejected unless ignored. */
 #if defined(__GNUC__)
 #define LN_NOINLINE __attribute__((noinline))
 #else
 #define LN_NOINLINE
 #endif
-#define LN_MASKED_ROW(T, SFX)                                                                     \
-  static LN_NOINLINE logitnorm_status ln_masked_row_##SFX(const T *row, int64_t i, int64_t cols,  \
-      const int32_t *labels, int64_t ignore_index, const char *name) {                            \
-    int64_t kept = 0;                                                                             \
-    for (int64_t j = 0; j < cols; ++j) {                                                          \
-      if (isnan(row[j]) || row[j] == (T)INFINITY)                                                 \
-        return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld][%lld] is %s", name, (long long)i,     \
-                       (long long)j, isnan(row[j]) ? "NaN" : "+inf");                             \
-      kept += row[j] != -(T)INFINITY;                                                             \
-    }                                                                                             \
-    if (kept == 0 && !(labels != NULL && labels[i] == ignore_index))                              \
-      return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT,                                              \
-                     "%s row %lld has every one of its %lld classes masked (-inf)", name,         \
-                     (long long)i, (long long)cols);                                              \
-    return LOGITNORM_OK;                                                                          \
+
+static LN_NOINLINE logitnorm_status ln_masked_row_f32(const float *row, int64_t i, int64_t cols,
+                                                      const int32_t *labels, int64_t ignore_index, const char *name) {
+  int64_t kept = 0;
+  for (int64_t j = 0; j < cols; ++j) {
+    if (isnan(row[j]) || row[j] == INFINITY)
+      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld][%lld] is %s", name, (long long)i, (long long)j,
+                     isnan(row[j]) ? "NaN" : "+inf");
+    kept += row[j] != -INFINITY;
   }
-
-LN_MASKED_ROW(float, f32)
-LN_MASKED_ROW(double, f64)
-
-#define LN_MASKED_CHECK(T, U, EXP_MASK, SFX)                                                      \
-  for (int64_t i = 0; i < rows; ++i) {                                                            \
-    const T *row = p + i * ld;                                                                    \
-    U bad = 0;                                                                                    \
-    for (int64_t j = 0; j < cols; ++j) {                                                          \
-      U u;                                                                                        \
-      memcpy(&u, row + j, sizeof u);                                                              \
-      bad |= (U)((u & EXP_MASK) == EXP_MASK);                                                     \
-    }                                                                                             \
-    if (bad) {                                                                                    \
-      logitnorm_status st = ln_masked_row_##SFX(row, i, cols, labels, ignore_index, name);       \
-      if (st != LOGITNORM_OK) return st;                                                          \
-    }                                                                                             \
-  }                                                                                               \
+  if (kept == 0 && !(labels != NULL && labels[i] == ignore_index))
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s row %lld has every one of its %lld classes masked (-inf)", name,
+                   (long long)i, (long long)cols);
   return LOGITNORM_OK;
+}
+
+static LN_NOINLINE logitnorm_status ln_masked_row_f64(const double *row, int64_t i, int64_t cols,
+                                                      const int32_t *labels, int64_t ignore_index, const char *name) {
+  int64_t kept = 0;
+  for (int64_t j = 0; j < cols; ++j) {
+    if (isnan(row[j]) || row[j] == (double)INFINITY)
+      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld][%lld] is %s", name, (long long)i, (long long)j,
+                     isnan(row[j]) ? "NaN" : "+inf");
+    kept += row[j] != -(double)INFINITY;
+  }
+  if (kept == 0 && !(labels != NULL && labels[i] == ignore_index))
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s row %lld has every one of its %lld classes masked (-inf)", name,
+                   (long long)i, (long long)cols);
+  return LOGITNORM_OK;
+}
 
 logitnorm_status ln_check_masked_f32(const float *p, int64_t rows, int64_t cols, int64_t ld, const int32_t *labels,
                                      int64_t ignore_index, const char *name) {
-  LN_MASKED_CHECK(float, uint32_t, UINT32_C(0x7f800000), f32)
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *row = p + i * ld;
+    if (ln_row_flagged_f32(row, cols)) {
+      logitnorm_status st = ln_masked_row_f32(row, i, cols, labels, ignore_index, name);
+      if (st != LOGITNORM_OK) return st;
+    }
+  }
+  return LOGITNORM_OK;
 }
 
 logitnorm_status ln_check_masked_f64(const double *p, int64_t rows, int64_t cols, int64_t ld, const int32_t *labels,
                                      int64_t ignore_index, const char *name) {
-  LN_MASKED_CHECK(double, uint64_t, UINT64_C(0x7ff0000000000000), f64)
+  for (int64_t i = 0; i < rows; ++i) {
+    const double *row = p + i * ld;
+    if (ln_row_flagged_f64(row, cols)) {
+      logitnorm_status st = ln_masked_row_f64(row, i, cols, labels, ignore_index, name);
+      if (st != LOGITNORM_OK) return st;
+    }
+  }
+  return LOGITNORM_OK;
 }
 
 logitnorm_status ln_check_masked_labelled_f32(const float *p, int64_t rows, int64_t cols, int64_t ld,
                                               const int32_t *labels, int64_t ignore_index, const char *name) {
   for (int64_t i = 0; i < rows; ++i) {
     const float *row = p + i * ld;
-    uint32_t bad = 0;
-    for (int64_t j = 0; j < cols; ++j) {
-      uint32_t u;
-      memcpy(&u, row + j, sizeof u);
-      bad |= (uint32_t)((u & UINT32_C(0x7f800000)) == UINT32_C(0x7f800000));
-    }
-    if (bad) {
+    if (ln_row_flagged_f32(row, cols)) {
       logitnorm_status st = ln_masked_row_f32(row, i, cols, labels, ignore_index, name);
       int64_t y = labels[i];
       if (st == LOGITNORM_OK && y != ignore_index && row[y] == -INFINITY)

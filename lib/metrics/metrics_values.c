@@ -47,7 +47,7 @@ static double ln_precision(int64_t tp, int64_t fp) {
 /* AUPR-In: the ID blocks walked downward, under the rule `trapezoid` or average precision. */
 static double ln_aupr_in(const uint64_t *pos, int64_t n_pos, const uint64_t *neg, int64_t n_neg, int trapezoid) {
   const double P = (double)n_pos;
-  ln_ksum area = {0, 0};
+  ln_ksum area = {.sum = 0, .comp = 0};
   /* The previous block's point, whose recall and precision are reused when it is also the
      point just before this block (no negatives in between): half the divisions. */
   int64_t last_fp = 0;
@@ -86,7 +86,7 @@ static void ln_metrics_summary(logitnorm_metrics *m, int rule) {
   m->aupr_in[rule] = ln_aupr_in(id, n_id, ood, n_ood, trapezoid);
 
   /* OOD blocks, downward: AUROC and AUPR-Out. */
-  ln_ksum area = {0, 0};
+  ln_ksum area = {.sum = 0, .comp = 0};
   ln_u128 twice_u = ln_u128_of(0);
   /* The point before a block is the next block's own point when no ID score lies between
      them: its recall and precision are carried over (half the divisions). */
@@ -144,7 +144,7 @@ static void ln_points_start(ln_points *it, const logitnorm_metrics *m, int drop)
   ln_walk_start(&it->w, m, m->positive);
   it->drop = drop;
   it->k = 0;
-  it->cur = (ln_point){0, 0, 0};
+  it->cur = (ln_point){.tp = 0, .fp = 0, .key = 0};
   it->has = ln_walk_next(&it->w, &it->key, &it->dp, &it->dn);
 }
 
@@ -174,7 +174,7 @@ static int ln_points_next(ln_points *it, ln_point *out) {
 /* OPENOOD: the first kept point with TPR >= level. */
 static ln_point ln_point_openood(const logitnorm_metrics *m, double level) {
   ln_points it;
-  ln_point p = {0, 0, 0};
+  ln_point p = {.tp = 0, .fp = 0, .key = 0};
   ln_points_start(&it, m, 1);
   while (ln_points_next(&it, &p))
     if ((double)p.tp / (double)it.w.n_pos >= level) break;
@@ -212,7 +212,7 @@ static uint64_t ln_walk_at(const uint64_t *a, int64_t n, int descending, int64_t
 static ln_point ln_last_point_at(const ln_walk *w, int64_t t) {
   int desc = w->descending;
   uint64_t next = ln_walk_at(w->pos, w->n_pos, desc, t);
-  ln_point p = {t, ln_count_before(w->neg, w->n_neg, desc, next, 0), 0};
+  ln_point p = {.tp = t, .fp = ln_count_before(w->neg, w->n_neg, desc, next, 0), .key = 0};
   int has_neg = p.fp > 0, has_pos = t > 0;
   uint64_t kn = has_neg ? ln_walk_at(w->neg, w->n_neg, desc, p.fp - 1) : 0;
   uint64_t kp = has_pos ? ln_walk_at(w->pos, w->n_pos, desc, t - 1) : 0;
@@ -225,8 +225,9 @@ static ln_point ln_last_point_at(const ln_walk *w, int64_t t) {
 /* The first point of the walk that has passed the positive tie block holding `key`. */
 static ln_point ln_first_point_after(const ln_walk *w, uint64_t key) {
   int desc = w->descending;
-  ln_point p = {ln_count_before(w->pos, w->n_pos, desc, key, 1), ln_count_before(w->neg, w->n_neg, desc, key, 1),
-                key};
+  ln_point p = {.tp = ln_count_before(w->pos, w->n_pos, desc, key, 1),
+                .fp = ln_count_before(w->neg, w->n_neg, desc, key, 1),
+                .key = key};
   return p;
 }
 

@@ -39,7 +39,7 @@ typedef struct ln_u128 {
 } ln_u128;
 
 static inline ln_u128 ln_u128_of(uint64_t a) {
-  ln_u128 r = {0, a};
+  ln_u128 r = {.hi = 0, .lo = a};
   return r;
 }
 
@@ -50,12 +50,12 @@ static inline ln_u128 ln_u128_mul(uint64_t a, uint64_t b) {
   uint64_t al = a & m32, ah = a >> 32, bl = b & m32, bh = b >> 32;
   uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
   uint64_t mid = (ll >> 32) + (lh & m32) + (hl & m32);
-  ln_u128 r = {hh + (lh >> 32) + (hl >> 32) + (mid >> 32), (mid << 32) | (ll & m32)};
+  ln_u128 r = {.hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32), .lo = (mid << 32) | (ll & m32)};
   return r;
 }
 
 static inline ln_u128 ln_u128_add(ln_u128 a, ln_u128 b) {
-  ln_u128 r = {a.hi + b.hi, a.lo + b.lo};
+  ln_u128 r = {.hi = a.hi + b.hi, .lo = a.lo + b.lo};
   r.hi += r.lo < a.lo; /* the low words wrapped: carry 1 */
   return r;
 }
@@ -70,7 +70,7 @@ typedef struct ln_dd {
 /* s + e = a + b exactly (Knuth's two-sum). */
 static inline ln_dd ln_dd_two_sum(double a, double b) {
   double s = a + b, bb = s - a;
-  ln_dd r = {s, (a - (s - bb)) + (b - bb)};
+  ln_dd r = {.hi = s, .lo = (a - (s - bb)) + (b - bb)};
   return r;
 }
 

@@ -14,11 +14,11 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
-#include "scorer_internal.h"
+#include "head.h"
 
 logitnorm_status ln_head_fit(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf) {
   int64_t d = s->feature_dim;
-  if (s->kind == LOGITNORM_SCORE_REACT) return ln_bank_append(s, n, h, ldf, 0);
+  if (s->kind == LOGITNORM_SCORE_REACT) return ln_bank_append(s, n, h, ldf, LN_BANK_RAW);
   if (s->feat_sum == NULL) { /* DICE: the sum of the fit features */
     s->feat_sum = ln_calloc(d, sizeof *s->feat_sum);
     if (s->feat_sum == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for the feature mean");
@@ -36,9 +36,7 @@ static logitnorm_status ln_react_prepare(logitnorm_scorer *s) {
   }
   /* the percentile over every fit activation; the bank is reordered, then dropped */
   s->react_clip = ln_percentile_f32(s->bank, s->bank_n * s->feature_dim, s->percentile);
-  ln_free(s->bank);
-  s->bank = NULL;
-  s->bank_n = s->bank_cap = 0;
+  ln_bank_drop(s);
   return LOGITNORM_OK;
 }
 
@@ -129,7 +127,7 @@ logitnorm_status ln_head_score(const logitnorm_scorer *s, int64_t n, const float
       in = x;
       ldi = d;
     }
-    ln_head_logits(s, weight, rows, in, ldi, z);
+    ln_scorer_head_logits(s, weight, rows, in, ldi, z);
     for (int64_t i = 0; i < rows; ++i) {
       for (int64_t j = 0; j < c; ++j) zd[j] = z[i * c + j];
       if (s->kind != LOGITNORM_SCORE_GRADNORM) {

@@ -4,51 +4,19 @@
    rows, d^2 = |q|^2 + |x|^2 - 2 q.x (= 2 - 2 q.x for unit rows; zero rows stay zero and
    keep |.|^2 = 0), and the k smallest per query are kept in a bounded max-heap. */
 #include <math.h>
-#include <string.h>
 
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/parallel.h"
-#include "scorer_internal.h"
+#include "head.h"
 
 #define LN_KNN_QUERIES 512 /* query rows per block */
 #define LN_KNN_BANK 4096   /* bank rows per block */
-
-/* x / ||x|| in double (a zero row stays zero). */
-static void ln_normalise_row(const float *h, int64_t d, float *x) {
-  double sq = 0.0;
-  for (int64_t j = 0; j < d; ++j) sq += (double)h[j] * h[j];
-  double inv = sq > 0.0 ? 1.0 / sqrt(sq) : 0.0;
-  for (int64_t j = 0; j < d; ++j) x[j] = (float)(h[j] * inv);
-}
 
 static float ln_row_sq(const float *x, int64_t d) {
   double sq = 0.0;
   for (int64_t j = 0; j < d; ++j) sq += (double)x[j] * x[j];
   return (float)sq;
-}
-
-logitnorm_status ln_bank_append(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, int normalise) {
-  int64_t d = s->feature_dim, need = s->bank_n + n;
-  if (need > s->bank_cap) {
-    int64_t cap = s->bank_cap * 2 > need ? s->bank_cap * 2 : need; /* geometric growth */
-    if (cap < 1024) cap = 1024;
-    float *b = (cap > INT64_MAX / d) ? NULL : ln_realloc(s->bank, cap * d, sizeof *b);
-    if (b == NULL)
-      return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for a feature bank of %lld rows", (long long)cap);
-    s->bank = b;
-    s->bank_cap = cap;
-  }
-  for (int64_t i = 0; i < n; ++i) {
-    float *x = s->bank + (s->bank_n + i) * d;
-    if (normalise)
-      ln_normalise_row(h + i * ldf, d, x);
-    else
-      memcpy(x, h + i * ldf, (size_t)d * sizeof *x);
-  }
-  s->bank_n = need;
-  s->fit_n += n;
-  return LOGITNORM_OK;
 }
 
 void ln_knn_norms(const logitnorm_scorer *s, float *sq) {
@@ -128,7 +96,7 @@ logitnorm_status ln_knn_score(const logitnorm_scorer *s, int64_t n, const float 
   for (int64_t i0 = 0; i0 < n; i0 += qb) {
     int64_t rows = n - i0 < qb ? n - i0 : qb;
     for (int64_t i = 0; i < rows; ++i) {
-      ln_normalise_row(h + (i0 + i) * ldf, d, q + i * d);
+      ln_bank_normalise_row(h + (i0 + i) * ldf, d, q + i * d);
       qsq[i] = ln_row_sq(q + i * d, d);
       sizes[i] = 0;
     }
@@ -136,7 +104,8 @@ logitnorm_status ln_knn_score(const logitnorm_scorer *s, int64_t n, const float 
       int64_t cols = nb - j0 < bb ? nb - j0 : bb;
       /* dots = Q X^T: Q rows x d, X^T d x cols read in place from the row-major bank */
       ln_gemm_f32(s->blas, rows, cols, d, 1.0f, q, d, 1, s->bank + j0 * d, 1, d, 0.0f, dots, cols, 1);
-      ln_knn_job job = {rows, cols, k, dots, qsq, s->bank_sq + j0, heaps, sizes};
+      ln_knn_job job = {.rows = rows, .cols = cols, .k = k, .dots = dots, .qsq = qsq, .bsq = s->bank_sq + j0,
+                        .heaps = heaps, .sizes = sizes};
       ln_parallel_parts(s->threads, LN_PARTS, ln_knn_select_part, &job);
     }
     for (int64_t i = 0; i < rows; ++i) out[i0 + i] = -sqrtf(heaps[i * k]); /* heap top: the k-th smallest */

@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "common/parallel.h"
 #include "common/validate.h"
-#include "scorer_internal.h"
+#include "head.h"
 
 int ln_kind_valid(int kind) {
   return (kind >= LOGITNORM_SCORE_MSP && kind <= LOGITNORM_SCORE_MAX_COSINE) ||
@@ -26,12 +26,6 @@ int ln_kind_fits(int kind) {
 int ln_kind_needs_features(int kind) { return kind >= LOGITNORM_SCORE_MAHALANOBIS; }
 
 int ln_kind_needs_head(int kind) { return kind == LOGITNORM_SCORE_VIM || kind >= LOGITNORM_SCORE_GRADNORM; }
-
-int64_t ln_vim_kept(const logitnorm_scorer *s) {
-  if (s->vim_dim > 0) return s->vim_dim;
-  int64_t half = s->feature_dim / 2;
-  return half < 256 ? half : 256;
-}
 
 /* Parameters that shape the prepared state cannot change after prepare. */
 static int ln_param_frozen(const logitnorm_scorer *s, int param) {
@@ -238,8 +232,8 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_fit_f32(logitnorm_scorer *s, int
     case LOGITNORM_SCORE_KL_MATCHING: return ln_klm_fit(s, n, logits, ld, labels);
     case LOGITNORM_SCORE_MAHALANOBIS:
     case LOGITNORM_SCORE_RMDS: return ln_maha_fit(s, n, features, ldf, labels);
-    case LOGITNORM_SCORE_KNN: return ln_bank_append(s, n, features, ldf, 1);
-    case LOGITNORM_SCORE_VIM: return ln_bank_append(s, n, features, ldf, 0);
+    case LOGITNORM_SCORE_KNN: return ln_bank_append(s, n, features, ldf, LN_BANK_NORMALISED);
+    case LOGITNORM_SCORE_VIM: return ln_bank_append(s, n, features, ldf, LN_BANK_RAW);
     default: return ln_head_fit(s, n, features, ldf);
   }
 }
@@ -323,7 +317,8 @@ static logitnorm_status ln_logit_rows(const logitnorm_scorer *s, int64_t n, cons
   int parts_alloc = s->threads > 1 ? LN_PARTS : 1;
   double *work = ln_calloc((int64_t)parts_alloc * 3 * c, sizeof *work);
   if (work == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for scoring work space");
-  ln_logit_job job = {s, n, logits, ld, scores, grad, work, parts_alloc == 1};
+  ln_logit_job job = {.s = s, .n = n, .logits = logits, .ld = ld, .scores = scores, .grad = grad, .work = work,
+                      .shared_work = parts_alloc == 1};
   ln_parallel_parts(s->threads, LN_PARTS, ln_logit_part, &job);
   ln_free(work);
   return LOGITNORM_OK;

@@ -59,8 +59,6 @@ int ln_kind_needs_head(int kind);
 /* Parameter validation shared by set and load. */
 logitnorm_status ln_scorer_check_param(const logitnorm_scorer *s, int param, double value);
 void ln_scorer_store_param(logitnorm_scorer *s, int param, double value);
-/* Kept principal dimensions of ViM for this handle (VIM_DIM or min(256, D/2)). */
-int64_t ln_vim_kept(const logitnorm_scorer *s);
 /* Creates a handle with default parameters (no validation). */
 logitnorm_status ln_scorer_new(logitnorm_scorer **out, int kind, int64_t num_classes, int64_t feature_dim);
 
@@ -82,20 +80,17 @@ logitnorm_status ln_maha_fit(logitnorm_scorer *s, int64_t n, const float *h, int
 logitnorm_status ln_maha_prepare(logitnorm_scorer *s);
 logitnorm_status ln_maha_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
 
-logitnorm_status ln_bank_append(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, int normalise);
 void ln_knn_norms(const logitnorm_scorer *s, float *sq);
 logitnorm_status ln_knn_prepare(logitnorm_scorer *s);
 logitnorm_status ln_knn_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
 
+/* Kept principal dimensions of ViM for this handle (VIM_DIM or min(256, D/2)). */
+int64_t ln_vim_kept(const logitnorm_scorer *s);
 logitnorm_status ln_vim_prepare(logitnorm_scorer *s);
 logitnorm_status ln_vim_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
 
 logitnorm_status ln_head_fit(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf);
 logitnorm_status ln_head_prepare(logitnorm_scorer *s);
 logitnorm_status ln_head_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
-
-/* Head logits of rows [0, n): z (n x C, ld C) = h W^T + b, through the GEMM wrapper. */
-void ln_head_logits(const logitnorm_scorer *s, const float *weight, int64_t n, const float *h, int64_t ldf,
-                    float *z);
 
 #endif

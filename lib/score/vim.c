@@ -5,19 +5,16 @@
      alpha = mean_i max_j z_ij / mean_i residual(h_i)    over the fit rows
      score = logsumexp(z) - alpha * residual(h). */
 #include <math.h>
-#include <string.h>
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "head.h"
 #include "linalg.h"
-#include "scorer_internal.h"
 
-void ln_head_logits(const logitnorm_scorer *s, const float *weight, int64_t n, const float *h, int64_t ldf,
-                    float *z) {
-  int64_t c = s->num_classes, d = s->feature_dim;
-  for (int64_t i = 0; i < n; ++i) memcpy(z + i * c, s->bias, (size_t)c * sizeof *z);
-  /* z = h W^T + z: W^T (d x c) read in place from the row-major C x D head */
-  ln_gemm_f32(s->blas, n, c, d, 1.0f, h, ldf, 1, weight, 1, d, 1.0f, z, c, 1);
+int64_t ln_vim_kept(const logitnorm_scorer *s) {
+  if (s->vim_dim > 0) return s->vim_dim;
+  int64_t half = s->feature_dim / 2;
+  return half < 256 ? half : 256;
 }
 
 /* Residual norms of rows [0, n) of h: hc = h - u, R = hc NS (GEMM), out_i = ||R_i||. */
@@ -79,7 +76,7 @@ logitnorm_status ln_vim_prepare(logitnorm_scorer *s) {
   for (int64_t i0 = 0; i0 < nn; i0 += blk) {
     int64_t rows = nn - i0 < blk ? nn - i0 : blk;
     const float *h = s->bank + i0 * d;
-    ln_head_logits(s, s->weight, rows, h, d, z);
+    ln_scorer_head_logits(s, s->weight, rows, h, d, z);
     ln_vim_residuals(s, rows, h, d, hc, r, res);
     for (int64_t i = 0; i < rows; ++i) {
       float m = z[i * c];
@@ -99,9 +96,7 @@ logitnorm_status ln_vim_prepare(logitnorm_scorer *s) {
   s->vim_alpha = max_sum / res_sum; /* the means share the 1/N */
   center = NULL;
   basis = NULL;
-  ln_free(s->bank);
-  s->bank = NULL;
-  s->bank_n = s->bank_cap = 0;
+  ln_bank_drop(s);
 done:
   ln_free(u);
   ln_free(b);
@@ -133,7 +128,7 @@ logitnorm_status ln_vim_score(const logitnorm_scorer *s, int64_t n, const float 
   for (int64_t i0 = 0; i0 < n; i0 += blk) {
     int64_t rows = n - i0 < blk ? n - i0 : blk;
     const float *hb = h + i0 * ldf;
-    ln_head_logits(s, s->weight, rows, hb, ldf, z);
+    ln_scorer_head_logits(s, s->weight, rows, hb, ldf, z);
     ln_vim_residuals(s, rows, hb, ldf, hc, r, res);
     for (int64_t i = 0; i < rows; ++i) {
       for (int64_t j = 0; j < c; ++j) zd[j] = z[i * c + j];
