@@ -333,7 +333,7 @@ static void ln_head_gemm(const ln_head_run *r, int64_t m, int64_t n, int64_t k, 
 }
 
 /* Z = x[i0 : i0 + m] W^T + bias. */
-static void ln_head_logits(const ln_head_run *r, int64_t i0, int64_t m) {
+static void ln_linear_block_logits(const ln_head_run *r, int64_t i0, int64_t m) {
   const ln_head_call *c = r->c;
   int64_t C = r->L->num_classes;
   if (c->bias)
@@ -397,7 +397,7 @@ static double ln_head_block(const ln_head_run *r, int64_t i0, int64_t m, int hav
   const ln_head_call *c = r->c;
   int64_t C = r->L->num_classes;
   int backward = c->dx || c->dw || c->dbias;
-  if (!have_logits) ln_head_logits(r, i0, m);
+  if (!have_logits) ln_linear_block_logits(r, i0, m);
   ln_loss_job job = {
       .loss = r->L,
       .logits = r->Z,
@@ -458,7 +458,7 @@ static logitnorm_status ln_head_run_call(const logitnorm_loss *L, const ln_head_
   if (logit_check)
     for (int64_t i0 = 0; i0 < n && st == LOGITNORM_OK; i0 += R) {
       int64_t m = n - i0 < R ? n - i0 : R;
-      ln_head_logits(&r, i0, m);
+      ln_linear_block_logits(&r, i0, m);
       st = ln_head_check_logits(&r, i0, m);
     }
   if (st != LOGITNORM_OK) {
