@@ -96,8 +96,8 @@ typedef enum logitnorm_loss_param {
   LOGITNORM_LOSS_TEMPERATURE = 100,     /* tau in [1e-30, inf), default 0.04 (the paper's value for
                                            CIFAR-10 on a WideResNet; for other class counts choose
                                            tau with logitnorm_loss_temperature_for_bound, see
-                                           docs/math.md); LogitNorm handles only (a cross-entropy
-                                           handle: LOGITNORM_ERR_UNSUPPORTED) */
+                                           docs/getting-started.md); LogitNorm handles only (a
+                                           cross-entropy handle: LOGITNORM_ERR_UNSUPPORTED) */
   LOGITNORM_LOSS_EPSILON = 101,         /* >= 0, finite, default 1e-7, added to ||z|| */
   LOGITNORM_LOSS_REDUCTION = 102,       /* logitnorm_reduction, default MEAN */
   LOGITNORM_LOSS_LABEL_SMOOTHING = 103, /* [0, 1], default 0 */

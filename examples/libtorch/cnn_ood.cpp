@@ -11,7 +11,7 @@
 //   batch 128 reshuffled every epoch, 5 epochs, tau = 0.5; intra-op threads 2.
 // Both runs start from the same weights and see the same batches in the same order.
 #include "cnn_ood.h"
-#include "logitnorm_torch.h"
+#include <logitnorm_torch.h>
 
 #include <chrono>
 #include <cmath>

@@ -16,7 +16,7 @@
 //
 // Errors are measured normwise: max|ours - torch| / max|torch| per tensor (the entries of a
 // gradient p - y cancel, so an entrywise relative error of the small entries means nothing).
-#include "logitnorm_torch.h"
+#include <logitnorm_torch.h>
 
 #include <cmath>
 #include <cstdio>

@@ -15,6 +15,14 @@ run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${staging}")
 # Relocate: nothing in the installed package may depend on the prefix it was installed to.
 file(RENAME "${staging}" "${prefix}")
 
+# Both headers: the C header and the LibTorch adapter beside it.
+foreach(header IN ITEMS logitnorm.h logitnorm_torch.h)
+  file(GLOB_RECURSE found "${prefix}/*/${header}")
+  if(NOT found)
+    message(FATAL_ERROR "${header} not installed")
+  endif()
+endforeach()
+
 file(GLOB_RECURSE pc_file "${prefix}/*/logitnorm.pc")
 if(NOT pc_file)
   message(FATAL_ERROR "logitnorm.pc not installed")

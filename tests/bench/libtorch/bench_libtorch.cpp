@@ -6,7 +6,7 @@
 // The six columns take turns step by step; prints each one's median time and the ratios; goal: the LogitNorm Function at least 10x faster
 // than the composition and faster than the fused cross_entropy at every shape.
 //   bench_libtorch [--quick]     --quick: shapes / 64 and 1 repetition, a smoke test
-#include "logitnorm_torch.h"
+#include <logitnorm_torch.h>
 
 #include <algorithm>
 #include <ctime>

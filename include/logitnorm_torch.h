@@ -1,6 +1,8 @@
 // liblogitnorm in LibTorch: a torch::autograd::Function that computes the loss of a
 // logitnorm_loss handle (LogitNorm or cross-entropy) on a CPU float/double [N, C] tensor, and a
-// module LogitNormLoss with PyTorch's option names. Header-only (C++17); link liblogitnorm.
+// module LogitNormLoss with PyTorch's option names. Header-only (C++17), installed beside
+// logitnorm.h. In CMake, link logitnorm::torch (liblogitnorm, LibTorch and C++17): the package
+// defines it after find_package(Torch), or with find_package(logitnorm 1 COMPONENTS torch).
 //
 // Data movement. Logits whose rows are contiguous (stride(1) == 1, any row stride >= C, e.g. a
 // [N, ld] tensor sliced to [:, :C]) are read in place with ld = stride(0); any other layout is
@@ -376,6 +378,8 @@ struct LogitNormLossOptions {
   explicit LogitNormLossOptions(int64_t num_classes) : num_classes_(num_classes) {}
   TORCH_ARG(int64_t, num_classes);
   TORCH_ARG(logitnorm_loss_kind, kind) = LOGITNORM_LOSS_LOGITNORM;
+  // The C handle's default, the paper's value for CIFAR-10 on a WideResNet; for other class
+  // counts choose tau with logitnorm_loss_temperature_for_bound (docs/getting-started.md).
   TORCH_ARG(double, temperature) = 0.04;
   TORCH_ARG(torch::Tensor, weight) = {};
   TORCH_ARG(int64_t, ignore_index) = -100;
