@@ -354,11 +354,11 @@ static int read_scores(const char *path, const eval_read_options *o, eval_array 
   return 0;
 }
 
-/* Logits as the float32 matrix the scorers read; f64 data is rounded, and a finite value
-   beyond float32's range is rejected rather than turned into an infinity. */
-static float *read_logits(const char *path, const eval_read_options *o, int64_t *rows, int64_t *cols) {
+/* Logits as the float32 matrix the scorers read (out->f32); f64 data is rounded, and a finite
+   value beyond float32's range is rejected rather than turned into an infinity. */
+static int read_logits(const char *path, const eval_read_options *o, eval_array *out) {
   eval_array a = {0};
-  if (read_input(path, o, &a) != 0) return NULL;
+  if (read_input(path, o, &a) != 0) return -1;
   const char *bad = a.ndim != 2    ? "expected 2-D logits (one row per sample)"
                     : a.rows == 0 ? "holds no rows"
                     : a.cols == 0 ? "has no columns"
@@ -367,11 +367,12 @@ static float *read_logits(const char *path, const eval_read_options *o, int64_t 
     fprintf(stderr, PROG ": %s: %s; the file holds %lld value(s) in %d dimension(s)\n", path, bad,
             (long long)(a.rows * a.cols), a.ndim);
     eval_array_free(&a);
-    return NULL;
+    return -1;
   }
-  *rows = a.rows;
-  *cols = a.cols;
-  if (a.f32 != NULL) return a.f32;
+  if (a.f32 != NULL) {
+    *out = a;
+    return 0;
+  }
   int64_t n = a.rows * a.cols;
   float *f = malloc((size_t)n * sizeof *f);
   if (f == NULL) fprintf(stderr, PROG ": %s: out of memory for %lld float32 logits\n", path, (long long)n);
@@ -387,7 +388,9 @@ static float *read_logits(const char *path, const eval_read_options *o, int64_t 
     f[i] = (float)v;
   }
   eval_array_free(&a);
-  return f;
+  if (f == NULL) return -1;
+  *out = (eval_array){.ndim = 2, .rows = a.rows, .cols = a.cols, .f32 = f, .storage = f};
+  return 0;
 }
 
 /* ---------------------------------------------------------------- metrics */
@@ -705,15 +708,18 @@ static int score_sets(const eval_settings *s, const score_kind *kind, int64_t cl
 
 static int run_scores(const eval_settings *s) {
   int nk = s->num_ood, status = EXIT_DATA, loaded = 0;
+  eval_array arrays[MAX_SETS + 1];
+  memset(arrays, 0, sizeof arrays);
   float *logits[MAX_SETS + 1] = {0};
   int64_t rows[MAX_SETS + 1], classes = 0;
   const char *files[MAX_SETS + 1];
   eval_set sets[MAX_SETS];
   for (; loaded <= nk; ++loaded) {
     files[loaded] = loaded == 0 ? s->id_path : s->ood[loaded - 1].path;
-    int64_t cols = 0;
-    logits[loaded] = read_logits(files[loaded], &s->read, &rows[loaded], &cols);
-    if (logits[loaded] == NULL) break;
+    if (read_logits(files[loaded], &s->read, &arrays[loaded]) != 0) break;
+    logits[loaded] = arrays[loaded].f32;
+    rows[loaded] = arrays[loaded].rows;
+    int64_t cols = arrays[loaded].cols;
     if (loaded == 0) classes = cols;
     if (cols != classes) {
       fprintf(stderr, PROG ": %s: %lld columns, but the ID logits (%s) have %lld\n", files[loaded], (long long)cols,
@@ -756,7 +762,7 @@ static int run_scores(const eval_settings *s) {
   for (int i = 0; scores && i < NUM_KINDS * (nk + 1); ++i) free(scores[i]);
   free(scores);
   free(views);
-  for (int k = 0; k <= nk; ++k) free(logits[k]);
+  for (int k = 0; k <= nk; ++k) eval_array_free(&arrays[k]);
   return status;
 }
 

@@ -11,12 +11,14 @@ typedef enum eval_dtype { EVAL_F16 = 0, EVAL_F32 = 1, EVAL_F64 = 2, EVAL_I32 = 3
 /* rows x cols values, row-major; a 1-D file has ndim 1 and cols 1. f16 and f32 data are held as
    f32 (f16 converts exactly), f64 and integer data as f64 (an integer of magnitude above 2^53,
    which a double cannot hold exactly, is rejected). When rows * cols > 0 exactly one of f32 and
-   f64 is set. */
+   f64 is set. Both point into `storage`, the one allocation the array owns (a reader may hand
+   over the whole file it read, the values at an offset in it). */
 typedef struct eval_array {
   int ndim;
   int64_t rows, cols;
   float *f32;
   double *f64;
+  void *storage;
 } eval_array;
 
 /* A reader's error: the file's name, then where (byte offset or line), then what. */
@@ -24,6 +26,7 @@ typedef struct eval_error {
   char text[640];
 } eval_error;
 
+/* Frees the storage; the array is then empty. */
 void eval_array_free(eval_array *a);
 
 /* printf into err->text; returns -1, the readers' failure value. */

@@ -14,6 +14,7 @@ int eval_raw_parse(const unsigned char *buf, size_t size, const char *name, cons
                    eval_array *out, eval_error *err) {
   out->f32 = NULL;
   out->f64 = NULL;
+  out->storage = NULL;
   int64_t elem = (int64_t)eval_dtype_size(o->dtype), cols = o->raw_cols > 0 ? o->raw_cols : 1, row_bytes;
   if (size == 0) return eval_fail(err, "%s: byte 0: empty file", name);
   if (eval_mul_i64(cols, elem, &row_bytes) != 0)
@@ -86,24 +87,49 @@ static int read_all(const char *path, unsigned char **data, size_t *size, eval_e
   return 0;
 }
 
+/* A .npy file of little-endian f4 or f8 on a little-endian host, its data aligned for the type
+   (numpy pads headers to 64 bytes): the array takes over the buffer and reads the data where
+   they are, without a copy. Returns 0 when it did, 1 when the file needs decoding, -1 on error. */
+static int npy_in_place(unsigned char *buf, size_t size, const char *path, eval_array *out, eval_error *err) {
+  const uint16_t probe = 1;
+  unsigned char first;
+  memcpy(&first, &probe, 1);
+  eval_npy_info info;
+  if (eval_npy_header(buf, size, path, &info, err) != 0) return -1;
+  size_t elem = eval_dtype_size(info.dtype);
+  if (first != 1 || info.big_endian || (info.dtype != EVAL_F32 && info.dtype != EVAL_F64) ||
+      info.data_start % elem != 0 || info.rows * info.cols == 0)
+    return 1;
+  out->ndim = info.ndim;
+  out->rows = info.rows;
+  out->cols = info.cols;
+  out->storage = buf;
+  if (info.dtype == EVAL_F32)
+    out->f32 = (float *)(void *)(buf + info.data_start);
+  else
+    out->f64 = (double *)(void *)(buf + info.data_start);
+  return 0;
+}
+
 int eval_read_file(const char *path, const eval_read_options *o, eval_array *out, eval_error *err) {
   unsigned char *buf = NULL;
   size_t size = 0;
   out->f32 = NULL;
   out->f64 = NULL;
+  out->storage = NULL;
   if (read_all(path, &buf, &size, err) != 0) return -1;
   int npy_magic = size >= 6 && memcmp(buf, EVAL_NPY_MAGIC, 6) == 0;
+  int text_name = has_ext(path, ".csv") || has_ext(path, ".tsv") || has_ext(path, ".txt");
   int st;
-  if (has_ext(path, ".npy"))
-    st = eval_npy_parse(buf, size, path, out, err);
-  else if (has_ext(path, ".csv") || has_ext(path, ".tsv") || has_ext(path, ".txt"))
+  if (has_ext(path, ".npy") || (npy_magic && !text_name)) {
+    st = npy_in_place(buf, size, path, out, err);
+    if (st == 0) return 0; /* out owns buf */
+    if (st > 0) st = eval_npy_parse(buf, size, path, out, err);
+  } else if (text_name || !o->raw) {
     st = eval_text_parse(buf, size, path, o->delimiter, out, err);
-  else if (npy_magic)
-    st = eval_npy_parse(buf, size, path, out, err);
-  else if (o->raw)
+  } else {
     st = eval_raw_parse(buf, size, path, o, out, err);
-  else
-    st = eval_text_parse(buf, size, path, o->delimiter, out, err);
+  }
   free(buf);
   return st;
 }

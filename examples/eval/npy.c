@@ -140,10 +140,8 @@ static int parse_descr(npy_cursor *c, const char *d, size_t at, eval_dtype *t, i
                    c->name, at, d);
 }
 
-int eval_npy_parse(const unsigned char *buf, size_t size, const char *name, eval_array *out, eval_error *err) {
+int eval_npy_header(const unsigned char *buf, size_t size, const char *name, eval_npy_info *info, eval_error *err) {
   npy_cursor c = {.buf = buf, .pos = 0, .end = size, .name = name, .err = err};
-  out->f32 = NULL;
-  out->f64 = NULL;
   if (size == 0) return eval_fail(err, "%s: byte 0: empty file (a .npy file starts with \\x93NUMPY)", name);
   if (size < 6 || memcmp(buf, EVAL_NPY_MAGIC, 6) != 0)
     return eval_fail(err, "%s: byte 0: not a .npy file (the magic \\x93NUMPY is missing)", name);
@@ -226,8 +224,20 @@ int eval_npy_parse(const unsigned char *buf, size_t size, const char *name, eval
   if ((uint64_t)bytes != have)
     return eval_fail(err, "%s: byte %zu: the shape needs %lld data bytes, the file has %zu after the header%s", name,
                      data_start, (long long)bytes, have, (uint64_t)bytes > have ? " (truncated)" : "");
-  out->ndim = ndim;
-  out->rows = rows;
-  out->cols = cols;
-  return eval_decode(buf + data_start, count, t, big_endian, name, (int64_t)data_start, out, err);
+  *info = (eval_npy_info){.dtype = t, .big_endian = big_endian, .ndim = ndim, .rows = rows, .cols = cols,
+                          .data_start = data_start};
+  return 0;
+}
+
+int eval_npy_parse(const unsigned char *buf, size_t size, const char *name, eval_array *out, eval_error *err) {
+  eval_npy_info info;
+  out->f32 = NULL;
+  out->f64 = NULL;
+  out->storage = NULL;
+  if (eval_npy_header(buf, size, name, &info, err) != 0) return -1;
+  out->ndim = info.ndim;
+  out->rows = info.rows;
+  out->cols = info.cols;
+  return eval_decode(buf + info.data_start, info.rows * info.cols, info.dtype, info.big_endian, name,
+                     (int64_t)info.data_start, out, err);
 }

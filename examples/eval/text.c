@@ -136,6 +136,7 @@ int eval_text_parse(const unsigned char *buf, size_t size, const char *name, cha
                     eval_error *err) {
   out->f32 = NULL;
   out->f64 = NULL;
+  out->storage = NULL;
   if (size == 0) return eval_fail(err, "%s: line 1: empty file", name);
   const unsigned char *nul = memchr(buf, 0, size);
   if (nul != NULL)
@@ -167,5 +168,6 @@ int eval_text_parse(const unsigned char *buf, size_t size, const char *name, cha
   out->rows = s.rows;
   out->cols = s.cols;
   out->f64 = s.vals;
+  out->storage = s.vals;
   return 0;
 }

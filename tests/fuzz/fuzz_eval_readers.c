@@ -66,7 +66,7 @@ static void check_result(int st, const eval_array *a, const eval_error *err) {
     CHECK(st == -1);
     CHECK(strncmp(err->text, file_name, strlen(file_name)) == 0);
     CHECK(strlen(err->text) > strlen(file_name) + 2);
-    CHECK(a->f32 == NULL && a->f64 == NULL);
+    CHECK(a->f32 == NULL && a->f64 == NULL && a->storage == NULL);
     return;
   }
   CHECK(a->ndim == 1 || a->ndim == 2);
@@ -74,6 +74,7 @@ static void check_result(int st, const eval_array *a, const eval_error *err) {
   CHECK(a->ndim == 2 || a->cols == 1);
   int64_t count = a->rows * a->cols;
   CHECK(count == 0 || ((a->f32 == NULL) != (a->f64 == NULL)));
+  CHECK(count == 0 || a->storage != NULL);
   /* read every element, so an allocation shorter than the shape is an over-read */
   uint64_t acc = 0;
   for (int64_t i = 0; i < count; ++i) {
