@@ -340,18 +340,18 @@ static int read_input(const char *path, const eval_read_options *o, eval_array *
   return -1;
 }
 
+/* 1-D scores (or one column); on failure nothing is left allocated. */
 static int read_scores(const char *path, const eval_read_options *o, eval_array *a) {
   if (read_input(path, o, a) != 0) return -1;
-  if (a->cols != 1) {
+  if (a->cols != 1)
     fprintf(stderr, PROG ": %s: expected 1-D scores (one value per line), the file holds %lld x %lld values\n", path,
             (long long)a->rows, (long long)a->cols);
-    return -1;
-  }
-  if (a->rows == 0) {
+  else if (a->rows == 0)
     fprintf(stderr, PROG ": %s: holds no scores\n", path);
-    return -1;
-  }
-  return 0;
+  else
+    return 0;
+  eval_array_free(a);
+  return -1;
 }
 
 /* Logits as the float32 matrix the scorers read (out->f32); f64 data is rounded, and a finite

@@ -151,6 +151,9 @@ def score_sets(kind, dtype):
         sets = [rng.normal(mu, 1.0, m) * 3 for mu, m in zip((1.0, 0.0, 0.4), n)]
     if np.dtype(dtype).kind == "i":
         sets = [np.round(s * 7) for s in sets]
+    else:  # tiny values: float16 subnormals (below 2^-14) and the smallest normals
+        for s in sets:
+            s[:6] = [6e-8, 2.5e-7, -3e-6, 1e-5, 6.2e-5, -6.1e-5]
     return [s.astype(dtype) for s in sets]
 
 

@@ -15,6 +15,12 @@ run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${staging}")
 # Relocate: nothing in the installed package may depend on the prefix it was installed to.
 file(RENAME "${staging}" "${prefix}")
 
+# logitnorm-eval, installed when the examples are built, finds the library through its RPATH
+# ($ORIGIN/../<libdir>), so it runs from the moved prefix without LD_LIBRARY_PATH.
+if(EXISTS "${prefix}/bin/logitnorm-eval")
+  run("${prefix}/bin/logitnorm-eval" --version)
+endif()
+
 file(GLOB_RECURSE pc_file "${prefix}/*/logitnorm.pc")
 if(NOT pc_file)
   message(FATAL_ERROR "logitnorm.pc not installed")
