@@ -8,6 +8,7 @@
    Exit status: 0 done, 1 a file or its data was rejected, 2 a usage error. */
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +132,20 @@ static void print_help(FILE *f) {
   fprintf(f, "\nExit status: 0 done, 1 a file or its data was rejected, 2 a usage error.\n");
 }
 
-static int usage_error(const char *fmt, const char *a, const char *b) {
+/* Prints the message and a pointer to --help; returns the usage error's exit status. */
+static int usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fprintf(stderr, PROG ": ");
-  fprintf(stderr, fmt, a, b);
+  vfprintf(stderr, fmt, ap);
   fprintf(stderr, "\nTry '" PROG " --help'.\n");
+  va_end(ap);
   return EXIT_USAGE;
 }
 
@@ -196,12 +207,12 @@ static int apply_option(eval_settings *s, const eval_option *o, const char *v) {
   switch (o->id) {
     case OPT_ID:
     case OPT_ID_LOGITS:
-      if (s->id_path != NULL) return usage_error("%s is given twice%s", o->name, "");
+      if (s->id_path != NULL) return usage_error("%s is given twice", o->name);
       s->id_path = v;
       return 0;
     case OPT_OOD:
     case OPT_OOD_LOGITS: {
-      if (s->num_ood == MAX_SETS) return usage_error("at most 64 OOD sets%s%s", "", "");
+      if (s->num_ood == MAX_SETS) return usage_error("at most %d OOD sets", MAX_SETS);
       eval_input *in = &s->ood[s->num_ood++];
       in->path = v;
       if (s->pending_label != NULL)
@@ -212,12 +223,12 @@ static int apply_option(eval_settings *s, const eval_option *o, const char *v) {
       return 0;
     }
     case OPT_LABEL:
-      if (s->pending_label != NULL) return usage_error("two --label options before one OOD set ('%s')", v, "");
+      if (s->pending_label != NULL) return usage_error("two --label options before one OOD set ('%s')", v);
       s->pending_label = v;
       return 0;
     case OPT_TPR:
       if (parse_double(v, &s->tpr) != 0 || !(s->tpr > 0.0 && s->tpr <= 1.0))
-        return usage_error("--tpr %s is not a level in (0, 1]%s", v, "");
+        return usage_error("--tpr %s is not a level in (0, 1]", v);
       return 0;
     case OPT_CONVENTION:
       for (int c = 0; c < EVAL_NUM_CONVENTIONS; ++c)
@@ -226,16 +237,16 @@ static int apply_option(eval_settings *s, const eval_option *o, const char *v) {
           s->convention_given = 1;
           return 0;
         }
-      return usage_error("unknown convention '%s' (paper, openood, pytorch-ood, sklearn)%s", v, "");
+      return usage_error("unknown convention '%s' (paper, openood, pytorch-ood, sklearn)", v);
     case OPT_ALL_CONVENTIONS: s->all_conventions = 1; return 0;
     case OPT_ODIN_TEMPERATURE:
       if (parse_double(v, &s->odin_temperature) != 0 || !(s->odin_temperature > 0.0) || isinf(s->odin_temperature))
-        return usage_error("--odin-temperature %s is not a positive number%s", v, "");
+        return usage_error("--odin-temperature %s is not a positive number", v);
       return 0;
     case OPT_THREADS: {
       double t;
       if (parse_double(v, &t) != 0 || t != floor(t) || t < 1 || t > 1024)
-        return usage_error("--threads %s is not an integer in [1, 1024]%s", v, "");
+        return usage_error("--threads %s is not an integer in [1, 1024]", v);
       s->threads = (int)t;
       return 0;
     }
@@ -243,12 +254,12 @@ static int apply_option(eval_settings *s, const eval_option *o, const char *v) {
     case OPT_SVG: s->svg_path = v; return 0;
     case OPT_DTYPE:
       if (eval_dtype_parse(v, &s->read.dtype) != 0)
-        return usage_error("--dtype %s is not one of f16, f32, f64, i32, i64%s", v, "");
+        return usage_error("--dtype %s is not one of f16, f32, f64, i32, i64", v);
       s->read.raw = 1;
       return 0;
     case OPT_SHAPE:
       if (parse_shape(v, &s->read.raw_rows, &s->read.raw_cols) != 0)
-        return usage_error("--shape %s is not N or NxC (N >= 0 or -1, C >= 1)%s", v, "");
+        return usage_error("--shape %s is not N or NxC (N >= 0 or -1, C >= 1)", v);
       return 0;
     case OPT_DELIMITER:
       if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0 || strcmp(v, "\t") == 0)
@@ -258,7 +269,7 @@ static int apply_option(eval_settings *s, const eval_option *o, const char *v) {
       else if (strcmp(v, ",") == 0 || strcmp(v, ";") == 0)
         s->read.delimiter = v[0];
       else
-        return usage_error("--delimiter %s is not ',', ';', tab or space%s", v, "");
+        return usage_error("--delimiter %s is not ',', ';', tab or space", v);
       return 0;
     case OPT_HELP:
     case OPT_VERSION: return 0; /* handled before */
@@ -276,14 +287,14 @@ static int parse_args(int argc, char **argv, eval_settings *s) {
       printf(PROG " %s (liblogitnorm %s)\n", LOGITNORM_VERSION_STRING, logitnorm_version_string());
       return 0;
     }
-  if (argc < 2) return usage_error("missing the command: ood or scores%s%s", "", "");
+  if (argc < 2) return usage_error("missing the command: ood or scores");
   const char *cmd = argv[1];
   if (strcmp(cmd, "ood") == 0)
     s->command = CMD_OOD;
   else if (strcmp(cmd, "scores") == 0)
     s->command = CMD_SCORES;
   else
-    return usage_error("unknown command '%s' (ood or scores)%s", cmd, "");
+    return usage_error("unknown command '%s' (ood or scores)", cmd);
   for (int i = 2; i < argc; ++i) {
     const char *arg = argv[i], *value = NULL;
     char name[64];
@@ -297,7 +308,7 @@ static int parse_args(int argc, char **argv, eval_settings *s) {
       if (strcmp(name, option_table[k].name) == 0 || (option_table[k].alias && strcmp(name, option_table[k].alias) == 0))
         o = &option_table[k];
     if (o == NULL)
-      return usage_error(arg[0] == '-' ? "unknown option '%s'%s" : "unexpected argument '%s'%s", arg, "");
+      return arg[0] == '-' ? usage_error("unknown option '%s'", arg) : usage_error("unexpected argument '%s'", arg);
     if (!(o->commands & s->command))
       return usage_error("%s is not an option of '%s'", o->name, cmd);
     if (o->arg != NULL) {
@@ -308,18 +319,19 @@ static int parse_args(int argc, char **argv, eval_settings *s) {
       else
         return usage_error("%s needs an argument %s", o->name, o->arg);
     } else if (eq != NULL) {
-      return usage_error("%s takes no argument%s", o->name, "");
+      return usage_error("%s takes no argument", o->name);
     }
     int st = apply_option(s, o, value);
     if (st != 0) return st;
   }
   const char *id_opt = s->command == CMD_OOD ? "--id" : "--id-logits";
   const char *ood_opt = s->command == CMD_OOD ? "--ood" : "--ood-logits";
-  if (s->id_path == NULL) return usage_error("missing %s FILE%s", id_opt, "");
-  if (s->num_ood == 0) return usage_error("missing %s FILE (at least one OOD set)%s", ood_opt, "");
-  if (s->pending_label != NULL) return usage_error("--label %s names no OOD set (put it before %s)", s->pending_label, ood_opt);
+  if (s->id_path == NULL) return usage_error("missing %s FILE", id_opt);
+  if (s->num_ood == 0) return usage_error("missing %s FILE (at least one OOD set)", ood_opt);
+  if (s->pending_label != NULL)
+    return usage_error("--label %s names no OOD set (put it before %s)", s->pending_label, ood_opt);
   if (s->all_conventions && s->convention_given)
-    return usage_error("--convention and --all-conventions exclude each other%s%s", "", "");
+    return usage_error("--convention and --all-conventions exclude each other");
   return -1;
 }
 

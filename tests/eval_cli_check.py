@@ -5,11 +5,14 @@
 #  - each usage error exits 2;
 #  - --help documents every option of the parser's table, and names nothing else.
 # Usage: python3 eval_cli_check.py path/to/logitnorm-eval path/to/logitnorm_eval.c work_dir
+import json
 import os
 import re
 import struct
 import subprocess
 import sys
+import xml.dom.minidom
+import xml.parsers.expat
 
 exe, source, work = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(work, exist_ok=True)
@@ -176,6 +179,22 @@ for name in sorted(accepted):
     q = run(["ood", name, "x"] if name in with_arg else ["ood", name])
     if "unknown option" in q.stderr:
         failures.append("%s is documented but unknown to the parser" % name)
+
+# JSON and SVG stay well-formed whatever a set is called; the SVG's axes are labelled
+svg = os.path.join(work, "names.svg")
+odd = 'a "quoted" \\ & <tagged> name'
+p = run(["ood", "--id", good, "--label", odd, "--ood", write("odd.csv", "0.5\n2.5\n1\n"), "--json", "--svg", svg])
+try:
+    doc = json.loads(p.stdout)
+    if doc["ood"][0]["name"] != odd:
+        failures.append("JSON name %r" % doc["ood"][0]["name"])
+    tree = xml.dom.minidom.parse(svg)
+    texts = " ".join(t.firstChild.data for t in tree.getElementsByTagName("text") if t.firstChild)
+    for label in ("share of the set per bin", "TPR: ID accepted", "FPR: OOD accepted as ID", odd):
+        if label not in texts:
+            failures.append("the SVG lacks the text %r" % label)
+except (ValueError, KeyError, IndexError, OSError, xml.parsers.expat.ExpatError) as e:
+    failures.append("JSON or SVG with an odd name: %r (exit %d, %s)" % (e, p.returncode, p.stderr))
 
 # a good run, for contrast: exit 0 and a table on stdout
 p = run(["ood", "--id", good, "--ood", write("good2.csv", "0.5\n2.5\n1\n")])
