@@ -23,6 +23,12 @@ foreach(header IN ITEMS logitnorm.h logitnorm_torch.h)
   endif()
 endforeach()
 
+# logitnorm-eval, installed when the examples are built, finds the library through its RPATH
+# ($ORIGIN/../<libdir>), so it runs from the moved prefix without LD_LIBRARY_PATH.
+if(EXISTS "${prefix}/bin/logitnorm-eval")
+  run("${prefix}/bin/logitnorm-eval" --version)
+endif()
+
 file(GLOB_RECURSE pc_file "${prefix}/*/logitnorm.pc")
 if(NOT pc_file)
   message(FATAL_ERROR "logitnorm.pc not installed")

@@ -1,0 +1,250 @@
+# Cross-check of logitnorm-eval against scikit-learn and the official LogitNorm FPR rule
+# (Hendrycks et al.'s fpr_and_fdr_at_recall, re-derived with numpy as in
+# metrics_sklearn_check.py). It writes score and logit files in every supported form (.npy
+# versions 1.0, 2.0 and 3.0, float16/32/64, int32/64, big-endian, CSV/TSV text, raw), runs
+# `logitnorm-eval ... --json --all-conventions` on them and compares every number.
+# Usage: python3 eval_check.py path/to/logitnorm-eval work_dir
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+from sklearn import metrics
+
+exe, work = sys.argv[1], sys.argv[2]
+os.makedirs(work, exist_ok=True)
+rng = np.random.default_rng(23)
+
+
+def write_npy(path, arr, version):
+    """numpy writes version 1.0; versions 2.0 and 3.0 get a header built here."""
+    if version == 1:
+        np.save(path, arr, allow_pickle=False)
+    else:
+        descr = np.lib.format.dtype_to_descr(arr.dtype)
+        header = "{'descr': %r, 'fortran_order': False, 'shape': %r, }" % (descr, arr.shape)
+        pad = (-(6 + 2 + 4 + len(header) + 1)) % 64
+        header = (header + " " * pad + "\n").encode("utf-8" if version == 3 else "latin1")
+        with open(path, "wb") as f:
+            f.write(b"\x93NUMPY" + bytes([version, 0]) + struct.pack("<I", len(header)) + header)
+            f.write(np.ascontiguousarray(arr).tobytes())
+    back = np.load(path)  # the file is what numpy itself reads
+    assert back.dtype == arr.dtype and back.shape == arr.shape and np.array_equal(back, arr, equal_nan=True), path
+
+
+def write_text(path, arr, delimiter, header):
+    with open(path, "w") as f:
+        if header:
+            f.write(delimiter.join("col%d" % i for i in range(arr.shape[1] if arr.ndim == 2 else 1)) + "\n")
+        f.write("# a comment line\n\n")
+        for row in arr.reshape(len(arr), -1):
+            f.write(delimiter.join(repr(float(v)) for v in row) + "\n")
+
+
+def run(args):
+    p = subprocess.run([exe] + args + ["--json"], capture_output=True, text=True)
+    assert p.returncode == 0, (args, p.returncode, p.stderr)
+    return json.loads(p.stdout)
+
+
+# ---------------------------------------------------------------- references
+
+
+def hendrycks_fpr(yt, st, level):
+    """fpr_and_fdr_at_recall of the official LogitNorm code: (FPR, threshold)."""
+    order = np.argsort(st, kind="mergesort")[::-1]
+    ss, yy = st[order], yt[order]
+    idx = np.r_[np.where(np.diff(ss))[0], len(ss) - 1]
+    tps = np.cumsum(yy)[idx]
+    fps = 1 + idx - tps
+    thr = ss[idx]
+    rec = tps / tps[-1]
+    last = tps.searchsorted(tps[-1])
+    rec_l, fps_l, thr_l = np.r_[rec[last::-1], 1], np.r_[fps[last::-1], 0], thr[last::-1]
+    c = np.argmin(np.abs(rec_l - level))
+    return fps_l[c] / np.sum(1 - yt), thr_l[c]
+
+
+def detection_error(idv, oodv):
+    """min over the operating points (the start one included) of (1 - TPR)/2 + FPR/2, ID positive,
+    as one exact fraction of integers."""
+    s = np.r_[idv, oodv]
+    y = np.r_[np.ones(len(idv), dtype=np.int64), np.zeros(len(oodv), dtype=np.int64)]
+    order = np.argsort(-s, kind="mergesort")
+    ss, yy = s[order], y[order]
+    idx = np.r_[np.where(np.diff(ss))[0], len(ss) - 1]
+    tps = np.cumsum(yy)[idx]
+    fps = 1 + idx - tps
+    P, N = len(idv), len(oodv)
+    best = min([N * P] + [N * (P - int(tp)) + P * int(fp) for tp, fp in zip(tps, fps)])
+    return best / (2 * P * N)
+
+
+def reference(idv, oodv, conv, level):
+    y = np.r_[np.ones(len(idv)), np.zeros(len(oodv))]
+    s = np.r_[idv, oodv]
+    id_positive = conv in ("paper", "sklearn")
+    yt, st = (y, s) if id_positive else (1 - y, -s)
+    out = {"auroc": metrics.roc_auc_score(y, s), "detection_error": detection_error(idv, oodv)}
+    if conv in ("paper", "sklearn"):
+        out["aupr_in"] = metrics.average_precision_score(y, s)
+        out["aupr_out"] = metrics.average_precision_score(1 - y, -s)
+    else:
+        p, r, _ = metrics.precision_recall_curve(y, s)
+        out["aupr_in"] = metrics.auc(r, p)
+        p, r, _ = metrics.precision_recall_curve(1 - y, -s)
+        out["aupr_out"] = metrics.auc(r, p)
+    if conv == "paper":
+        fpr, thr = hendrycks_fpr(yt, st, level)
+    else:
+        fprs, tprs, thrs = metrics.roc_curve(yt, st, drop_intermediate=conv in ("openood", "sklearn"))
+        i = np.argmax(tprs >= level)
+        fpr, thr = fprs[i], thrs[i]
+    out["fpr"] = fpr
+    out["threshold"] = thr if id_positive else -thr  # reported in score units
+    return out
+
+
+checked = 0
+
+
+def compare(got, want, what):
+    global checked
+    for key in ("auroc", "aupr_in", "aupr_out", "detection_error"):
+        g, w = got[key], float(want[key])
+        assert abs(g - w) <= 1e-12 * max(1.0, abs(w)), (what, key, g, w)
+        checked += 1
+    assert got["fpr"] == float(want["fpr"]), (what, "fpr", got["fpr"], want["fpr"])
+    assert got["threshold"] == float(want["threshold"]), (what, "threshold", got["threshold"], want["threshold"])
+    checked += 2
+
+
+def check_ood_json(doc, idv, oods, level, what):
+    assert doc["command"] == "ood" and doc["tpr_level"] == level
+    assert doc["id"]["count"] == len(idv) and [o["count"] for o in doc["ood"]] == [len(o) for o in oods]
+    names = [r["convention"] for r in doc["results"]]
+    assert names == ["paper", "openood", "pytorch-ood", "sklearn"], names
+    for res in doc["results"]:
+        conv = res["convention"]
+        wants = [reference(idv, o, conv, level) for o in oods]
+        for k, s in enumerate(res["sets"]):
+            compare(s["values"], wants[k], (what, conv, k))
+        for key in ("auroc", "aupr_in", "aupr_out", "fpr", "detection_error"):
+            mean = sum(float(w[key]) for w in wants) / len(wants)
+            assert abs(res["average"][key] - mean) <= 1e-12, (what, conv, "average", key)
+        assert "threshold" not in res["average"]
+
+
+# ---------------------------------------------------------------- scores in every file form
+
+
+def score_sets(kind, dtype):
+    """ID and two OOD sets with heavy ties, as the given dtype."""
+    n = [int(v) for v in rng.integers(200, 1500, 3)]
+    if kind == 0:  # MSP-like: many exact 1.0
+        sets = [np.where(rng.random(m) < p, 1.0, rng.integers(30, 100, m) / 100) for m, p in zip(n, (0.5, 0.2, 0.1))]
+    elif kind == 1:  # a few levels
+        sets = [rng.integers(0, 6 - i, m).astype(np.float64) for i, m in enumerate(n)]
+    else:  # continuous
+        sets = [rng.normal(mu, 1.0, m) * 3 for mu, m in zip((1.0, 0.0, 0.4), n)]
+    if np.dtype(dtype).kind == "i":
+        sets = [np.round(s * 7) for s in sets]
+    else:  # tiny values: float16 subnormals (below 2^-14) and the smallest normals
+        for s in sets:
+            s[:6] = [6e-8, 2.5e-7, -3e-6, 1e-5, 6.2e-5, -6.1e-5]
+    return [s.astype(dtype) for s in sets]
+
+
+forms = [  # (label, file extension, writer, extra arguments, dtype)
+    ("npy1-f32", ".npy", lambda p, a: write_npy(p, a, 1), [], np.float32),
+    ("npy2-f64", ".npy", lambda p, a: write_npy(p, a, 2), [], np.float64),
+    ("npy3-f16", ".npy", lambda p, a: write_npy(p, a, 3), [], np.float16),
+    ("npy1-i32", ".npy", lambda p, a: write_npy(p, a, 1), [], np.int32),
+    ("npy2-i64", ".npy", lambda p, a: write_npy(p, a, 2), [], np.int64),
+    ("npy1-f4-big-endian", ".npy", lambda p, a: write_npy(p, a, 1), [], ">f4"),
+    ("npy3-i8-big-endian", ".npy", lambda p, a: write_npy(p, a, 3), [], ">i8"),
+    ("npy1-column", ".npy", lambda p, a: write_npy(p, a.reshape(-1, 1), 1), [], np.float32),
+    ("csv-header", ".csv", lambda p, a: write_text(p, a, ",", True), [], np.float64),
+    ("tsv", ".tsv", lambda p, a: write_text(p, a, "\t", False), [], np.float64),
+    ("txt-blanks", ".txt", lambda p, a: write_text(p, a, "  ", False), ["--delimiter", "space"], np.float64),
+    ("raw-f32", ".bin", lambda p, a: a.astype("<f4").tofile(p), ["--dtype", "f32"], np.float32),
+    ("raw-f16", ".raw", lambda p, a: a.astype("<f2").tofile(p), ["--dtype", "f16", "--shape", "-1"], np.float16),
+    ("raw-i64", ".dat", lambda p, a: a.astype("<i8").tofile(p), ["--dtype", "i64"], np.int64),
+]
+levels = [0.95, 0.9, 0.5, 1.0, 0.8]
+for i, (label, ext, writer, extra, dtype) in enumerate(forms):
+    for kind in range(3):
+        sets = score_sets(kind, dtype)
+        paths = []
+        for j, s in enumerate(sets):
+            paths.append(os.path.join(work, "%s-%d-%s%s" % (label, kind, "id" if j == 0 else "ood%d" % j, ext)))
+            writer(paths[-1], s)
+        level = levels[(i + kind) % len(levels)]
+        args = ["ood", "--id", paths[0], "--ood", paths[1], "--label", "second", "--ood", paths[2],
+                "--tpr", repr(level), "--all-conventions"] + extra
+        doc = run(args)
+        assert [o["name"] for o in doc["ood"]] == [os.path.splitext(os.path.basename(paths[1]))[0], "second"]
+        as_double = [s.astype(np.float64) for s in sets]
+        check_ood_json(doc, as_double[0], as_double[1:], level, (label, kind))
+        # one convention at a time gives the same numbers as the side-by-side run
+        for c, conv in enumerate(("paper", "openood", "pytorch-ood", "sklearn")):
+            one = run(args[:-1 - len(extra)] + extra + ["--convention", conv])
+            assert one["results"] == [doc["results"][c]], (label, conv)
+
+# ---------------------------------------------------------------- logits -> every score
+
+
+def softmax_parts(z, t=1.0):
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp((z - m) / t)
+    return m[:, 0], e, e.sum(axis=1)
+
+
+def reference_scores(z32):
+    """Each logit score from its formula (docs/scores.md) in float64, rounded to float32 as the
+    library returns it."""
+    z = z32.astype(np.float64)
+    m, e, s = softmax_parts(z)
+    p = e / s[:, None]
+    logp = (z - m[:, None]) - np.log(s)[:, None]
+    q = np.clip(p, 1e-7, 1 - 1e-7)
+    top = np.sort(q, axis=1)[:, ::-1][:, : min(100, z.shape[1])]
+    _, e_odin, s_odin = softmax_parts(z, 1000.0)
+    out = {
+        "msp": 1.0 / s,
+        "max_logit": m,
+        "energy": m + np.log(s),
+        "entropy": np.sum(p * logp, axis=1),
+        "gen": -np.sum(top**0.1 * (1 - top) ** 0.1, axis=1),
+        "max_cosine": m / np.sqrt(np.sum(z * z, axis=1)),
+        "odin": 1.0 / s_odin,
+    }
+    return {k: v.astype(np.float32).astype(np.float64) for k, v in out.items()}
+
+
+C = 7
+centres = rng.normal(0, 3, (C, C))
+id_logits = (centres[rng.integers(0, C, 1200)] + rng.normal(0, 1, (1200, C))).astype(np.float32)
+ood_logits = [rng.normal(0, s, (n, C)).astype(np.float32) for s, n in ((1.5, 900), (3.0, 700))]
+logit_files = [
+    (os.path.join(work, "logits-id.npy"), lambda p, a: write_npy(p, a, 2)),
+    (os.path.join(work, "logits-ood1.csv"), lambda p, a: write_text(p, a.astype(np.float64), ",", True)),
+    (os.path.join(work, "logits-ood2.npy"), lambda p, a: write_npy(p, a.astype(np.float64), 3)),
+]
+for (path, writer), arr in zip(logit_files, [id_logits] + ood_logits):
+    writer(path, arr)
+doc = run(["scores", "--id-logits", logit_files[0][0], "--ood-logits", logit_files[1][0], "--ood-logits",
+           logit_files[2][0], "--all-conventions", "--tpr", "0.9"])
+assert doc["command"] == "scores" and doc["classes"] == C and doc["odin_temperature"] == 1000
+refs = [reference_scores(a) for a in [id_logits] + ood_logits]
+for res in doc["results"]:
+    keys = [s["score"] for s in res["scores"]]
+    assert keys == ["msp", "max_logit", "energy", "entropy", "gen", "max_cosine", "odin"], keys
+    for s in res["scores"]:
+        for k, st in enumerate(s["sets"]):
+            want = reference(refs[0][s["score"]], refs[k + 1][s["score"]], res["convention"], 0.9)
+            compare(st["values"], want, ("scores", res["convention"], s["score"], k))
+
+print("logitnorm-eval: %d values equal to scikit-learn and the Hendrycks rule" % checked)
