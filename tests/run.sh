@@ -178,7 +178,7 @@ run_fuzz() {
     echo "run.sh: clang not found; fuzzing skipped"
     return 0
   fi
-  local dir=$build_root/fuzz targets=(fuzz_loss_api fuzz_metrics_load fuzz_calibration_load fuzz_scorer_load)
+  local dir=$build_root/fuzz targets=(fuzz_loss_api fuzz_metrics_load fuzz_calibration_load fuzz_scorer_load fuzz_eval_readers)
   CC=clang CXX=clang++ configure "$dir" \
     -DLOGITNORM_SANITIZE=address,undefined -DLOGITNORM_FUZZ_COVERAGE=ON -DLOGITNORM_BUILD_EXAMPLES=OFF \
     -DLOGITNORM_FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
