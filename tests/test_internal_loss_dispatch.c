@@ -101,7 +101,7 @@ static void compare(const config *cfg) {
     else
       ((float *)rs)[i] = (float)rsd[i];
   }
-  ln_loss_job job = {.loss = L, .logits = z, .ld = ld, .labels = cfg->soft ? NULL : labels,
+  ln_loss_job job = {.loss = L, .mode = cfg->soft ? LN_ROWS_TARGETS : LN_ROWS_LABELS, .logits = z, .ld = ld, .labels = cfg->soft ? NULL : labels,
                      .targets = cfg->soft ? t : NULL, .ldt = ld, .row_scale = cfg->row_scale ? rs : NULL,
                      .row_loss = rl_ref, .grad = g_ref, .ldg = ld, .gscale = 0.7, .beta = cfg->beta};
   ln_loss_job job2 = job;

@@ -400,6 +400,7 @@ static double ln_head_block(const ln_head_run *r, int64_t i0, int64_t m, int hav
   if (!have_logits) ln_head_logits(r, i0, m);
   ln_loss_job job = {
       .loss = r->L,
+      .mode = LN_ROWS_LABELS,
       .logits = r->Z,
       .ld = r->ldz,
       .labels = c->labels + i0,

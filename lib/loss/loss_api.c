@@ -111,15 +111,25 @@ static void ln_finite_part(void *ctx, int part) {
 }
 #endif
 
+/* A matrix to check for non-finite entries. */
+typedef struct ln_finite_check {
+  int f64;                /* double elements, else float */
+  int masks;              /* -inf is allowed (a masked class), but no row masked whole unless ignored */
+  const int32_t *labels;  /* with masks: the labels, whose ignored rows may be masked whole, or NULL */
+  int64_t ignore_index;
+  const void *p;
+  int64_t rows, cols, ld;
+  const char *name;       /* the argument's name, for the message */
+} ln_finite_check;
+
 /* The scalar check of rows [0, rows): finite, or (masks) finite or -inf, with no row masked
    whole unless labels mark it ignored. */
-static logitnorm_status ln_check_finite_scalar(int f64, int masks, const int32_t *labels, int64_t ignore_index,
-                                               const void *p, int64_t rows, int64_t cols, int64_t ld,
-                                               const char *name) {
-  if (masks)
-    return f64 ? ln_check_masked_f64(p, rows, cols, ld, labels, ignore_index, name)
-               : ln_check_masked_f32(p, rows, cols, ld, labels, ignore_index, name);
-  return f64 ? ln_check_finite_f64(p, rows, cols, ld, name) : ln_check_finite_f32(p, rows, cols, ld, name);
+static logitnorm_status ln_check_finite_scalar(const ln_finite_check *m, int64_t rows) {
+  if (m->masks)
+    return m->f64 ? ln_check_masked_f64(m->p, rows, m->cols, m->ld, m->labels, m->ignore_index, m->name)
+                  : ln_check_masked_f32(m->p, rows, m->cols, m->ld, m->labels, m->ignore_index, m->name);
+  return m->f64 ? ln_check_finite_f64(m->p, rows, m->cols, m->ld, m->name)
+                : ln_check_finite_f32(m->p, rows, m->cols, m->ld, m->name);
 }
 
 /* The finite check of a matrix (masks: -inf allowed, see ln_check_finite_scalar). With AVX2 it
@@ -129,18 +139,15 @@ static logitnorm_status ln_check_finite_scalar(int f64, int masks, const int32_t
    looked for there: the label and target checks reject it. *neginf (may be NULL) is set to 0
    when the check passed and the matrix holds no -inf, else to 1 (always 1 without the AVX2
    scan, which is the only one that looks). */
-static logitnorm_status ln_check_finite(int f64, int masks, const int32_t *labels, int64_t ignore_index,
-                                        const void *p, int64_t rows, int64_t cols, int64_t ld, const char *name,
-                                        int threads, int *neginf) {
+static logitnorm_status ln_check_finite(const ln_finite_check *m, int threads, int *neginf) {
   if (neginf) *neginf = 1;
 #if defined(LN_HAVE_AVX2)
   if (ln_use_avx2()) {
-    ln_finite_ctx f = {f64, masks, p, rows, cols, ld, {0}, {0}};
+    ln_finite_ctx f = {.f64 = m->f64, .masks = m->masks, .p = m->p, .rows = m->rows, .cols = m->cols, .ld = m->ld};
     ln_parallel_parts(threads, LN_PARTS, ln_finite_part, &f);
     int any = 0;
     for (int part = 0; part < LN_PARTS; ++part) {
-      if (f.first_bad[part] >= 0)
-        return ln_check_finite_scalar(f64, masks, labels, ignore_index, p, f.first_bad[part] + 1, cols, ld, name);
+      if (f.first_bad[part] >= 0) return ln_check_finite_scalar(m, f.first_bad[part] + 1);
       any |= f.neginf[part];
     }
     if (neginf) *neginf = any;
@@ -148,7 +155,7 @@ static logitnorm_status ln_check_finite(int f64, int masks, const int32_t *label
   }
 #endif
   (void)threads;
-  return ln_check_finite_scalar(f64, masks, labels, ignore_index, p, rows, cols, ld, name);
+  return ln_check_finite_scalar(m, m->rows);
 }
 
 /* Whether ln_check_finite tells a matrix without -inf (only the AVX2 scan looks). */
@@ -378,14 +385,18 @@ static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_
   if (st == LOGITNORM_OK && k->what == LN_CALL_PROBS) st = ln_check_rows_unmasked(L, k);
   if (st == LOGITNORM_OK && L->check_finite) {
     int threads = ln_loss_threads(L, k), neginf = 1;
-    st = ln_check_finite(k->f64, 1, k->labels, L->ignore_index, k->logits, k->n, C, k->ld, "logits", threads,
-                         &neginf);
+    const ln_finite_check logits = {.f64 = k->f64, .masks = 1, .labels = k->labels, .ignore_index = L->ignore_index,
+                                    .p = k->logits, .rows = k->n, .cols = C, .ld = k->ld, .name = "logits"};
+    st = ln_check_finite(&logits, threads, &neginf);
     if (defer_masked && (neginf || st != LOGITNORM_OK)) {
       logitnorm_status sl = ln_check_labels_unmasked(L, k);
       if (sl != LOGITNORM_OK) st = sl;
     }
-    if (st == LOGITNORM_OK && k->soft)
-      st = ln_check_finite(k->f64, 0, NULL, 0, k->targets, k->n, C, k->ldt, "targets", threads, NULL);
+    if (st == LOGITNORM_OK && k->soft) {
+      const ln_finite_check targets = {.f64 = k->f64, .p = k->targets, .rows = k->n, .cols = C, .ld = k->ldt,
+                                       .name = "targets"};
+      st = ln_check_finite(&targets, threads, NULL);
+    }
     if (st == LOGITNORM_OK && k->row_scale)
       st = k->f64 ? ln_check_finite_vector_f64(k->row_scale, k->n, "row_scale")
                   : ln_check_finite_vector_f32(k->row_scale, k->n, "row_scale");
@@ -443,7 +454,7 @@ static logitnorm_status ln_loss_run(const logitnorm_loss *L, const ln_loss_call 
       .beta = k->beta,
       .stats_out = k->stats_out,
       .stats_in = k->stats_in,
-      .probs = k->what == LN_CALL_PROBS,
+      .mode = k->what == LN_CALL_PROBS ? LN_ROWS_PROBS : k->soft ? LN_ROWS_TARGETS : LN_ROWS_LABELS,
   };
   double total = k->n > 0 ? ln_loss_rows_run(&job, k->n, k->f64, k->soft, threads, ecache) : 0.0;
   ln_free(ecache);

@@ -79,10 +79,14 @@ typedef struct ln_tile_ctx {
    1) and so is the rest (-(u_y - m) >= 0, -squ >= 0), so the two sums do not cancel. */
 static ln_tile_ctx ln_tile_ctx_make(const ln_loss_job *job) {
   const logitnorm_loss *L = job->loss;
-  ln_tile_ctx x = {L, job->targets != NULL, job->gscale, L->smoothing / (double)L->num_classes, 1.0 - L->smoothing,
-                   0};
-  x.log_prod = job->labels != NULL && L->weights == NULL && job->row_loss == NULL && job->stats_in == NULL;
-  return x;
+  return (ln_tile_ctx){
+      .L = L,
+      .soft = job->mode == LN_ROWS_TARGETS,
+      .gscale = job->gscale,
+      .b = L->smoothing / (double)L->num_classes,
+      .tmix = 1.0 - L->smoothing,
+      .log_prod = job->mode == LN_ROWS_LABELS && L->weights == NULL && job->row_loss == NULL && job->stats_in == NULL,
+  };
 }
 
 /* The sum of log s over many rows as one product, prod 2^e2 with prod in [1, 2) per lane: two
@@ -159,19 +163,5 @@ static void ln_tile_finish4(const ln_tile_ctx *x, ln_tile_rows *R, int h) {
   _mm256_storeu_pd(R->tcorr + h, _mm256_and_pd(tcorr, keep));
   _mm256_storeu_pd(R->gucorr + h, _mm256_and_pd(_mm256_and_pd(_mm256_mul_pd(gu, corr), has_corr), keep));
 }
-
-/* The constant modes the tile's pass 2 and pass 3 loops are specialised for (tile_avx2.inc). */
-typedef struct ln_tile_p2_mode {
-  int safe;  /* every lane's range of u at most EXP_SAFE: exp without its clamp and flush */
-  int qsums; /* the target sums sq, squ (targets or smoothing) */
-  int soft;  /* probability targets */
-} ln_tile_p2_mode;
-
-typedef struct ln_tile_p3_mode {
-  int soft;    /* probability targets */
-  int weights; /* class weights */
-  int beta;    /* beta != 0: the old gradient is added */
-  int ce;      /* cross-entropy: no LogitNorm term */
-} ln_tile_p3_mode;
 
 #endif
