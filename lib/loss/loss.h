@@ -69,16 +69,16 @@ typedef struct ln_loss_job {
    NULL or this worker's block of num_classes elements for the exp values (see LN_ECACHE_BYTES). */
 typedef double (*ln_loss_rows_fn)(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 
-/* Runs the row kernels of the dispatch path for (f64, soft) over rows [0, n) of job, in the fixed
-   parts of common/parallel.h on up to `threads` threads; returns the sum of the row losses, added
-   part by part in order (so any thread count gives the same bits). ecache is NULL or `threads`
-   blocks of num_classes elements, one per worker. Inputs must be validated. */
-double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int soft, int threads, void *ecache);
+/* Runs the row kernels of the dispatch path for the element type (double when f64 is set) over
+   rows [0, n) of job, in the fixed parts of common/parallel.h on up to `threads` threads; returns
+   the sum of the row losses, added part by part in order (so any thread count gives the same
+   bits). ecache is NULL or `threads` blocks of num_classes elements, one per worker. Inputs must
+   be validated. */
+double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int threads, void *ecache);
 
-double ln_loss_rows_hard_f32(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
-double ln_loss_rows_soft_f32(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
-double ln_loss_rows_hard_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
-double ln_loss_rows_soft_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
+/* The generic row kernels, for every mode of ln_rows_mode. */
+double ln_loss_rows_f32(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
+double ln_loss_rows_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 
 /* The MEAN divisor over a batch: the sum of target-class weights over rows that are not ignored
    (PyTorch's nll_loss and label-smoothing normalisation), or n for probability targets

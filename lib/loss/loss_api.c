@@ -52,15 +52,11 @@ typedef struct ln_loss_run_ctx {
 } ln_loss_run_ctx;
 
 /* The AVX2+FMA kernels when the CPU has them (and LOGITNORM_DISPATCH does not say generic). */
-static ln_loss_rows_fn ln_pick_rows(int f64, int soft) {
+static ln_loss_rows_fn ln_pick_rows(int f64) {
 #if defined(LN_HAVE_AVX2)
-  if (ln_use_avx2()) {
-    if (f64) return soft ? ln_loss_rows_soft_f64_avx2 : ln_loss_rows_hard_f64_avx2;
-    return soft ? ln_loss_rows_soft_f32_avx2 : ln_loss_rows_hard_f32_avx2;
-  }
+  if (ln_use_avx2()) return f64 ? ln_loss_rows_f64_avx2 : ln_loss_rows_f32_avx2;
 #endif
-  if (f64) return soft ? ln_loss_rows_soft_f64 : ln_loss_rows_hard_f64;
-  return soft ? ln_loss_rows_soft_f32 : ln_loss_rows_hard_f32;
+  return f64 ? ln_loss_rows_f64 : ln_loss_rows_f32;
 }
 
 static void ln_loss_part(void *ctx, int part, int worker) {
@@ -69,8 +65,8 @@ static void ln_loss_part(void *ctx, int part, int worker) {
   run->part_sum[part] = run->rows(&run->job, ln_part_begin(run->n, part), ln_part_begin(run->n, part + 1), ec);
 }
 
-double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int soft, int threads, void *ecache) {
-  ln_loss_run_ctx run = {.job = *job, .rows = ln_pick_rows(f64, soft), .n = n, .ecache = ecache,
+double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int threads, void *ecache) {
+  ln_loss_run_ctx run = {.job = *job, .rows = ln_pick_rows(f64), .n = n, .ecache = ecache,
                          .ecache_bytes = (size_t)job->loss->num_classes * (f64 ? sizeof(double) : sizeof(float))};
   ln_parallel_parts_w(threads, LN_PARTS, ln_loss_part, &run);
   double total = 0.0;
@@ -456,7 +452,7 @@ static logitnorm_status ln_loss_run(const logitnorm_loss *L, const ln_loss_call 
       .stats_in = k->stats_in,
       .mode = k->what == LN_CALL_PROBS ? LN_ROWS_PROBS : k->soft ? LN_ROWS_TARGETS : LN_ROWS_LABELS,
   };
-  double total = k->n > 0 ? ln_loss_rows_run(&job, k->n, k->f64, k->soft, threads, ecache) : 0.0;
+  double total = k->n > 0 ? ln_loss_rows_run(&job, k->n, k->f64, threads, ecache) : 0.0;
   ln_free(ecache);
   if (k->loss_out) *k->loss_out = mean ? total / divisor : total;
   return LOGITNORM_OK;

@@ -1,6 +1,7 @@
 /* The AVX2+FMA loss kernels, as instantiated: every element type of the type table gets the row
-   path (rows_avx2.inc) and the tile path (tile_avx2.inc) over the vector layer of vec_avx2.h,
-   and every loop those files specialise runs in one of the modes of the variant table. */
+   driver (row_driver.inc) with the AVX2 row kernels (rows_avx2.inc), and the tile path
+   (tile_avx2.inc), over the vector layer of vec_avx2.h; every loop those files specialise runs
+   in one of the modes of the variant table. */
 #include "rows_avx2.h"
 
 #include <float.h>
@@ -32,13 +33,18 @@ static const ln_row_p2_mode LN_ROW_P2_CE_SAFE = {.logitnorm = 0, .safe = 1};
 static const ln_row_p2_mode LN_ROW_P2_LOGITNORM = {.logitnorm = 1, .safe = 0};
 static const ln_row_p2_mode LN_ROW_P2_LOGITNORM_SAFE = {.logitnorm = 1, .safe = 1};
 
+/* The forms of pass 3's formula (ln_grad_ in rows_avx2.inc): with the LogitNorm term, without
+   it, and without it as one fused multiply-add. */
+typedef enum ln_grad_form { LN_GRAD_CORR, LN_GRAD_PLAIN, LN_GRAD_FUSED } ln_grad_form;
+
 /* Row path, pass 3 over the whole vectors of a row whose sub_c is constant but at the target
-   (hard labels or probabilities, no class weights, no masked column); other rows: general. */
+   (no targets, no class weights, no masked column), with the LogitNorm term or without it (as
+   one FMA); other rows: general. */
 typedef struct ln_row_p3_mode {
-  int corr; /* the LogitNorm term tcorr u_c (0 for cross-entropy and zero rows) */
+  ln_grad_form form;
 } ln_row_p3_mode;
-static const ln_row_p3_mode LN_ROW_P3_PLAIN = {.corr = 0};
-static const ln_row_p3_mode LN_ROW_P3_CORR = {.corr = 1};
+static const ln_row_p3_mode LN_ROW_P3_CORR = {.form = LN_GRAD_CORR};
+static const ln_row_p3_mode LN_ROW_P3_FUSED = {.form = LN_GRAD_FUSED};
 
 /* Tile path, pass 2 (tile_avx2.inc): hard labels without smoothing with every lane's exp safe;
    other tiles: general. */
@@ -52,13 +58,13 @@ static const ln_tile_p2_mode LN_TILE_P2_PLAIN = {.safe = 1};
 /* Tile path, pass 3: hard labels without class weights and beta = 0, for each kind; other
    tiles: general. */
 typedef struct ln_tile_p3_mode {
-  int soft;    /* probability targets */
-  int weights; /* class weights */
-  int beta;    /* beta != 0: the old gradient is added */
-  int ce;      /* cross-entropy: no LogitNorm term */
+  int soft;          /* probability targets */
+  int weights;       /* class weights */
+  int beta;          /* beta != 0: the old gradient is added */
+  ln_grad_form form; /* LN_GRAD_PLAIN for cross-entropy, else LN_GRAD_CORR */
 } ln_tile_p3_mode;
-static const ln_tile_p3_mode LN_TILE_P3_CE = {.ce = 1};
-static const ln_tile_p3_mode LN_TILE_P3_LOGITNORM = {.ce = 0};
+static const ln_tile_p3_mode LN_TILE_P3_CE = {.form = LN_GRAD_PLAIN};
+static const ln_tile_p3_mode LN_TILE_P3_LOGITNORM = {.form = LN_GRAD_CORR};
 
 /* ---- the type table: one row per element type ----
    T and its name suffix SFX; the vector type V, its intrinsic suffix VS and its LANES; T_MAX,
@@ -92,13 +98,17 @@ static const ln_tile_p3_mode LN_TILE_P3_LOGITNORM = {.ce = 0};
 #define TILE_C LN_APPLY(LN_F_TILE_C, LN_TYPE)
 #define LN_FN(name) LN_CAT(name, SFX) /* name with the type's suffix */
 
+#define LN_EC_STEP LANES /* pass 2 keeps e of whole vectors */
+
 /* ---- the instantiations ---- */
 #define LN_TYPE LN_TYPE_F32
+#include "row_driver.inc"
 #include "rows_avx2.inc"
 #include "tile_avx2.inc"
 #undef LN_TYPE
 
 #define LN_TYPE LN_TYPE_F64
+#include "row_driver.inc"
 #include "rows_avx2.inc"
 #include "tile_avx2.inc"
 #undef LN_TYPE

@@ -51,10 +51,14 @@ double ln_row_norm_f64(const double *z, int64_t n) { return ln_row_norm(z, 1, n)
 #define LN_CAT(a, b) LN_CAT2(a, b)
 #define LN_FN(name) LN_CAT(name, SFX) /* name with the type's suffix */
 
+#define LN_EC_STEP 1 /* pass 2 keeps e of any number of columns */
+
 #define LN_TYPE LN_TYPE_F32
+#include "row_driver.inc"
 #include "rows_generic.inc"
 #undef LN_TYPE
 
 #define LN_TYPE LN_TYPE_F64
+#include "row_driver.inc"
 #include "rows_generic.inc"
 #undef LN_TYPE
