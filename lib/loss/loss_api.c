@@ -168,17 +168,20 @@ static int ln_finite_scan_reports_neginf(void) {
 static logitnorm_status ln_loss_check_aliasing(const logitnorm_loss *L, const ln_loss_call *k, size_t elem) {
   int64_t n = k->n, C = L->num_classes;
   const char *gname = k->what == LN_CALL_PROBS ? "probs" : "grad";
-  struct { const void *p; size_t bytes; const char *name; } in[5] = {
-    {k->logits, ln_matrix_span(n, C, k->ld, elem), "logits"},
-    {k->labels, k->labels ? ln_array_bytes(n, sizeof(int32_t)) : 0, "labels"},
-    {k->targets, k->soft ? ln_matrix_span(n, C, k->ldt, elem) : 0, "targets"},
-    {k->row_scale, k->row_scale ? ln_array_bytes(n, elem) : 0, "row_scale"},
-    {k->stats_in, k->stats_in ? ln_array_bytes(n, LOGITNORM_LOSS_ROW_STATS * sizeof(double)) : 0, "row_stats"},
-  }, out[4] = {
-    {k->grad, k->grad ? ln_matrix_span(n, C, k->ldg, elem) : 0, gname},
-    {k->row_loss, k->row_loss ? ln_array_bytes(n, elem) : 0, "row_loss"},
-    {k->loss_out, k->loss_out ? sizeof(double) : 0, "loss_out"},
-    {k->stats_out, k->stats_out ? ln_array_bytes(n, LOGITNORM_LOSS_ROW_STATS * sizeof(double)) : 0, "row_stats"},
+  typedef struct { const void *p; size_t bytes; const char *name; } span;
+  const size_t stats_bytes = LOGITNORM_LOSS_ROW_STATS * sizeof(double);
+  const span in[5] = {
+      {.p = k->logits, .bytes = ln_matrix_span(n, C, k->ld, elem), .name = "logits"},
+      {.p = k->labels, .bytes = k->labels ? ln_array_bytes(n, sizeof(int32_t)) : 0, .name = "labels"},
+      {.p = k->targets, .bytes = k->soft ? ln_matrix_span(n, C, k->ldt, elem) : 0, .name = "targets"},
+      {.p = k->row_scale, .bytes = k->row_scale ? ln_array_bytes(n, elem) : 0, .name = "row_scale"},
+      {.p = k->stats_in, .bytes = k->stats_in ? ln_array_bytes(n, stats_bytes) : 0, .name = "row_stats"},
+  };
+  const span out[4] = {
+      {.p = k->grad, .bytes = k->grad ? ln_matrix_span(n, C, k->ldg, elem) : 0, .name = gname},
+      {.p = k->row_loss, .bytes = k->row_loss ? ln_array_bytes(n, elem) : 0, .name = "row_loss"},
+      {.p = k->loss_out, .bytes = k->loss_out ? sizeof(double) : 0, .name = "loss_out"},
+      {.p = k->stats_out, .bytes = k->stats_out ? ln_array_bytes(n, stats_bytes) : 0, .name = "row_stats"},
   };
   int in_place = k->grad != NULL && k->grad == k->logits && k->ldg == k->ld;
   for (int o = 0; o < 4; ++o) {
