@@ -1,4 +1,4 @@
-/* The AVX2 tile path at 64-bit offsets. For C <= TILE_C the AVX2 kernels (lib/loss/rows_avx2.inc)
+/* The AVX2 tile path at 64-bit offsets. For C <= TILE_C the AVX2 kernels (lib/loss/tile_avx2.inc)
    take LANES rows at a time (8 floats, 4 doubles), one row per lane. A tile reads its rows'
    label logits z[r ld + y_r] (r < LANES) by one gather with 32-bit offsets when
    (LANES - 1) ld + C <= INT32_MAX, and row by row otherwise. Each case runs at one of two

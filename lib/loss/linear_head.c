@@ -400,6 +400,7 @@ static double ln_head_block(const ln_head_run *r, int64_t i0, int64_t m, int hav
   if (!have_logits) ln_linear_block_logits(r, i0, m);
   ln_loss_job job = {
       .loss = r->L,
+      .mode = LN_ROWS_LABELS,
       .logits = r->Z,
       .ld = r->ldz,
       .labels = c->labels + i0,
@@ -410,7 +411,7 @@ static double ln_head_block(const ln_head_run *r, int64_t i0, int64_t m, int hav
       .beta = 0.0,
   };
   int threads = m * C >= 32768 ? r->threads : 1;
-  double sum = ln_loss_rows_run(&job, m, c->f64, 0, threads, r->ecache);
+  double sum = ln_loss_rows_run(&job, m, c->f64, threads, r->ecache);
   if (c->dx)
     ln_head_gemm(r, m, c->d, C, r->Z, r->ldz, 1, c->w, c->ldw, 1, 1.0, ln_at_mut(c, c->dx, i0 * c->lddx), c->lddx);
   if (c->dw)

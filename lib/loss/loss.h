@@ -29,15 +29,23 @@ struct logitnorm_loss {
   double weight_sum; /* sum of the weights (num_classes when NULL) */
 };
 
+/* What the rows of a job are computed against. */
+typedef enum ln_rows_mode {
+  LN_ROWS_LABELS,  /* hard labels (labels): loss, gradient, statistics */
+  LN_ROWS_TARGETS, /* probability targets (targets, ldt): loss, gradient, statistics */
+  LN_ROWS_PROBS,   /* none: softmax(u) is written into grad (a probs call) */
+} ln_rows_mode;
+
 /* One call's work, shared read-only by every part of the row range.
    Per row i (ignored rows give 0 loss, 0 gradient and 0 statistics):
      row_loss[i] = l_i,   grad_i = gscale * s_i * dl_i/dz_i + beta * grad_i
    where s_i = row_scale[i] (1 when NULL). The void pointers are float or double arrays
-   matching the kernel's type; targets is set for probability targets, labels otherwise.
+   matching the kernel's type; mode says which of labels and targets the rows use.
    stats_out (forward_stats) receives LOGITNORM_LOSS_ROW_STATS doubles per row; with stats_in
    (backward_stats) the kernels skip the forward passes and use the saved statistics. */
 typedef struct ln_loss_job {
   const logitnorm_loss *loss;
+  ln_rows_mode mode;
   const void *logits;
   int64_t ld;
   const int32_t *labels;
@@ -51,7 +59,6 @@ typedef struct ln_loss_job {
   double beta;
   double *stats_out;
   const double *stats_in;
-  int probs; /* write softmax(u) into grad instead of a gradient (labels and targets NULL) */
 } ln_loss_job;
 
 /* Bytes of stack a row keeps its exp values in between passes 2 and 3 when the grad row cannot
@@ -62,16 +69,16 @@ typedef struct ln_loss_job {
    NULL or this worker's block of num_classes elements for the exp values (see LN_ECACHE_BYTES). */
 typedef double (*ln_loss_rows_fn)(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 
-/* Runs the row kernels of the dispatch path for (f64, soft) over rows [0, n) of job, in the fixed
-   parts of common/parallel.h on up to `threads` threads; returns the sum of the row losses, added
-   part by part in order (so any thread count gives the same bits). ecache is NULL or `threads`
-   blocks of num_classes elements, one per worker. Inputs must be validated. */
-double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int soft, int threads, void *ecache);
+/* Runs the row kernels of the dispatch path for the element type (double when f64 is set) over
+   rows [0, n) of job, in the fixed parts of common/parallel.h on up to `threads` threads; returns
+   the sum of the row losses, added part by part in order (so any thread count gives the same
+   bits). ecache is NULL or `threads` blocks of num_classes elements, one per worker. Inputs must
+   be validated. */
+double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int threads, void *ecache);
 
-double ln_loss_rows_hard_f32(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
-double ln_loss_rows_soft_f32(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
-double ln_loss_rows_hard_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
-double ln_loss_rows_soft_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
+/* The generic row kernels, for every mode of ln_rows_mode. */
+double ln_loss_rows_f32(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
+double ln_loss_rows_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 
 /* The MEAN divisor over a batch: the sum of target-class weights over rows that are not ignored
    (PyTorch's nll_loss and label-smoothing normalisation), or n for probability targets
@@ -80,11 +87,11 @@ double ln_loss_mean_divisor(const logitnorm_loss *L, int64_t n, const int32_t *l
 
 /* The target sums {sq, squ 2^-LN_SQU_SHIFT, LN_SQU_SHIFT} of a row into sums[2..4], in double and
    scaled so that they cannot overflow (see row_math.h): for rows whose plain sums left the range,
-   on either dispatch path. h is the row's ln_row_head. */
+   on either dispatch path. t is the row's targets (LN_ROWS_TARGETS), h its ln_row_head. */
 struct ln_row_head;
-void ln_row_qsums_careful_f32(const logitnorm_loss *L, const float *z, const float *t, const struct ln_row_head *h,
-                              double *sums);
-void ln_row_qsums_careful_f64(const logitnorm_loss *L, const double *z, const double *t,
+void ln_row_qsums_careful_f32(const logitnorm_loss *L, ln_rows_mode mode, const float *z, const float *t,
+                              const struct ln_row_head *h, double *sums);
+void ln_row_qsums_careful_f64(const logitnorm_loss *L, ln_rows_mode mode, const double *z, const double *t,
                               const struct ln_row_head *h, double *sums);
 
 /* The L2 norm of a row without overflow or underflow in the sum of squares. */

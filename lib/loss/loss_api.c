@@ -52,15 +52,11 @@ typedef struct ln_loss_run_ctx {
 } ln_loss_run_ctx;
 
 /* The AVX2+FMA kernels when the CPU has them (and LOGITNORM_DISPATCH does not say generic). */
-static ln_loss_rows_fn ln_pick_rows(int f64, int soft) {
+static ln_loss_rows_fn ln_pick_rows(int f64) {
 #if defined(LN_HAVE_AVX2)
-  if (ln_use_avx2()) {
-    if (f64) return soft ? ln_loss_rows_soft_f64_avx2 : ln_loss_rows_hard_f64_avx2;
-    return soft ? ln_loss_rows_soft_f32_avx2 : ln_loss_rows_hard_f32_avx2;
-  }
+  if (ln_use_avx2()) return f64 ? ln_loss_rows_f64_avx2 : ln_loss_rows_f32_avx2;
 #endif
-  if (f64) return soft ? ln_loss_rows_soft_f64 : ln_loss_rows_hard_f64;
-  return soft ? ln_loss_rows_soft_f32 : ln_loss_rows_hard_f32;
+  return f64 ? ln_loss_rows_f64 : ln_loss_rows_f32;
 }
 
 static void ln_loss_part(void *ctx, int part, int worker) {
@@ -69,8 +65,8 @@ static void ln_loss_part(void *ctx, int part, int worker) {
   run->part_sum[part] = run->rows(&run->job, ln_part_begin(run->n, part), ln_part_begin(run->n, part + 1), ec);
 }
 
-double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int soft, int threads, void *ecache) {
-  ln_loss_run_ctx run = {.job = *job, .rows = ln_pick_rows(f64, soft), .n = n, .ecache = ecache,
+double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int threads, void *ecache) {
+  ln_loss_run_ctx run = {.job = *job, .rows = ln_pick_rows(f64), .n = n, .ecache = ecache,
                          .ecache_bytes = (size_t)job->loss->num_classes * (f64 ? sizeof(double) : sizeof(float))};
   ln_parallel_parts_w(threads, LN_PARTS, ln_loss_part, &run);
   double total = 0.0;
@@ -111,15 +107,25 @@ static void ln_finite_part(void *ctx, int part) {
 }
 #endif
 
+/* A matrix to check for non-finite entries. */
+typedef struct ln_finite_check {
+  int f64;                /* double elements, else float */
+  int masks;              /* -inf is allowed (a masked class), but no row masked whole unless ignored */
+  const int32_t *labels;  /* with masks: the labels, whose ignored rows may be masked whole, or NULL */
+  int64_t ignore_index;
+  const void *p;
+  int64_t rows, cols, ld;
+  const char *name;       /* the argument's name, for the message */
+} ln_finite_check;
+
 /* The scalar check of rows [0, rows): finite, or (masks) finite or -inf, with no row masked
    whole unless labels mark it ignored. */
-static logitnorm_status ln_check_finite_scalar(int f64, int masks, const int32_t *labels, int64_t ignore_index,
-                                               const void *p, int64_t rows, int64_t cols, int64_t ld,
-                                               const char *name) {
-  if (masks)
-    return f64 ? ln_check_masked_f64(p, rows, cols, ld, labels, ignore_index, name)
-               : ln_check_masked_f32(p, rows, cols, ld, labels, ignore_index, name);
-  return f64 ? ln_check_finite_f64(p, rows, cols, ld, name) : ln_check_finite_f32(p, rows, cols, ld, name);
+static logitnorm_status ln_check_finite_scalar(const ln_finite_check *m, int64_t rows) {
+  if (m->masks)
+    return m->f64 ? ln_check_masked_f64(m->p, rows, m->cols, m->ld, m->labels, m->ignore_index, m->name)
+                  : ln_check_masked_f32(m->p, rows, m->cols, m->ld, m->labels, m->ignore_index, m->name);
+  return m->f64 ? ln_check_finite_f64(m->p, rows, m->cols, m->ld, m->name)
+                : ln_check_finite_f32(m->p, rows, m->cols, m->ld, m->name);
 }
 
 /* The finite check of a matrix (masks: -inf allowed, see ln_check_finite_scalar). With AVX2 it
@@ -129,18 +135,15 @@ static logitnorm_status ln_check_finite_scalar(int f64, int masks, const int32_t
    looked for there: the label and target checks reject it. *neginf (may be NULL) is set to 0
    when the check passed and the matrix holds no -inf, else to 1 (always 1 without the AVX2
    scan, which is the only one that looks). */
-static logitnorm_status ln_check_finite(int f64, int masks, const int32_t *labels, int64_t ignore_index,
-                                        const void *p, int64_t rows, int64_t cols, int64_t ld, const char *name,
-                                        int threads, int *neginf) {
+static logitnorm_status ln_check_finite(const ln_finite_check *m, int threads, int *neginf) {
   if (neginf) *neginf = 1;
 #if defined(LN_HAVE_AVX2)
   if (ln_use_avx2()) {
-    ln_finite_ctx f = {f64, masks, p, rows, cols, ld, {0}, {0}};
+    ln_finite_ctx f = {.f64 = m->f64, .masks = m->masks, .p = m->p, .rows = m->rows, .cols = m->cols, .ld = m->ld};
     ln_parallel_parts(threads, LN_PARTS, ln_finite_part, &f);
     int any = 0;
     for (int part = 0; part < LN_PARTS; ++part) {
-      if (f.first_bad[part] >= 0)
-        return ln_check_finite_scalar(f64, masks, labels, ignore_index, p, f.first_bad[part] + 1, cols, ld, name);
+      if (f.first_bad[part] >= 0) return ln_check_finite_scalar(m, f.first_bad[part] + 1);
       any |= f.neginf[part];
     }
     if (neginf) *neginf = any;
@@ -148,7 +151,7 @@ static logitnorm_status ln_check_finite(int f64, int masks, const int32_t *label
   }
 #endif
   (void)threads;
-  return ln_check_finite_scalar(f64, masks, labels, ignore_index, p, rows, cols, ld, name);
+  return ln_check_finite_scalar(m, m->rows);
 }
 
 /* Whether ln_check_finite tells a matrix without -inf (only the AVX2 scan looks). */
@@ -165,17 +168,20 @@ static int ln_finite_scan_reports_neginf(void) {
 static logitnorm_status ln_loss_check_aliasing(const logitnorm_loss *L, const ln_loss_call *k, size_t elem) {
   int64_t n = k->n, C = L->num_classes;
   const char *gname = k->what == LN_CALL_PROBS ? "probs" : "grad";
-  struct { const void *p; size_t bytes; const char *name; } in[5] = {
-    {k->logits, ln_matrix_span(n, C, k->ld, elem), "logits"},
-    {k->labels, k->labels ? ln_array_bytes(n, sizeof(int32_t)) : 0, "labels"},
-    {k->targets, k->soft ? ln_matrix_span(n, C, k->ldt, elem) : 0, "targets"},
-    {k->row_scale, k->row_scale ? ln_array_bytes(n, elem) : 0, "row_scale"},
-    {k->stats_in, k->stats_in ? ln_array_bytes(n, LOGITNORM_LOSS_ROW_STATS * sizeof(double)) : 0, "row_stats"},
-  }, out[4] = {
-    {k->grad, k->grad ? ln_matrix_span(n, C, k->ldg, elem) : 0, gname},
-    {k->row_loss, k->row_loss ? ln_array_bytes(n, elem) : 0, "row_loss"},
-    {k->loss_out, k->loss_out ? sizeof(double) : 0, "loss_out"},
-    {k->stats_out, k->stats_out ? ln_array_bytes(n, LOGITNORM_LOSS_ROW_STATS * sizeof(double)) : 0, "row_stats"},
+  typedef struct { const void *p; size_t bytes; const char *name; } span;
+  const size_t stats_bytes = LOGITNORM_LOSS_ROW_STATS * sizeof(double);
+  const span in[5] = {
+      {.p = k->logits, .bytes = ln_matrix_span(n, C, k->ld, elem), .name = "logits"},
+      {.p = k->labels, .bytes = k->labels ? ln_array_bytes(n, sizeof(int32_t)) : 0, .name = "labels"},
+      {.p = k->targets, .bytes = k->soft ? ln_matrix_span(n, C, k->ldt, elem) : 0, .name = "targets"},
+      {.p = k->row_scale, .bytes = k->row_scale ? ln_array_bytes(n, elem) : 0, .name = "row_scale"},
+      {.p = k->stats_in, .bytes = k->stats_in ? ln_array_bytes(n, stats_bytes) : 0, .name = "row_stats"},
+  };
+  const span out[4] = {
+      {.p = k->grad, .bytes = k->grad ? ln_matrix_span(n, C, k->ldg, elem) : 0, .name = gname},
+      {.p = k->row_loss, .bytes = k->row_loss ? ln_array_bytes(n, elem) : 0, .name = "row_loss"},
+      {.p = k->loss_out, .bytes = k->loss_out ? sizeof(double) : 0, .name = "loss_out"},
+      {.p = k->stats_out, .bytes = k->stats_out ? ln_array_bytes(n, stats_bytes) : 0, .name = "row_stats"},
   };
   int in_place = k->grad != NULL && k->grad == k->logits && k->ldg == k->ld;
   for (int o = 0; o < 4; ++o) {
@@ -378,14 +384,18 @@ static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_
   if (st == LOGITNORM_OK && k->what == LN_CALL_PROBS) st = ln_check_rows_unmasked(L, k);
   if (st == LOGITNORM_OK && L->check_finite) {
     int threads = ln_loss_threads(L, k), neginf = 1;
-    st = ln_check_finite(k->f64, 1, k->labels, L->ignore_index, k->logits, k->n, C, k->ld, "logits", threads,
-                         &neginf);
+    const ln_finite_check logits = {.f64 = k->f64, .masks = 1, .labels = k->labels, .ignore_index = L->ignore_index,
+                                    .p = k->logits, .rows = k->n, .cols = C, .ld = k->ld, .name = "logits"};
+    st = ln_check_finite(&logits, threads, &neginf);
     if (defer_masked && (neginf || st != LOGITNORM_OK)) {
       logitnorm_status sl = ln_check_labels_unmasked(L, k);
       if (sl != LOGITNORM_OK) st = sl;
     }
-    if (st == LOGITNORM_OK && k->soft)
-      st = ln_check_finite(k->f64, 0, NULL, 0, k->targets, k->n, C, k->ldt, "targets", threads, NULL);
+    if (st == LOGITNORM_OK && k->soft) {
+      const ln_finite_check targets = {.f64 = k->f64, .p = k->targets, .rows = k->n, .cols = C, .ld = k->ldt,
+                                       .name = "targets"};
+      st = ln_check_finite(&targets, threads, NULL);
+    }
     if (st == LOGITNORM_OK && k->row_scale)
       st = k->f64 ? ln_check_finite_vector_f64(k->row_scale, k->n, "row_scale")
                   : ln_check_finite_vector_f32(k->row_scale, k->n, "row_scale");
@@ -443,9 +453,9 @@ static logitnorm_status ln_loss_run(const logitnorm_loss *L, const ln_loss_call 
       .beta = k->beta,
       .stats_out = k->stats_out,
       .stats_in = k->stats_in,
-      .probs = k->what == LN_CALL_PROBS,
+      .mode = k->what == LN_CALL_PROBS ? LN_ROWS_PROBS : k->soft ? LN_ROWS_TARGETS : LN_ROWS_LABELS,
   };
-  double total = k->n > 0 ? ln_loss_rows_run(&job, k->n, k->f64, k->soft, threads, ecache) : 0.0;
+  double total = k->n > 0 ? ln_loss_rows_run(&job, k->n, k->f64, threads, ecache) : 0.0;
   ln_free(ecache);
   if (k->loss_out) *k->loss_out = mean ? total / divisor : total;
   return LOGITNORM_OK;

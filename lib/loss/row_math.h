@@ -16,7 +16,7 @@ typedef struct ln_row_head {
   double b;            /* smoothing mass per unmasked class: smoothing / C' */
   double t_mix, t_uni; /* targets: t~ = t t_mix + t_uni, t_uni = b */
   double As, gu;       /* A / s and g.u (set by ln_row_finish or from saved statistics) */
-  double a;            /* the target weight (1 - smoothing) w_y of a hard label, else 0 */
+  double a;            /* the target weight (1 - smoothing) w_y of a hard label, else 0 (set by the driver) */
 } ln_row_head;
 
 /* Pass 3's coefficients: grad_c = tk (As e_c - sub_c) - tcorr u_c, sub_c = b w_c + [c = y] a
@@ -57,20 +57,19 @@ static inline double ln_row_target_weight(const logitnorm_loss *L, int64_t y) {
 
 /* The row's loss from the pass-2 sums {s, tu, sq, squ, shift}, written with u - m so huge logits do
    not cancel (at u ~ 1e30, m + log s - u_y would round to 0 instead of log s):
-     hard (y >= 0): l = a (log s - duy) + b (W' log s - squ),  A = a + b W',
-                    g.u = A tu / s - a duy - b squ            (duy = u_y - m)
-     targets:       l = sq log s - squ,  A = sq,  g.u = A tu / s - squ
+     hard labels: l = a (log s - duy) + b (W' log s - squ),  A = a + b W',
+                  g.u = A tu / s - a duy - b squ            (duy = u_y - m, a = h->a)
+     targets:     l = sq log s - squ,  A = sq,  g.u = A tu / s - squ
    using sum_c g_c = 0, so g.u = g.(u - m). W' is the handle's weight sum on rows without
    masks and sq (the sum of the unmasked weights) on masked rows. Sets h->As and h->gu. */
-static inline double ln_row_finish(const logitnorm_loss *L, ln_row_head *h, const double sums[5], int64_t y,
+static inline double ln_row_finish(const logitnorm_loss *L, ln_row_head *h, const double sums[5], ln_rows_mode mode,
                                    double duy) {
   /* one division per row (1/s), on the way to pass 3 */
   const double s = sums[0], inv_s = 1.0 / s, tus = sums[1] * inv_s, log_s = log(s);
   const double up = sums[4] != 0.0 ? ldexp(1.0, (int)sums[4]) : 1.0;
   double l, A;
-  h->a = 0.0;
-  if (y >= 0) {
-    const double a = h->a = ln_row_target_weight(L, y), b = h->b;
+  if (mode == LN_ROWS_LABELS) {
+    const double a = h->a, b = h->b;
     const double W = h->masked ? sums[2] : L->weight_sum;
     const double bsqu = b > 0.0 ? (b * up) * sums[3] : 0.0;
     l = a * (log_s - duy) + (b > 0.0 ? b * W * log_s - bsqu : 0.0);
@@ -109,16 +108,16 @@ static inline void ln_row_stats_store(const ln_row_head *h, double *st) {
 }
 
 /* The head of a row from its saved statistics; h->masked is 1 when the row had masked columns
-   (the caller counts them and calls ln_row_mix again). k, corr and gu are packed so that
-   ln_row_coefs gives tcorr = st[3] scale. */
-static inline void ln_row_stats_load(const logitnorm_loss *L, const double *st, int64_t y, ln_row_head *h) {
+   (the caller counts them and calls ln_row_mix again), and h->a is left for the caller. k, corr
+   and gu are packed so that ln_row_coefs gives tcorr = st[3] scale. */
+static inline void ln_row_stats_load(const logitnorm_loss *L, const double *st, ln_row_head *h) {
   h->k = fabs(st[0]);
   h->masked = signbit(st[0]) ? 1 : 0;
   h->m = st[1];
   h->As = st[2];
   h->gu = st[3];
   h->corr = st[3] != 0.0 ? 1.0 : 0.0;
-  h->a = y >= 0 ? ln_row_target_weight(L, y) : 0.0;
+  h->a = 0.0;
   ln_row_mix(L, h);
 }
 

@@ -7,9 +7,7 @@
 
 #include "loss.h"
 
-double ln_loss_rows_hard_f32_avx2(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
-double ln_loss_rows_soft_f32_avx2(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
-double ln_loss_rows_hard_f64_avx2(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
-double ln_loss_rows_soft_f64_avx2(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
+double ln_loss_rows_f32_avx2(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
+double ln_loss_rows_f64_avx2(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 
 #endif

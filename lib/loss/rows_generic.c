@@ -34,18 +34,31 @@ static inline double ln_row_norm(const void *p, int f64, int64_t n) {
 double ln_row_norm_f32(const float *z, int64_t n) { return ln_row_norm(z, 0, n); }
 double ln_row_norm_f64(const double *z, int64_t n) { return ln_row_norm(z, 1, n); }
 
-#define T float
-#define SFX f32
-#define EXP expf
-#include "rows_generic.inc"
-#undef T
-#undef SFX
-#undef EXP
+/* The type table: one row per element type, T, its name suffix SFX and the matching libm exp. */
+/*                   T       SFX  EXP */
+#define LN_TYPE_F32 (float,  f32, expf)
+#define LN_TYPE_F64 (double, f64, exp)
 
-#define T double
-#define SFX f64
-#define EXP exp
+/* The fields of the instantiated row, LN_TYPE. */
+#define LN_APPLY(m, args) m args
+#define LN_F_T(t, sfx, ex) t
+#define LN_F_SFX(t, sfx, ex) sfx
+#define LN_F_EXP(t, sfx, ex) ex
+#define T LN_APPLY(LN_F_T, LN_TYPE)
+#define SFX LN_APPLY(LN_F_SFX, LN_TYPE)
+#define EXP LN_APPLY(LN_F_EXP, LN_TYPE)
+#define LN_CAT2(a, b) a##b
+#define LN_CAT(a, b) LN_CAT2(a, b)
+#define LN_FN(name) LN_CAT(name, SFX) /* name with the type's suffix */
+
+#define LN_EC_STEP 1 /* pass 2 keeps e of any number of columns */
+
+#define LN_TYPE LN_TYPE_F32
+#include "row_driver.inc"
 #include "rows_generic.inc"
-#undef T
-#undef SFX
-#undef EXP
+#undef LN_TYPE
+
+#define LN_TYPE LN_TYPE_F64
+#include "row_driver.inc"
+#include "rows_generic.inc"
+#undef LN_TYPE

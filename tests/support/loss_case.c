@@ -300,7 +300,7 @@ void lc_run(const lc_case *c) {
   memcpy(row_before, row.p, row.count * row.elem + row.elem);
 
   /* the calls with a loss run twice: with row losses, and without (the kernels may then sum
-     the rows' losses another way, see ln_log_prod in lib/loss/rows_avx2.c) */
+     the rows' losses another way, see ln_log_prod in lib/loss/tile_avx2.h) */
   for (int op = 0; op < 3; ++op)
     for (int rows = 1; rows >= (op == LC_BWD ? 1 : 0); --rows) {
       typed_buf grad = lc_buf_copy(&D.g0);

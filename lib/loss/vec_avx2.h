@@ -1,0 +1,197 @@
+/* The vector layer of the AVX2 loss kernels (rows_avx2.inc, tile_avx2.inc): horizontal
+   reductions, the float-to-double accumulators, transposes, masks and gathers, each written for
+   float (ps) and double (pd); then V_*, which names every operation once and picks the helper or
+   intrinsic of the instantiation's vector suffix VS. Included by rows_avx2.c only: it needs
+   AVX2+FMA. */
+#ifndef LN_LOSS_VEC_AVX2_H
+#define LN_LOSS_VEC_AVX2_H
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "common/simd_math_avx2.h"
+
+#define LN_CAT2(a, b) a##b
+#define LN_CAT(a, b) LN_CAT2(a, b)
+
+static inline double ln_hsum_pd(__m256d v) {
+  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+static inline float ln_hmax_ps(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+
+static inline float ln_hmin_ps(__m256 v) {
+  __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_min_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
+}
+
+static inline double ln_hmin_pd(__m256d v) {
+  __m128d m = _mm_min_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_min_sd(m, _mm_unpackhi_pd(m, m)));
+}
+
+static inline double ln_hmax_pd(__m256d v) {
+  __m128d m = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_max_sd(m, _mm_unpackhi_pd(m, m)));
+}
+
+/* acc += v^2 and acc += v, in double: float lanes 0-3 go to acc[0], 4-7 to acc[1]. */
+static inline void ln_wacc_sq_ps(__m256d *acc, __m256 v) {
+  __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+  acc[0] = _mm256_fmadd_pd(lo, lo, acc[0]);
+  acc[1] = _mm256_fmadd_pd(hi, hi, acc[1]);
+}
+
+static inline void ln_wacc_add_ps(__m256d *acc, __m256 v) {
+  acc[0] = _mm256_add_pd(acc[0], _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  acc[1] = _mm256_add_pd(acc[1], _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+/* The 8 floats (4 doubles) of v into p[0..8) as doubles. */
+static inline void ln_store_wide_ps(double *p, __m256 v) {
+  _mm256_storeu_pd(p, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  _mm256_storeu_pd(p + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+/* 8 lane masks of 64 bits (p[0..8)) as 8 masks of 32 bits: the low half of each. */
+static inline __m256 ln_load_keep_ps(const double *p) {
+  const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  __m256i lo = _mm256_permutevar8x32_epi32(_mm256_castpd_si256(_mm256_loadu_pd(p)), even);
+  __m256i hi = _mm256_permutevar8x32_epi32(_mm256_castpd_si256(_mm256_loadu_pd(p + 4)), even);
+  return _mm256_castsi256_ps(_mm256_permute2x128_si256(lo, hi, 0x20));
+}
+
+/* r[j] (row j) becomes column j: the 8 x 8 float transpose (unpack, shuffle, swap halves). */
+static inline void ln_transpose_ps(__m256 *r) {
+  __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  /* s0 = column 0 of rows 0-3 | column 4 of rows 0-3, s1 columns 1 | 5, ... */
+  __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xee);
+  __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee);
+  __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xee);
+  __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xee);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+static inline void ln_transpose_pd(__m256d *r) {
+  __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+  __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+  r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+  r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+  r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+  r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+/* The double forms of the float helpers above, so that rows_avx2.inc names each operation
+   once, with the type's suffix (see VF below). */
+static inline void ln_wacc_sq_pd(__m256d *acc, __m256d v) { acc[0] = _mm256_fmadd_pd(v, v, acc[0]); }
+static inline void ln_wacc_add_pd(__m256d *acc, __m256d v) { acc[0] = _mm256_add_pd(acc[0], v); }
+static inline void ln_store_wide_pd(double *p, __m256d v) { _mm256_storeu_pd(p, v); }
+static inline __m256d ln_load_wide_pd(const double *p) { return _mm256_loadu_pd(p); }
+static inline __m256d ln_load_keep_pd(const double *p) { return _mm256_loadu_pd(p); }
+
+/* 8 doubles p[0..8) as 8 floats. */
+static inline __m256 ln_load_wide_ps(const double *p) {
+  return _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(p + 4)), _mm256_cvtpd_ps(_mm256_loadu_pd(p)));
+}
+
+/* The mask of the first n lanes (n <= lanes). */
+static inline __m256i ln_tail_ps(int64_t n) { return _mm256_loadu_si256((const __m256i *)(ln_tail32 + 8 - n)); }
+static inline __m256i ln_tail_pd(int64_t n) { return _mm256_loadu_si256((const __m256i *)(ln_tail64 + 4 - n)); }
+
+/* a in lane j, 0 elsewhere, built in registers (a vector stored lane by lane and loaded
+   whole stalls on store forwarding). */
+static inline __m256 ln_onehot_ps(float a, int64_t j) {
+  __m256i eq = _mm256_cmpeq_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int32_t)j));
+  return _mm256_and_ps(_mm256_set1_ps(a), _mm256_castsi256_ps(eq));
+}
+static inline __m256d ln_onehot_pd(double a, int64_t j) {
+  __m256i eq = _mm256_cmpeq_epi64(_mm256_setr_epi64x(0, 1, 2, 3), _mm256_set1_epi64x(j));
+  return _mm256_and_pd(_mm256_set1_pd(a), _mm256_castsi256_pd(eq));
+}
+
+/* The lanes' labels (8 int32 or 4 widened to int64); a column index in every lane (cv, from
+   zero, stepped by ln_y_next); and the lanes whose label is that column. */
+static inline __m256i ln_y_load_ps(const int32_t *y) { return _mm256_loadu_si256((const __m256i *)y); }
+static inline __m256i ln_y_load_pd(const int32_t *y) {
+  return _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)y));
+}
+static inline __m256i ln_y_next_ps(__m256i cv) { return _mm256_sub_epi32(cv, _mm256_set1_epi32(-1)); }
+static inline __m256i ln_y_next_pd(__m256i cv) { return _mm256_sub_epi64(cv, _mm256_set1_epi64x(-1)); }
+static inline __m256 ln_y_eq_ps(__m256i yv, __m256i cv) { return _mm256_castsi256_ps(_mm256_cmpeq_epi32(yv, cv)); }
+static inline __m256d ln_y_eq_pd(__m256i yv, __m256i cv) { return _mm256_castsi256_pd(_mm256_cmpeq_epi64(yv, cv)); }
+
+/* z[r ld + y_r] for the lanes r whose label y_r is in [0, C), 0 for the others, by one
+   masked gather; (LANES - 1) ld + C must fit an int32 (the caller checks). */
+static inline __m256 ln_gather_zy_ps(const float *z, int64_t ld, const int32_t *y, int64_t C) {
+  const __m256i yv = _mm256_loadu_si256((const __m256i *)y);
+  const __m256i ok = _mm256_and_si256(_mm256_cmpgt_epi32(yv, _mm256_set1_epi32(-1)),
+                                      _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)C), yv));
+  const __m256i row = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int32_t)ld));
+  return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), z, _mm256_add_epi32(yv, row), _mm256_castsi256_ps(ok), 4);
+}
+static inline __m256d ln_gather_zy_pd(const double *z, int64_t ld, const int32_t *y, int64_t C) {
+  const __m128i yv = _mm_loadu_si128((const __m128i *)y);
+  const __m128i ok = _mm_and_si128(_mm_cmpgt_epi32(yv, _mm_set1_epi32(-1)), _mm_cmpgt_epi32(_mm_set1_epi32((int32_t)C), yv));
+  const __m128i row = _mm_mullo_epi32(_mm_setr_epi32(0, 1, 2, 3), _mm_set1_epi32((int32_t)ld));
+  return _mm256_mask_i32gather_pd(_mm256_setzero_pd(), z, _mm_add_epi32(yv, row),
+                                  _mm256_castsi256_pd(_mm256_cvtepi32_epi64(ok)), 8);
+}
+
+/* Every operation of the kernels is the intrinsic or helper of the type's suffix VS (ps or pd),
+   so one table serves both types and an instantiation names only the type's constants. */
+#define VF(name) LN_CAT(name, VS)
+#define V_MASK __m256i
+#define V_SET1(x) VF(_mm256_set1_)(x)
+#define V_ZERO() VF(_mm256_setzero_)()
+#define V_LOADU(p) VF(_mm256_loadu_)(p)
+#define V_STOREU(p, v) VF(_mm256_storeu_)(p, v)
+#define V_MLOAD(p, m) VF(_mm256_maskload_)(p, m)
+#define V_MSTORE(p, m, v) VF(_mm256_maskstore_)(p, m, v)
+#define V_ADD(a, b) VF(_mm256_add_)(a, b)
+#define V_SUB(a, b) VF(_mm256_sub_)(a, b)
+#define V_MUL(a, b) VF(_mm256_mul_)(a, b)
+#define V_MAX(a, b) VF(_mm256_max_)(a, b)
+#define V_MIN(a, b) VF(_mm256_min_)(a, b)
+#define V_AND(a, b) VF(_mm256_and_)(a, b)
+#define V_CMPNEQ(a, b) VF(_mm256_cmp_)(a, b, _CMP_NEQ_UQ)
+#define V_FMADD(a, b, c) VF(_mm256_fmadd_)(a, b, c)
+#define V_FMSUB(a, b, c) VF(_mm256_fmsub_)(a, b, c)
+#define V_BLEND(a, b, m) VF(_mm256_blendv_)(a, b, m)
+#define V_MASKV(m) VF(_mm256_castsi256_)(m)
+#define V_EXPN(x) VF(ln_exp_neg_)(x)
+#define V_EXPC(x) VF(ln_exp_core_)(x) /* for arguments in [-EXP_SAFE, 0] or NaN only */
+#define V_HMAX(v) VF(ln_hmax_)(v)
+#define V_HMIN(v) VF(ln_hmin_)(v)
+#define V_TAIL(n) VF(ln_tail_)(n)
+#define V_WACC_SQ(acc, v) VF(ln_wacc_sq_)(acc, v)
+#define V_WACC_ADD(acc, v) VF(ln_wacc_add_)(acc, v)
+#define V_LOAD_W(p) VF(ln_load_wide_)(p)
+#define V_STORE_W(p, v) VF(ln_store_wide_)(p, v)
+#define V_LOAD_KEEP(p) VF(ln_load_keep_)(p)
+#define V_TRANSPOSE(r) VF(ln_transpose_)(r)
+#define V_Y_LOAD(y) VF(ln_y_load_)(y)
+#define V_Y_EQ(yv, cv) VF(ln_y_eq_)(yv, cv)
+#define V_Y_NEXT(cv) VF(ln_y_next_)(cv)
+#define V_GATHER_ZY(z, ld, y, C) VF(ln_gather_zy_)(z, ld, y, C)
+#define V_ONEHOT(a, j) VF(ln_onehot_)(a, j)
+#define V_MASK_ZERO() _mm256_setzero_si256()
+
+#endif
