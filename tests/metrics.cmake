@@ -1,11 +1,14 @@
 # Optional cross-check of the OOD metrics against scikit-learn, run when the system Python can
 # import sklearn and numpy (Debian package python3-sklearn) and the library is shared (python
-# loads it through ctypes) and not sanitized; otherwise registered as skipped with the reason.
+# loads it through ctypes), not sanitized and built for the host; otherwise registered as
+# skipped with the reason.
 set(LN_SKLEARN_SKIP "")
 if(NOT BUILD_SHARED_LIBS)
   set(LN_SKLEARN_SKIP "static build: python needs the shared library")
 elseif(LOGITNORM_SANITIZE)
   set(LN_SKLEARN_SKIP "sanitized build (${LOGITNORM_SANITIZE}): python cannot load the library")
+elseif(CMAKE_CROSSCOMPILING)
+  set(LN_SKLEARN_SKIP "cross build: the host's python cannot load the target's library")
 elseif(NOT EXISTS /usr/bin/python3)
   set(LN_SKLEARN_SKIP "/usr/bin/python3 not found")
 else()

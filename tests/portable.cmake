@@ -32,8 +32,13 @@ foreach(name IN ITEMS test_metrics test_metrics_blob test_metrics_props test_cal
   target_link_libraries(portable_${name} PRIVATE ln_test_support_portable logitnorm_warnings)
   add_dependencies(portable_tests portable_${name})
   string(REGEX REPLACE "^test_" "" short "${name}")
+  set(env ${LN_TEST_ENV}) # tests/CMakeLists.txt: emulator timeouts, LOGITNORM_TEST_QUICK_SUITES
+  if(portable.${short} IN_LIST LOGITNORM_TEST_QUICK_SUITES)
+    list(APPEND env LN_TEST_QUICK=1)
+  endif()
   add_test(NAME portable.${short} COMMAND portable_${name})
-  set_tests_properties(portable.${short} PROPERTIES ENVIRONMENT "LOGITNORM_DISPATCH=generic" LABELS "check;portable")
+  set_tests_properties(portable.${short} PROPERTIES ENVIRONMENT "LOGITNORM_DISPATCH=generic;${env}"
+                                                    LABELS "check;portable")
 endforeach()
 
 # Only where metrics.sklearn_crosscheck itself runs (tests/metrics.cmake, included before this

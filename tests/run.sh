@@ -10,7 +10,16 @@
 #   tests/run.sh tsan       ThreadSanitizer build + the concurrency suite (against BLIS's serial
 #                           build unless LD_LIBRARY_PATH chooses one: see run_tsan)
 #   tests/run.sh fuzz       clang libFuzzer build; each target runs FUZZ_SECONDS (default 30)
-#   (all = release, static, asan, memcheck, tsan and, when clang is present, fuzz)
+#   tests/run.sh nosimd     x86-64 build without the AVX2 kernels (LOGITNORM_SIMD=OFF, the generic
+#                           path every other CPU runs) + full CTest suite
+#   tests/run.sh clang      clang build (warnings are errors) + full CTest suite
+#   tests/run.sh cross      cross builds for i386, aarch64 and s390x (big-endian), one after
+#                           another (cmake/toolchain-*.cmake); CTest runs their tests under
+#                           qemu-user (i386 natively where the kernel runs 32-bit programs).
+#                           Installs the cross compilers, qemu-user and the targets' BLIS and
+#                           Check (dpkg --add-architecture) itself
+#   (all = release, static, asan, memcheck, tsan, fuzz when clang is present, nosimd, clang
+#   and cross)
 #
 # Environment: BUILD_ROOT (default: build/ci under the source tree), JOBS (default: nproc),
 # FUZZ_SECONDS (default 30). Debian installs three builds of BLIS side by side (OpenMP,
@@ -33,6 +42,25 @@ optional=(zlib1g-dev libfann-dev)
 mpi=(libopenmpi-dev openmpi-bin) # the mpi.* tests of examples/mpi_train.c
 sklearn=(python3-sklearn)         # metrics.sklearn_crosscheck: exactness against scikit-learn
 torch=(python3-torch libtorch-dev) # the torch.* and libtorch.* tests (release mode only)
+
+# apt-get update, tried up to three times. It exits non-zero when any one index failed (a
+# mirror caught mid-sync), though the others were fetched and an install can go on: after the
+# last try the run goes on with what it has, and a package that really cannot be had fails its
+# install below.
+apt_update() {
+  local try
+  for try in 1 2 3; do
+    if apt-get update -qq; then
+      apt_updated=1
+      return 0
+    fi
+    echo "run.sh: apt-get update failed (try $try of 3)" >&2
+    [ "$try" -lt 3 ] && sleep $((10 * try))
+  done
+  echo "run.sh: apt-get update still failing; installing from the indexes it fetched" >&2
+  apt_updated=1
+}
+
 install_missing() {
   local missing=()
   for p in "$@"; do
@@ -44,11 +72,13 @@ install_missing() {
     return 1
   fi
   echo "run.sh: installing ${missing[*]}"
-  if [ -z "${apt_updated:-}" ]; then
-    apt-get update -qq
-    apt_updated=1
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -n "${apt_updated:-}" ] || apt_update
+  local quiet=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends)
+  # A failed download (an index older than the mirror's files) is retried once on fresh indexes.
+  "${quiet[@]}" "${missing[@]}" >/dev/null && return 0
+  echo "run.sh: install failed; updating the package indexes and trying once more" >&2
+  apt_update
+  "${quiet[@]}" "${missing[@]}" >/dev/null
 }
 if command -v dpkg-query >/dev/null; then
   install_missing "${required[@]}"
@@ -73,10 +103,16 @@ configure_build() { # dir, cmake args...
 
 # The BLIS variant a program loads (openmp, pthread, serial, or the file's path when it is
 # none of Debian's variant folders): libblis.so.4 as ldd resolves it under the current
-# LD_LIBRARY_PATH, through the alternatives symlink.
-blis_variant() { # program
-  local lib
-  lib=$(ldd "$1" 2>/dev/null | awk '$1 == "libblis.so.4" { print $3 }')
+# LD_LIBRARY_PATH, through the alternatives symlink. A program of another target is asked
+# through its emulator (qemu-user with the target's loader in trace mode, what ldd does).
+blis_variant() { # program [emulator and its arguments]
+  local prog=$1 lib
+  shift
+  if [ $# -gt 0 ]; then
+    lib=$("$@" -E LD_TRACE_LOADED_OBJECTS=1 "$prog" 2>/dev/null | awk '$1 == "libblis.so.4" { print $3 }')
+  else
+    lib=$(ldd "$prog" 2>/dev/null | awk '$1 == "libblis.so.4" { print $3 }')
+  fi
   [ -n "$lib" ] || { echo "none (not linked)"; return; }
   lib=$(readlink -f "$lib")
   case "$lib" in
@@ -192,14 +228,110 @@ run_fuzz() {
   grep -E "Test +#[0-9]+: fuzz\.|stat::number_of_executed_units" "$dir/fuzz.log" | sed "s/^/run.sh: fuzz: /"
 }
 
+# The generic path alone on x86-64: the build that leaves the AVX2 kernels out (the other CPUs'
+# path, which the release mode's *.generic entries run only through the runtime dispatch).
+# Every test of that tree; the examples are left out (the release mode runs them).
+run_nosimd() {
+  configure_build "$build_root/nosimd" -DLOGITNORM_SIMD=OFF -DLOGITNORM_BUILD_EXAMPLES=OFF
+  report_blis nosimd "$build_root/nosimd/tests/test_concurrency"
+  ctest --test-dir "$build_root/nosimd" --output-on-failure -j "$jobs"
+}
+
+# The whole tree built by clang (warnings are errors), examples and LibTorch ones included,
+# and every test of it.
+run_clang() {
+  if ! command -v clang >/dev/null; then
+    echo "run.sh: clang not found; the clang build is skipped"
+    return 0
+  fi
+  CC=clang CXX=clang++ configure_build "$build_root/clang"
+  echo "run.sh: clang: $(clang --version | head -n 1)"
+  report_blis clang "$build_root/clang/tests/test_concurrency"
+  ctest --test-dir "$build_root/clang" --output-on-failure -j "$jobs"
+}
+
+# ---- cross builds ----
+# Targets: the compilers' triplet and Debian's architecture. Each builds with
+# cmake/toolchain-<triplet>.cmake, without examples or benchmarks, and CTest runs everything
+# its tree holds under qemu-user (the toolchain file sets the emulator): the Check suites on the
+# generic path (and on i386, whose build has the AVX2 kernels, the avx2 path too), the header,
+# export and fuzz-replay tests; those that need the host (python, consumers, the x86-64 ABI
+# baseline) report themselves skipped.
+cross_targets=(i686-linux-gnu:i386 aarch64-linux-gnu:arm64 s390x-linux-gnu:s390x)
+# Suites that run with LN_TEST_QUICK=1 under emulation (thinned sweeps, fewer sizes; each runs
+# in full natively in the other modes): the slowest under qemu, 20 to 80 s each in full there.
+cross_quick="internal_loss_dispatch;internal_simd_math;loss_extremes;loss_linear;loss_lower_bound;loss_masks;loss_nan"
+
+install_cross() {
+  local arch archs=() pkgs=(qemu-user) t
+  for t in "${cross_targets[@]}"; do
+    archs+=("${t#*:}")
+    pkgs+=("gcc-${t%%:*}" "g++-${t%%:*}" "libblis-dev:${t#*:}" "check:${t#*:}" "libstdc++6:${t#*:}")
+  done
+  for arch in "${archs[@]}"; do
+    dpkg --print-foreign-architectures | grep -qx "$arch" && continue
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "run.sh: cross: architecture $arch not enabled (as root: dpkg --add-architecture $arch)" >&2
+      return 1
+    fi
+    dpkg --add-architecture "$arch"
+    apt_updated= # the new architecture's indexes are still to fetch
+  done
+  install_missing "${pkgs[@]}"
+}
+
+# One target: build, report, test. Prints the compiler, the BLIS variant its test programs
+# load, and the test counts; returns non-zero on a failure (the next target still runs).
+run_cross_target() { # triplet:arch
+  local triplet=${1%%:*} arch=${1#*:} dir emulator log total failed skipped
+  dir=$build_root/cross-$arch
+  log=$build_root/cross-$arch.ctest.log
+  mkdir -p "$build_root"
+  echo "run.sh: cross: $arch: $("$triplet-gcc" --version | head -n 1)"
+  configure "$dir" -DCMAKE_TOOLCHAIN_FILE="$here/cmake/toolchain-$triplet.cmake" -DLOGITNORM_BUILD_EXAMPLES=OFF \
+    "-DLOGITNORM_TEST_QUICK_SUITES=$cross_quick" >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log" >&2; return 1; }
+  cmake --build "$dir" -j "$jobs" >"$dir.build.log" 2>&1 || { tail -n 50 "$dir.build.log" >&2; return 1; }
+  emulator=$(sed -n 's/^LN_CROSS_EMULATOR:INTERNAL=//p' "$dir/CMakeCache.txt" | tr ';' ' ')
+  # shellcheck disable=SC2086 # the emulator is a command and its arguments
+  echo "run.sh: cross: $arch: runs on ${emulator:-the host}; BLIS variant" \
+    "$(blis_variant "$dir/tests/test_concurrency" $emulator) (libblis.so.4 loaded by test_concurrency)"
+  local rc=0
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" >"$log" 2>&1 || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    sed -n '/tests passed, /,$p' "$log" # the summary: counts, labels, the tests skipped
+  else
+    cat "$log" >&2
+  fi
+  total=$(sed -nE 's/.*tests passed, [0-9]+ tests failed out of ([0-9]+)$/\1/p' "$log")
+  failed=$(sed -nE 's/.*tests passed, ([0-9]+) tests failed out of [0-9]+$/\1/p' "$log")
+  skipped=$(grep -cE '^[[:space:]]+[0-9]+ - .* \(Skipped\)$' "$log" || true)
+  cross_summary+=("$arch: ${total:-?} tests, $((${total:-0} - ${failed:-0} - skipped)) passed, ${failed:-?} failed, $skipped skipped")
+  return $rc
+}
+
+run_cross() {
+  install_cross
+  local t status=0
+  cross_summary=()
+  for t in "${cross_targets[@]}"; do
+    run_cross_target "$t" || status=1
+  done
+  printf 'run.sh: cross: %s\n' "${cross_summary[@]}"
+  return $status
+}
+
+# Each mode's wall time, for the CI's time budget.
+timed() { # mode function
+  local start=$SECONDS
+  "$1"
+  echo "run.sh: ${1#run_}: $((SECONDS - start)) s"
+}
+
 case "$mode" in
-  all) run_release; run_static; run_asan; run_memcheck; run_tsan; run_fuzz ;;
-  release) run_release ;;
-  static) run_static ;;
-  asan) run_asan ;;
-  memcheck) run_memcheck ;;
-  tsan) run_tsan ;;
-  fuzz) run_fuzz ;;
-  *) echo "usage: tests/run.sh [all|release|static|asan|memcheck|tsan|fuzz]" >&2; exit 2 ;;
+  all)
+    for m in release static asan memcheck tsan fuzz nosimd clang cross; do timed "run_$m"; done ;;
+  release | static | asan | memcheck | tsan | fuzz | nosimd | clang | cross) timed "run_$mode" ;;
+  *) echo "usage: tests/run.sh [all|release|static|asan|memcheck|tsan|fuzz|nosimd|clang|cross]" >&2; exit 2 ;;
 esac
 echo "run.sh: $mode: all tests passed"

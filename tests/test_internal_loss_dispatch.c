@@ -22,8 +22,10 @@
 
 #include "common/dispatch.h"
 #include "loss/loss.h"
-#include "loss/scan_avx2.h"
+#if defined(LN_HAVE_AVX2) /* the build has the AVX2 kernels (tests/CMakeLists.txt) */
 #include "loss/rows_avx2.h"
+#include "loss/scan_avx2.h"
+#endif
 #include "logitnorm.h"
 #include "test_util.h"
 
@@ -35,6 +37,7 @@ static double uniform(void) { /* in [0, 1) */
   return (double)(rng_state >> 11) * 0x1.0p-53;
 }
 
+#if defined(LN_HAVE_AVX2)
 typedef struct config {
   int f64, soft, kind, weights, row_scale, ignore;
   double smoothing, beta, scale;
@@ -199,6 +202,7 @@ START_TEST(avx2_matches_generic) {
   printf("%d configurations compared\n", cases);
 }
 END_TEST
+#endif /* LN_HAVE_AVX2 */
 
 /* The dispatched public call gives bitwise identical results with THREADS = 1 and 2 (the row
    parts are fixed), on both the tile path (C = 10) and the row path (C = 1000). */
@@ -226,6 +230,7 @@ START_TEST(threads_bitwise_identical) {
 }
 END_TEST
 
+#if defined(LN_HAVE_AVX2)
 /* The AVX2 finite scan names the first row holding a NaN or an infinity (with masks: a NaN or
    +inf), for contiguous rows (the flat, blocked scan; shapes crossing its 1024-element blocks)
    and padded rows, against a plain loop; with masks, a clean scan also tells whether it met a
@@ -273,6 +278,7 @@ START_TEST(finite_scan_first_bad_row) {
       }
 }
 END_TEST
+#endif /* LN_HAVE_AVX2 */
 
 int main(void) {
   Suite *s = suite_create("loss_dispatch");
@@ -280,8 +286,10 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, threads_bitwise_identical);
   suite_add_tcase(s, tc);
-  /* These call the AVX2 kernels directly: on a CPU without AVX2+FMA they are left out, and
-     the suite reports itself skipped (after the rest has passed). */
+  /* These call the AVX2 kernels directly: in a build without them (LOGITNORM_SIMD=OFF, or a
+     CPU other than x86) or on a CPU without AVX2+FMA they are left out, and the suite reports
+     itself skipped (after the rest has passed). */
+#if defined(LN_HAVE_AVX2)
   if (!tu_cpu_has_avx2())
     return tu_run_suite_partial(s, "loss_dispatch: avx2_matches_generic and finite_scan_first_bad_row need a CPU "
                                    "with AVX2 and FMA; this one lacks them");
@@ -291,4 +299,8 @@ int main(void) {
   tcase_add_test(avx2, finite_scan_first_bad_row);
   suite_add_tcase(s, avx2);
   return tu_run_suite(s);
+#else
+  return tu_run_suite_partial(s, "loss_dispatch: avx2_matches_generic and finite_scan_first_bad_row test the "
+                                 "AVX2 kernels, which this build leaves out (LOGITNORM_SIMD=OFF or not x86)");
+#endif
 }

@@ -3,7 +3,9 @@
    MAP_NORESERVE region; only the first C columns of each row are ever touched, so just three
    pages per matrix become real memory. Any 32-bit index (i * ld wrapping) would read or
    write the wrong page, fault on an unmapped one, or give results that differ from the
-   reference computed below on the same rows packed densely. */
+   reference computed below on the same rows packed densely.
+   Where size_t has 32 bits, such a matrix cannot be addressed at all: every call with it is
+   then INVALID_ARGUMENT and writes nothing (the last test, the only one run there). */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE under -std=c11 */
 #include <check.h>
 #include <math.h>
@@ -179,15 +181,70 @@ START_TEST(test_scorer_and_calibration) {
 }
 END_TEST
 
+/* 1 when size_t can hold the byte size of an N x BIG_LD float matrix (8 GiB). */
+static int addressable(void) { return (uint64_t)((N - 1) * BIG_LD + C) * sizeof(float) <= SIZE_MAX; }
+
+/* 32-bit targets: the same calls on buffers of N dense rows, with ld = BIG_LD, are rejected
+   before any row is read or written (a wrapped offset would land inside or next to these
+   small buffers and give a result instead): INVALID_ARGUMENT, a message, outputs untouched. */
+START_TEST(test_unaddressable_rejected) {
+  float z[N * C], g[N * C], row_loss[N], scores[N];
+  double zd[N * C], td[N * C], row_loss_d[N], loss;
+  for (int i = 0; i < N; ++i)
+    for (int c = 0; c < C; ++c) {
+      z[i * C + c] = (float)Z[i][c];
+      zd[i * C + c] = Z[i][c];
+      td[i * C + c] = c == Y[i] ? 1.0 : 0.0;
+    }
+  tu_sentinel_fill(g, sizeof g);
+  tu_sentinel_fill(row_loss, sizeof row_loss);
+  tu_sentinel_fill(row_loss_d, sizeof row_loss_d);
+  tu_sentinel_fill(scores, sizeof scores);
+  tu_sentinel_fill(&loss, sizeof loss);
+  const double zd0 = zd[0];
+  logitnorm_loss *h;
+  ck_assert_int_eq(logitnorm_loss_create(&h, LOGITNORM_LOSS_LOGITNORM, C), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_loss_forward_backward_f32(h, N, z, BIG_LD, Y, &loss, row_loss, 1.0f, 1.0f, g, BIG_LD),
+                   LOGITNORM_ERR_INVALID_ARGUMENT);
+  ck_assert_str_ne(logitnorm_last_error(), "");
+  ck_assert_int_eq(logitnorm_loss_forward_f32(h, N, z, BIG_LD, Y, &loss, row_loss), LOGITNORM_ERR_INVALID_ARGUMENT);
+  ck_assert_int_eq(
+      logitnorm_loss_forward_backward_soft_f64(h, N, zd, BIG_LD, td, BIG_LD, &loss, row_loss_d, 1.0, 0.0, zd, BIG_LD),
+      LOGITNORM_ERR_INVALID_ARGUMENT);
+  ck_assert(tu_sentinel_intact(g, sizeof g) && tu_sentinel_intact(row_loss, sizeof row_loss));
+  ck_assert(tu_sentinel_intact(row_loss_d, sizeof row_loss_d) && tu_sentinel_intact(&loss, sizeof loss));
+  ck_assert(zd[0] == zd0); /* in place: nothing written */
+  logitnorm_loss_free(h);
+
+  logitnorm_scorer *s;
+  ck_assert_int_eq(logitnorm_scorer_create(&s, LOGITNORM_SCORE_MSP, C, 0), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_scorer_score_f32(s, N, z, BIG_LD, NULL, 0, scores), LOGITNORM_ERR_INVALID_ARGUMENT);
+  ck_assert(tu_sentinel_intact(scores, sizeof scores));
+  logitnorm_scorer_free(s);
+
+  logitnorm_calibration *cal;
+  double count = -1.0;
+  ck_assert_int_eq(logitnorm_calibration_create(&cal, C), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_calibration_add_f32(cal, N, z, BIG_LD, Y), LOGITNORM_ERR_INVALID_ARGUMENT);
+  ck_assert_int_eq(logitnorm_calibration_value(cal, LOGITNORM_CALIBRATION_COUNT, &count), LOGITNORM_OK);
+  ck_assert_double_eq(count, 0.0);
+  logitnorm_calibration_free(cal);
+}
+END_TEST
+
 static Suite *large_suite(void) {
   Suite *s = suite_create("large_sizes");
   TCase *tc = tcase_create("large");
   tcase_set_timeout(tc, 60);
-  tcase_add_test(tc, test_loss_f32_cross_entropy);
-  tcase_add_test(tc, test_loss_f32_logitnorm);
-  tcase_add_test(tc, test_loss_f64_soft_in_place);
-  tcase_add_test(tc, test_loss_nan_far_away);
-  tcase_add_test(tc, test_scorer_and_calibration);
+  if (addressable()) {
+    tcase_add_test(tc, test_loss_f32_cross_entropy);
+    tcase_add_test(tc, test_loss_f32_logitnorm);
+    tcase_add_test(tc, test_loss_f64_soft_in_place);
+    tcase_add_test(tc, test_loss_nan_far_away);
+    tcase_add_test(tc, test_scorer_and_calibration);
+  } else {
+    tcase_add_test(tc, test_unaddressable_rejected);
+  }
   suite_add_tcase(s, tc);
   return s;
 }

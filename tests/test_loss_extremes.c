@@ -27,8 +27,9 @@
 #include "loss_ref.h"
 #include "test_util.h"
 
-/* 64 parts of 16 rows: every row in a full tile group (see test_loss_nan.c). */
-static int64_t tile_rows(void) { return 1024; }
+/* 64 parts of 16 rows: every row in a full tile group (see test_loss_nan.c); LN_TEST_QUICK
+   (valgrind, emulators): one tile per part (8 rows f32, 4 rows f64). */
+static int64_t tile_rows(int f64) { return tu_quick() ? (f64 ? 256 : 512) : 1024; }
 
 /* ---------------- (a) extreme cross-entropy rows ---------------- */
 
@@ -130,7 +131,7 @@ START_TEST(hand_worked_flt_max) {
 END_TEST
 
 /* Loop index: soft. */
-START_TEST(flt_max_tile_path) { check_extreme(0, _i, tile_rows(), 2, FLT_MAX, 1, "C = 2, FLT_MAX, tile path"); }
+START_TEST(flt_max_tile_path) { check_extreme(0, _i, tile_rows(0), 2, FLT_MAX, 1, "C = 2, FLT_MAX, tile path"); }
 END_TEST
 
 START_TEST(flt_max_row_path) { check_extreme(0, _i, 8, 100, FLT_MAX, 1, "C = 100, FLT_MAX, row path"); }
@@ -140,7 +141,7 @@ END_TEST
    loss (0.1 M, or 0.05 DBL_MAX) is finite; C = 100 sums 98 terms of size M in the smoothing
    part, which must not overflow either. On the tile path one row in 64 is extreme (one per
    part), so that the 16 extreme row losses still add up to a finite loss_out. */
-START_TEST(dbl_max_tile_path) { check_extreme(1, _i, tile_rows(), 2, DBL_MAX / 2, 64, "C = 2, DBL_MAX / 2, tile path"); }
+START_TEST(dbl_max_tile_path) { check_extreme(1, _i, tile_rows(1), 2, DBL_MAX / 2, 64, "C = 2, DBL_MAX / 2, tile path"); }
 END_TEST
 
 START_TEST(dbl_max_row_path) { check_extreme(1, _i, 8, 100, DBL_MAX / 2, 1, "C = 100, DBL_MAX / 2, row path"); }
@@ -183,7 +184,7 @@ END_TEST
 /* tau = 1e-30: |u| reaches 1e30, still a float; the f32 forward is finite and agrees with
    the reference. Loop index: 0 tile path (C = 10), 1 row path (C = 100). */
 START_TEST(smallest_temperature_forward) {
-  const int64_t C = _i ? 100 : 10, n = _i ? 6 : tile_rows();
+  const int64_t C = _i ? 100 : 10, n = _i ? 6 : tile_rows(0);
   tu_rng r;
   tu_seed(&r, 31);
   float *zf = malloc((size_t)(n * C) * sizeof *zf), *rows = malloc((size_t)n * sizeof *rows);
@@ -423,8 +424,8 @@ START_TEST(exp_threshold_rows) {
   const double *r = f64 ? r64 : r32;
   const int nr = f64 ? (int)(sizeof r64 / sizeof r64[0]) : (int)(sizeof r32 / sizeof r32[0]);
   for (int j = 0; j < nr; ++j) {
-    check_range(f64, kind, tile_rows(), 10, r[j]);
-    check_range(f64, kind, tile_rows(), 100, r[j]);
+    check_range(f64, kind, tile_rows(f64), 10, r[j]);
+    check_range(f64, kind, tile_rows(f64), 100, r[j]);
     check_range(f64, kind, 16, 100, r[j]);
   }
 }

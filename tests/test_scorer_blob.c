@@ -188,13 +188,11 @@ START_TEST(test_corrupt_blobs) {
     memset(b + 28, 0, 8);
     fix_crc(b, size);
     expect_corrupt(b, size, "zero classes", 28);
-    /* temperature (first f64 after C and D, at byte 44) set to NaN, written little-endian
-       like every blob field (a host-order copy is a tiny positive number on big-endian hosts) */
+    /* temperature (first f64 after C and D, at byte 44) set to NaN: the bits of a quiet NaN,
+       little-endian as every blob field is, whatever the host's byte order */
     memcpy(b, blob, size);
-    const double nan = NAN;
-    uint64_t nan_bits;
-    memcpy(&nan_bits, &nan, 8);
-    for (int i = 0; i < 8; ++i) b[44 + i] = (unsigned char)(nan_bits >> (8 * i));
+    const uint64_t nan_bits = UINT64_C(0x7FF8000000000000);
+    for (int j = 0; j < 8; ++j) b[44 + j] = (unsigned char)(nan_bits >> (8 * j));
     fix_crc(b, size);
     expect_corrupt(b, size, "NaN temperature", 44);
     /* a newer format version */

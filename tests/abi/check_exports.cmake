@@ -1,9 +1,11 @@
-# cmake -DLIB=<liblogitnorm.so> -DLIST=<symbol_versions.txt> -P check_exports.cmake
+# cmake -DLIB=<liblogitnorm.so> -DLIST=<symbol_versions.txt> [-DNM=<nm>] -P check_exports.cmake
 # The dynamic symbols the library defines must be exactly the functions of LIST, each at the
 # default version (name@@node) LIST gives it. Besides them only the version nodes' own
 # absolute symbols (e.g. "A LOGITNORM_1.0") may appear.
 cmake_minimum_required(VERSION 3.25)
-find_program(NM nm REQUIRED)
+if(NOT NM) # a cross build passes its toolchain's nm
+  find_program(NM nm REQUIRED)
+endif()
 execute_process(COMMAND ${NM} -D --defined-only "${LIB}" OUTPUT_VARIABLE out RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "nm failed on ${LIB}")

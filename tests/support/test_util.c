@@ -71,6 +71,12 @@ static int tu_check_dispatch(void) {
     fprintf(stderr, "LOGITNORM_DISPATCH=\"%s\" is not \"generic\" or \"avx2\"\n", path);
     return EXIT_FAILURE;
   }
+#if !defined(LN_HAVE_AVX2) /* the build has the AVX2 kernels (tests/CMakeLists.txt) */
+  if (avx2) {
+    printf("SKIP: LOGITNORM_DISPATCH=avx2: this build has no AVX2 kernels (LOGITNORM_SIMD=OFF or not x86)\n");
+    return TU_SKIP;
+  }
+#endif
   if (avx2 && !tu_cpu_has_avx2()) {
     printf("SKIP: LOGITNORM_DISPATCH=avx2 needs a CPU with AVX2 and FMA; this one lacks them\n");
     return TU_SKIP;

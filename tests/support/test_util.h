@@ -40,7 +40,8 @@ int tu_dispatch_avx2(void);
 
 /* Runs a Check suite (CK_NORMAL output) and frees it; the exit status for main.
    First, under LOGITNORM_DISPATCH (the CTest entries <suite>.generic and <suite>.avx2):
-     - "avx2" on a CPU without AVX2+FMA: prints why and returns TU_SKIP without running;
+     - "avx2" in a build without the AVX2 kernels (LOGITNORM_SIMD=OFF, or not x86) or on a
+       CPU without AVX2+FMA: prints why and returns TU_SKIP without running;
      - "avx2" or "generic" that the library's dispatch (ln_use_avx2, the same code and inputs
        as inside the library) would not follow: prints it and fails;
      - any other non-empty value: fails (the library rejects it too).
