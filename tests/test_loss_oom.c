@@ -72,7 +72,7 @@ static int address_limit_holds(void) {
     rlim_t limit = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (8u << 20);
     struct rlimit rl = {limit, limit};
     if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(2);
-    void *p = malloc((size_t)64 << 20);
+    void *volatile p = malloc((size_t)64 << 20); /* volatile: a compiler may not drop the call */
     _exit(p == NULL ? 0 : 1);
   }
   int status = 0;
