@@ -105,11 +105,11 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_add_f32(logitnorm_metrics *m, c
   logitnorm_status st = ln_check_add(m, scores, n, is_ood);
   if (st == LOGITNORM_OK) st = ln_check_finite_f32(scores, 1, n, n, "scores");
   if (st == LOGITNORM_OK) st = ln_metrics_reserve(m, is_ood, n);
-  if (st != LOGITNORM_OK) return st;
+  if (st != LOGITNORM_OK || n == 0) return st; /* an empty set may have no key array to offset */
   uint64_t *dst = m->keys[is_ood] + m->count[is_ood];
   for (int64_t i = 0; i < n; ++i) dst[i] = ln_key_from_double((double)scores[i]);
   m->count[is_ood] += n;
-  if (n > 0) ln_metrics_changed(m);
+  ln_metrics_changed(m);
   return LOGITNORM_OK;
 }
 
@@ -118,11 +118,11 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_add_f64(logitnorm_metrics *m, c
   logitnorm_status st = ln_check_add(m, scores, n, is_ood);
   if (st == LOGITNORM_OK) st = ln_check_finite_f64(scores, 1, n, n, "scores");
   if (st == LOGITNORM_OK) st = ln_metrics_reserve(m, is_ood, n);
-  if (st != LOGITNORM_OK) return st;
+  if (st != LOGITNORM_OK || n == 0) return st; /* an empty set may have no key array to offset */
   uint64_t *dst = m->keys[is_ood] + m->count[is_ood];
   for (int64_t i = 0; i < n; ++i) dst[i] = ln_key_from_double(scores[i]);
   m->count[is_ood] += n;
-  if (n > 0) ln_metrics_changed(m);
+  ln_metrics_changed(m);
   return LOGITNORM_OK;
 }
 
