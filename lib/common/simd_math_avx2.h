@@ -111,15 +111,19 @@ static inline __m256d ln_exp_pd(__m256d x) {
   return _mm256_blendv_pd(e, _mm256_set1_pd(__builtin_inf()), _mm256_cmp_pd(x, hi, _CMP_GT_OQ));
 }
 
-/* exp(x) for x <= 0 or NaN: ln_exp_ps without the overflow clamp (see the header comment). */
+/* exp(x) for x <= 0 or NaN: ln_exp_ps without the overflow clamp (see the header comment).
+   Below the underflow threshold the core runs on 0 instead of x, and its result is then
+   replaced by 0: at and above the threshold 2^n exp(r) >= FLT_MIN, so no lane ever forms a
+   subnormal (whose multiplication costs a microcode assist on many CPUs, and masked classes,
+   -inf, would meet it in every lane). NaN is not below the threshold and passes through. */
 static inline __m256 ln_exp_neg_ps(__m256 x) {
-  __m256 e = ln_exp_core_ps(_mm256_max_ps(_mm256_set1_ps(-87.5f), x)); /* NaN passes through */
-  return _mm256_andnot_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.33654f), _CMP_LT_OQ), e);
+  const __m256 under = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33654f), _CMP_LT_OQ);
+  return _mm256_andnot_ps(under, ln_exp_core_ps(_mm256_andnot_ps(under, x)));
 }
 
 static inline __m256d ln_exp_neg_pd(__m256d x) {
-  __m256d e = ln_exp_core_pd(_mm256_max_pd(_mm256_set1_pd(-708.5), x));
-  return _mm256_andnot_pd(_mm256_cmp_pd(x, _mm256_set1_pd(-708.3964185322641), _CMP_LT_OQ), e);
+  const __m256d under = _mm256_cmp_pd(x, _mm256_set1_pd(-708.3964185322641), _CMP_LT_OQ);
+  return _mm256_andnot_pd(under, ln_exp_core_pd(_mm256_andnot_pd(under, x)));
 }
 
 /* log x for positive normal x (see the header comment). */

@@ -38,33 +38,39 @@ static const ln_row_p2_mode LN_ROW_P2_LOGITNORM_SAFE = {.logitnorm = 1, .safe = 
 typedef enum ln_grad_form { LN_GRAD_CORR, LN_GRAD_PLAIN, LN_GRAD_FUSED } ln_grad_form;
 
 /* Row path, pass 3 over the whole vectors of a row whose sub_c is constant but at the target
-   (no targets, no class weights, no masked column), with the LogitNorm term or without it (as
-   one FMA); other rows: general. */
+   (no targets, no class weights), with the LogitNorm term or without it (as one FMA), each
+   without and with masked columns; other rows: general. */
 typedef struct ln_row_p3_mode {
   ln_grad_form form;
+  int masked; /* the row has counted masked columns: 0 there */
 } ln_row_p3_mode;
 static const ln_row_p3_mode LN_ROW_P3_CORR = {.form = LN_GRAD_CORR};
 static const ln_row_p3_mode LN_ROW_P3_FUSED = {.form = LN_GRAD_FUSED};
+static const ln_row_p3_mode LN_ROW_P3_CORR_MASKED = {.form = LN_GRAD_CORR, .masked = 1};
+static const ln_row_p3_mode LN_ROW_P3_FUSED_MASKED = {.form = LN_GRAD_FUSED, .masked = 1};
 
-/* Tile path, pass 2 (tile_avx2.inc): hard labels without smoothing with every lane's exp safe;
-   other tiles: general. */
+/* Tile path, pass 2 (tile_avx2.inc): hard labels without smoothing, with every lane's exp safe
+   or not (a wider range of u, a masked column); other tiles: general. */
 typedef struct ln_tile_p2_mode {
   int safe;  /* every lane's range of u at most EXP_SAFE: exp without its clamp and flush */
   int qsums; /* the target sums sq, squ (targets or smoothing) */
   int soft;  /* probability targets */
 } ln_tile_p2_mode;
 static const ln_tile_p2_mode LN_TILE_P2_PLAIN = {.safe = 1};
+static const ln_tile_p2_mode LN_TILE_P2_CLAMPED = {.safe = 0};
 
-/* Tile path, pass 3: hard labels without class weights and beta = 0, for each kind; other
-   tiles: general. */
+/* Tile path, pass 3: hard labels without class weights and beta = 0, for each kind, and for
+   LogitNorm tiles with masked columns; other tiles: general. */
 typedef struct ln_tile_p3_mode {
   int soft;          /* probability targets */
   int weights;       /* class weights */
   int beta;          /* beta != 0: the old gradient is added */
   ln_grad_form form; /* LN_GRAD_PLAIN for cross-entropy, else LN_GRAD_CORR */
+  int masked;        /* a kept row has masked columns (LN_GRAD_CORR only): 0 there */
 } ln_tile_p3_mode;
 static const ln_tile_p3_mode LN_TILE_P3_CE = {.form = LN_GRAD_PLAIN};
 static const ln_tile_p3_mode LN_TILE_P3_LOGITNORM = {.form = LN_GRAD_CORR};
+static const ln_tile_p3_mode LN_TILE_P3_LOGITNORM_MASKED = {.form = LN_GRAD_CORR, .masked = 1};
 
 /* ---- the type table: one row per element type ----
    T and its name suffix SFX; the vector type V, its intrinsic suffix VS and its LANES; T_MAX,

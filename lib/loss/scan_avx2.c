@@ -6,6 +6,7 @@
    Labels: the range check and the count of kept rows (ln_labels_kept_avx2). */
 #include "scan_avx2.h"
 
+#include <float.h>
 #include <immintrin.h>
 #include <math.h>
 
@@ -16,30 +17,48 @@
 
 /* Whether any of the n entries at p (n > 0) is NaN or infinite, or, with masks set, NaN or
    +inf (-inf is a masked class, and sets *neginf). Tails use masked loads (zeros past the row).
-   First the test for any entry that is not finite: x 0 is 0 for finite x and NaN for NaN and
-   +-inf, so one FMA per vector folds the entries into accumulators that turn NaN at the first
-   such entry and stay NaN. Only then, with masks, the entries are told apart: bad when not less
+   First the test for any entry that is not finite (ln_fold_*): x 0 is 0 for finite x and NaN
+   for NaN and +-inf, so one FMA per vector folds the entries into accumulators that turn NaN at
+   the first such entry and stay NaN. With masks, once *neginf is set, each entry is first
+   raised to -T_MAX (max(-T_MAX, x), which returns x, its second operand, when x is NaN), so
+   that -inf folds as a finite value and the entries of a matrix with masked rows are read
+   once. Only when the fold turns NaN, with masks, are the entries told apart: bad when not less
    than +inf (_CMP_NLT_US: +inf or NaN; one of the eight original predicates, which valgrind
    emulates right, where it gets _CMP_EQ_UQ wrong on NaN), -inf when equal to it (min(a, b) may
    hide a -inf next to a NaN, which the scan reports anyway). */
-#define LN_ANY_NONFINITE(T, SFX, V, VS, LANES, TAIL)                                              \
-  static int ln_any_nonfinite_##SFX(const T *p, int64_t n, int masks, int *neginf) {               \
-    const V zero = _mm256_setzero_##VS();                                                          \
+#define LN_ANY_NONFINITE(T, SFX, V, VS, LANES, TAIL, T_MAX)                                        \
+  static inline __attribute__((always_inline)) int ln_fold_##SFX(const T *p, int64_t n, int tolerant) { \
+    const V zero = _mm256_setzero_##VS(), lo = _mm256_set1_##VS(-T_MAX);                          \
     V a0 = zero, a1 = zero, a2 = zero, a3 = zero;                                                  \
     int64_t c = 0;                                                                                 \
     for (; c + 4 * LANES <= n; c += 4 * LANES) {                                                   \
-      a0 = _mm256_fmadd_##VS(_mm256_loadu_##VS(p + c), zero, a0);                                  \
-      a1 = _mm256_fmadd_##VS(_mm256_loadu_##VS(p + c + LANES), zero, a1);                          \
-      a2 = _mm256_fmadd_##VS(_mm256_loadu_##VS(p + c + 2 * LANES), zero, a2);                      \
-      a3 = _mm256_fmadd_##VS(_mm256_loadu_##VS(p + c + 3 * LANES), zero, a3);                      \
+      V x0 = _mm256_loadu_##VS(p + c), x1 = _mm256_loadu_##VS(p + c + LANES);                      \
+      V x2 = _mm256_loadu_##VS(p + c + 2 * LANES), x3 = _mm256_loadu_##VS(p + c + 3 * LANES);      \
+      if (tolerant) {                                                                              \
+        x0 = _mm256_max_##VS(lo, x0);                                                              \
+        x1 = _mm256_max_##VS(lo, x1);                                                              \
+        x2 = _mm256_max_##VS(lo, x2);                                                              \
+        x3 = _mm256_max_##VS(lo, x3);                                                              \
+      }                                                                                            \
+      a0 = _mm256_fmadd_##VS(x0, zero, a0);                                                        \
+      a1 = _mm256_fmadd_##VS(x1, zero, a1);                                                        \
+      a2 = _mm256_fmadd_##VS(x2, zero, a2);                                                        \
+      a3 = _mm256_fmadd_##VS(x3, zero, a3);                                                        \
     }                                                                                              \
     for (; c < n; c += LANES) {                                                                    \
       __m256i m = _mm256_loadu_si256((const __m256i *)(TAIL + LANES - (n - c < LANES ? n - c : LANES))); \
-      a0 = _mm256_fmadd_##VS(_mm256_maskload_##VS(p + c, m), zero, a0);                            \
+      V x = _mm256_maskload_##VS(p + c, m);                                                        \
+      if (tolerant) x = _mm256_max_##VS(lo, x);                                                    \
+      a0 = _mm256_fmadd_##VS(x, zero, a0);                                                         \
     }                                                                                              \
     a0 = _mm256_add_##VS(_mm256_add_##VS(a0, a1), _mm256_add_##VS(a2, a3));                       \
-    if (_mm256_movemask_##VS(_mm256_cmp_##VS(a0, a0, _CMP_UNORD_Q)) == 0) return 0;                \
+    return _mm256_movemask_##VS(_mm256_cmp_##VS(a0, a0, _CMP_UNORD_Q)) != 0;                      \
+  }                                                                                                \
+  static int ln_any_nonfinite_##SFX(const T *p, int64_t n, int masks, int *neginf) {               \
+    const V zero = _mm256_setzero_##VS();                                                          \
+    if (!(masks && *neginf ? ln_fold_##SFX(p, n, 1) : ln_fold_##SFX(p, n, 0))) return 0;           \
     if (!masks) return 1;                                                                          \
+    int64_t c;                                                                                     \
     const V pinf = _mm256_set1_##VS((T)INFINITY), minf = _mm256_set1_##VS((T)-INFINITY);           \
     __m256i bad = _mm256_setzero_si256();                                                          \
     V ni = zero;                                                                                   \
@@ -59,8 +78,8 @@
     return !_mm256_testz_si256(bad, bad);                                                          \
   }
 
-LN_ANY_NONFINITE(float, f32, __m256, ps, 8, ln_tail32)
-LN_ANY_NONFINITE(double, f64, __m256d, pd, 4, ln_tail64)
+LN_ANY_NONFINITE(float, f32, __m256, ps, 8, ln_tail32, FLT_MAX)
+LN_ANY_NONFINITE(double, f64, __m256d, pd, 4, ln_tail64, DBL_MAX)
 
 /* The scan of rows [0, rows), row by row (rows and cols > 0). */
 #define LN_FIRST_BAD_ROW(T, SFX)                                                                    \

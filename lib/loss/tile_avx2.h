@@ -29,6 +29,11 @@ typedef struct ln_tile_rows {
   double gucorr[8]; /* g.u corr (unscaled), for saved statistics */
 } ln_tile_rows;
 
+/* The kept (not ignored) lanes of a tile, as bits. */
+static inline int ln_tile_keep_bits(const ln_tile_rows *R) {
+  return _mm256_movemask_pd(_mm256_loadu_pd(R->keep)) | _mm256_movemask_pd(_mm256_loadu_pd(R->keep + 4)) << 4;
+}
+
 /* k = 1/(tau (||z|| + eps)) and corr = tau / ||z|| for lanes [h, h + 4) from their sums of
    squares. Returns the bits of lanes whose sum left the safe range (overflow, or below ss_min,
    where underflowed squares may matter): the caller redoes those with the careful norm. */

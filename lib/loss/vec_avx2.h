@@ -155,6 +155,23 @@ static inline __m256d ln_gather_zy_pd(const double *z, int64_t ld, const int32_t
                                   _mm256_castsi256_pd(_mm256_cvtepi32_epi64(ok)), 8);
 }
 
+/* Lane counters in the integer lanes of the type's width (32 or 64 bits): an all-ones lane is
+   -1, so subtracting a comparison's mask counts its true lanes. */
+static inline __m256i ln_mask_sub_ps(__m256i a, __m256i b) { return _mm256_sub_epi32(a, b); }
+static inline __m256i ln_mask_sub_pd(__m256i a, __m256i b) { return _mm256_sub_epi64(a, b); }
+static inline __m256i ln_mask_add_ps(__m256i a, __m256i b) { return _mm256_add_epi32(a, b); }
+static inline __m256i ln_mask_add_pd(__m256i a, __m256i b) { return _mm256_add_epi64(a, b); }
+static inline int64_t ln_mask_hsum_ps(__m256i v) {
+  int32_t x[8];
+  _mm256_storeu_si256((__m256i *)x, v);
+  return (int64_t)x[0] + x[1] + x[2] + x[3] + x[4] + x[5] + x[6] + x[7];
+}
+static inline int64_t ln_mask_hsum_pd(__m256i v) {
+  int64_t x[4];
+  _mm256_storeu_si256((__m256i *)x, v);
+  return x[0] + x[1] + x[2] + x[3];
+}
+
 /* Every operation of the kernels is the intrinsic or helper of the type's suffix VS (ps or pd),
    so one table serves both types and an instantiation names only the type's constants. */
 #define VF(name) LN_CAT(name, VS)
@@ -172,6 +189,8 @@ static inline __m256d ln_gather_zy_pd(const double *z, int64_t ld, const int32_t
 #define V_MIN(a, b) VF(_mm256_min_)(a, b)
 #define V_AND(a, b) VF(_mm256_and_)(a, b)
 #define V_CMPNEQ(a, b) VF(_mm256_cmp_)(a, b, _CMP_NEQ_UQ)
+#define V_CMPEQ(a, b) VF(_mm256_cmp_)(a, b, _CMP_EQ_OQ)
+#define V_ANDNOT(a, b) VF(_mm256_andnot_)(a, b) /* ~a & b */
 #define V_FMADD(a, b, c) VF(_mm256_fmadd_)(a, b, c)
 #define V_FMSUB(a, b, c) VF(_mm256_fmsub_)(a, b, c)
 #define V_BLEND(a, b, m) VF(_mm256_blendv_)(a, b, m)
@@ -193,5 +212,9 @@ static inline __m256d ln_gather_zy_pd(const double *z, int64_t ld, const int32_t
 #define V_GATHER_ZY(z, ld, y, C) VF(ln_gather_zy_)(z, ld, y, C)
 #define V_ONEHOT(a, j) VF(ln_onehot_)(a, j)
 #define V_MASK_ZERO() _mm256_setzero_si256()
+#define V_MASKI(v) LN_CAT(VF(_mm256_cast), _si256)(v)
+#define V_MASK_SUB(a, b) VF(ln_mask_sub_)(a, b)
+#define V_MASK_ADD(a, b) VF(ln_mask_add_)(a, b)
+#define V_MASK_HSUM(v) VF(ln_mask_hsum_)(v)
 
 #endif
