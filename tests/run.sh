@@ -159,15 +159,15 @@ run_asan() {
     ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" -R '^mpi\.' --no-tests=ignore
 }
 
-# valgrind on the Check suites of the generic path, in the release tree (built by run_release
+# valgrind on the Check suites (the generic path of the loss suites), in the release tree (built by run_release
 # when it ran, here otherwise). valgrind's --error-exitcode makes any defect fail its test.
 # LN_TEST_QUICK thins the long numeric sweeps (exp/log accuracy, generic-vs-AVX2 agreement),
 # which run in full in the other modes.
 run_memcheck() {
   [ -f "$build_root/release/CMakeCache.txt" ] || configure_build "$build_root/release" -DBUILD_SHARED_LIBS=ON
   report_blis memcheck "$build_root/release/tests/test_concurrency"
-  LN_TEST_QUICK=1 CK_FORK=no ctest --test-dir "$build_root/release" -T memcheck -L '^check$' -R '\.generic$' \
-    -E "$no_torch" -j "$jobs" --output-on-failure
+  LN_TEST_QUICK=1 CK_FORK=no ctest --test-dir "$build_root/release" -T memcheck -L '^check$' \
+    -E "\\.avx2\$|$no_torch" -j "$jobs" --output-on-failure
 }
 
 # ThreadSanitizer sees only what is instrumented or intercepted, and BLIS is neither. Its

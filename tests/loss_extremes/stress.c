@@ -12,6 +12,7 @@
 
 #include "logitnorm.h"
 #include "test_util.h"
+#include "parts.h"
 
 /* ---------------- reference (plain double, one row, no reduction) ---------------- */
 
@@ -327,8 +328,7 @@ START_TEST(test_minus_inf_is_a_mask) {
 }
 END_TEST
 
-static Suite *stress_suite(void) {
-  Suite *s = suite_create("numeric_stress");
+TCase *loss_extremes_stress_tcase(void) {
   TCase *tc = tcase_create("stress");
   tcase_add_loop_test(tc, test_finite_f32, 0, N_FINITE);
   tcase_add_loop_test(tc, test_finite_f64, 0, N_FINITE);
@@ -338,10 +338,5 @@ static Suite *stress_suite(void) {
   tcase_add_test(tc, test_nonfinite_input_rejected);
   tcase_add_test(tc, test_minus_inf_is_a_mask);
   tcase_add_test(tc, test_tiny_row_eps0_overflows_float);
-  suite_add_tcase(s, tc);
-  return s;
-}
-
-int main(void) {
-  return tu_run_suite(stress_suite());
+  return tc;
 }

@@ -15,6 +15,7 @@
 
 #include "logitnorm.h"
 #include "test_util.h"
+#include "parts.h"
 
 enum { N = 8, C = 10, LD = 12, SPAN = N * LD + 16 };
 
@@ -200,7 +201,7 @@ START_TEST(null_grad) {
 END_TEST
 
 /* n = 0 accepts NULL data (logits, labels, targets, row_scale, row_loss, grad): OK, and
-   nothing but loss_out written (test_loss_extremes.c checks its value). The handle is still
+   nothing but loss_out written (loss_extremes checks its value). The handle is still
    required. */
 START_TEST(null_data_with_empty_batch) {
   for (int v = 0; v < 12; ++v) {
@@ -588,9 +589,8 @@ START_TEST(create_bad_arguments) {
 }
 END_TEST
 
-static Suite *bad_input_suite(void) {
-  Suite *s = suite_create("loss_bad_input");
-  TCase *tc = tcase_create("bad_input");
+TCase *bad_input_loss_calls_tcase(void) {
+  TCase *tc = tcase_create("loss_calls");
   tcase_set_timeout(tc, 60);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, null_loss);
@@ -619,10 +619,5 @@ static Suite *bad_input_suite(void) {
   tcase_add_test(tc, nonfinite_padding_is_ignored);
   tcase_add_test(tc, check_finite_off_accepts_nan);
   tcase_add_test(tc, create_bad_arguments);
-  suite_add_tcase(s, tc);
-  return s;
-}
-
-int main(void) {
-  return tu_run_suite(bad_input_suite());
+  return tc;
 }

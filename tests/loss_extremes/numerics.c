@@ -17,6 +17,7 @@
 #include "logitnorm.h"
 #include "loss_ref.h"
 #include "test_util.h"
+#include "parts.h"
 
 typedef struct ncase {
   int kind;
@@ -314,8 +315,7 @@ START_TEST(eps_zero_zero_row) {
 }
 END_TEST
 
-static Suite *numerics_suite(void) {
-  Suite *s = suite_create("loss_numerics");
+TCase *loss_extremes_numerics_tcase(void) {
   TCase *tc = tcase_create("numerics");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, zero_rows);
@@ -328,10 +328,5 @@ static Suite *numerics_suite(void) {
   tcase_add_test(tc, huge_f64_rows);
   tcase_add_test(tc, logitnorm_row_scales);
   tcase_add_test(tc, eps_zero_zero_row);
-  suite_add_tcase(s, tc);
-  return s;
-}
-
-int main(void) {
-  return tu_run_suite(numerics_suite());
+  return tc;
 }

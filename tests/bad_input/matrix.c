@@ -15,6 +15,7 @@
 
 #include "logitnorm.h"
 #include "test_util.h"
+#include "parts.h"
 
 enum { C = 4, N = 3, LD = 5 }; /* LD > C: the padded column must never be touched either */
 enum { HD = 3, HLD = 4 };       /* linear head: d features, leading dimension > d */
@@ -900,17 +901,11 @@ START_TEST(test_free_accepts_null) {
 }
 END_TEST
 
-static Suite *bad_input_suite(void) {
-  Suite *s = suite_create("bad_input_matrix");
-  TCase *tc = tcase_create("loss");
+TCase *bad_input_matrix_tcase(void) {
+  TCase *tc = tcase_create("matrix");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_loop_test(tc, test_bad_input_case, 0, N_CASES);
   tcase_add_test(tc, test_fixture_is_valid);
   tcase_add_test(tc, test_free_accepts_null);
-  suite_add_tcase(s, tc);
-  return s;
-}
-
-int main(void) {
-  return tu_run_suite(bad_input_suite());
+  return tc;
 }
