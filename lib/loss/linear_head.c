@@ -323,13 +323,29 @@ typedef struct ln_head_run {
   int threads;  /* for the row kernels and the column sums */
 } ln_head_run;
 
-/* C = A B + beta C in the call's element type. */
-static void ln_head_gemm(const ln_head_run *r, int64_t m, int64_t n, int64_t k, const void *A, int64_t rsa,
-                         int64_t csa, const void *B, int64_t rsb, int64_t csb, double beta, void *Cm, int64_t rsc) {
+/* An operand of a product: element (i, j) at p + i rs + j cs, in the call's element type. A
+   transposed operand is the same one with rs and cs swapped. */
+typedef struct ln_operand {
+  const void *p;
+  int64_t rs, cs;
+} ln_operand;
+
+/* out (m x n, row stride ldo) = a (m x k) b (k x n) + beta out. */
+typedef struct ln_product {
+  int64_t m, n, k;
+  ln_operand a, b;
+  double beta; /* 0 overwrites out without reading it, 1 accumulates */
+  void *out;
+  int64_t ldo;
+} ln_product;
+
+static void ln_head_gemm(const ln_head_run *r, const ln_product *g) {
   if (r->c->f64)
-    ln_gemm_f64(r->blas, m, n, k, 1.0, A, rsa, csa, B, rsb, csb, beta, Cm, rsc, 1);
+    ln_gemm_f64(r->blas, g->m, g->n, g->k, 1.0, g->a.p, g->a.rs, g->a.cs, g->b.p, g->b.rs, g->b.cs, g->beta, g->out,
+                g->ldo, 1);
   else
-    ln_gemm_f32(r->blas, m, n, k, 1.0f, A, rsa, csa, B, rsb, csb, (float)beta, Cm, rsc, 1);
+    ln_gemm_f32(r->blas, g->m, g->n, g->k, 1.0f, g->a.p, g->a.rs, g->a.cs, g->b.p, g->b.rs, g->b.cs, (float)g->beta,
+                g->out, g->ldo, 1);
 }
 
 /* Z = x[i0 : i0 + m] W^T + bias. */
@@ -338,8 +354,12 @@ static void ln_linear_block_logits(const ln_head_run *r, int64_t i0, int64_t m) 
   int64_t C = r->L->num_classes;
   if (c->bias)
     for (int64_t i = 0; i < m; ++i) memcpy(ln_at_mut(c, r->Z, i * r->ldz), c->bias, (size_t)C * ln_elem(c));
-  ln_head_gemm(r, m, C, c->d, ln_at(c, c->x, i0 * c->ldx), c->ldx, 1, c->w, 1, c->ldw, c->bias ? 1.0 : 0.0, r->Z,
-               r->ldz);
+  ln_head_gemm(r, &(ln_product){.m = m, .n = C, .k = c->d,
+                                .a = {.p = ln_at(c, c->x, i0 * c->ldx), .rs = c->ldx, .cs = 1}, /* x block */
+                                .b = {.p = c->w, .rs = 1, .cs = c->ldw},                        /* W^T */
+                                .beta = c->bias ? 1.0 : 0.0,
+                                .out = r->Z,
+                                .ldo = r->ldz});
 }
 
 /* The CHECK_FINITE test of a block's logits, for the rows the loss reads (not ignored). */
@@ -413,9 +433,19 @@ static double ln_head_block(const ln_head_run *r, int64_t i0, int64_t m, int hav
   int threads = m * C >= 32768 ? r->threads : 1;
   double sum = ln_loss_rows_run(&job, m, c->f64, threads, r->ecache);
   if (c->dx)
-    ln_head_gemm(r, m, c->d, C, r->Z, r->ldz, 1, c->w, c->ldw, 1, 1.0, ln_at_mut(c, c->dx, i0 * c->lddx), c->lddx);
+    ln_head_gemm(r, &(ln_product){.m = m, .n = c->d, .k = C,
+                                  .a = {.p = r->Z, .rs = r->ldz, .cs = 1}, /* G */
+                                  .b = {.p = c->w, .rs = c->ldw, .cs = 1}, /* W */
+                                  .beta = 1.0,
+                                  .out = ln_at_mut(c, c->dx, i0 * c->lddx),
+                                  .ldo = c->lddx});
   if (c->dw)
-    ln_head_gemm(r, C, c->d, m, r->Z, 1, r->ldz, ln_at(c, c->x, i0 * c->ldx), c->ldx, 1, 1.0, c->dw, c->lddw);
+    ln_head_gemm(r, &(ln_product){.m = C, .n = c->d, .k = m,
+                                  .a = {.p = r->Z, .rs = 1, .cs = r->ldz},                        /* G^T */
+                                  .b = {.p = ln_at(c, c->x, i0 * c->ldx), .rs = c->ldx, .cs = 1}, /* x block */
+                                  .beta = 1.0,
+                                  .out = c->dw,
+                                  .ldo = c->lddw});
   if (c->dbias) {
     ln_colsum_ctx k = {r, m};
     ln_parallel_parts(threads, LN_PARTS, ln_head_colsum_part, &k);
