@@ -381,7 +381,8 @@ typedef enum logitnorm_metric {
   LOGITNORM_METRIC_E_AURC = 9,            /* AURC minus the AURC of a perfect ranking with the same errors */
   LOGITNORM_METRIC_AUGRC = 10,            /* area under the generalised risk-coverage curve (Traub et al., 2024) */
   LOGITNORM_METRIC_RISK_AT_COVERAGE = 11, /* risk at the first point with coverage >= LOGITNORM_METRICS_COVERAGE */
-  LOGITNORM_METRIC_COVERAGE_AT_RISK = 12  /* largest coverage of a point with risk <= LOGITNORM_METRICS_RISK; 0 if none */
+  LOGITNORM_METRIC_COVERAGE_AT_RISK = 12  /* largest coverage of a point with risk <= LOGITNORM_METRICS_RISK;
+                                             0 when none */
 } logitnorm_metric;
 
 typedef enum logitnorm_curve {
