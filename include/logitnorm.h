@@ -334,7 +334,10 @@ typedef enum logitnorm_metrics_param {
   LOGITNORM_METRICS_TPR_LEVEL = 300, /* (0, 1], default 0.95 */
   LOGITNORM_METRICS_POSITIVE = 301,  /* logitnorm_positive, default ID */
   LOGITNORM_METRICS_FPR_RULE = 302,  /* logitnorm_fpr_rule, default NEAREST */
-  LOGITNORM_METRICS_AUPR_RULE = 303  /* logitnorm_aupr_rule, default AVERAGE_PRECISION */
+  LOGITNORM_METRICS_AUPR_RULE = 303, /* logitnorm_aupr_rule, default AVERAGE_PRECISION */
+  LOGITNORM_METRICS_COVERAGE = 304,  /* (since 1.2) (0, 1], default 0.8: the level of RISK_AT_COVERAGE */
+  LOGITNORM_METRICS_RISK = 305,      /* (since 1.2) [0, 1], default 0.05: the level of COVERAGE_AT_RISK */
+  LOGITNORM_METRICS_RISK_RULE = 306  /* (since 1.2) logitnorm_risk_rule, default TRAPEZOID */
 } logitnorm_metrics_param;
 
 typedef enum logitnorm_positive {
@@ -353,10 +356,33 @@ typedef enum logitnorm_aupr_rule {
   LOGITNORM_AUPR_TRAPEZOID = 1          /* trapezoid over the PR curve */
 } logitnorm_aupr_rule;
 
+/* (since 1.2) How the selective-classification values are computed (docs/metrics.md). Every rule
+   sorts by confidence, highest first; it changes AURC, E_AURC and AUGRC, and PER_SAMPLE also the
+   risk at a coverage and the coverage at a risk. */
+typedef enum logitnorm_risk_rule {
+  LOGITNORM_RISK_RULE_TRAPEZOID = 0, /* one point per distinct confidence, trapezoid from the first point to
+                                        coverage 1 (fd-shifts); E-AURC against the perfect ranking's trapezoid */
+  LOGITNORM_RISK_RULE_GEIFMAN = 1,   /* the E-AURC paper's code (Geifman, Uziel, El-Yaniv 2019): mean of the
+                                        per-sample risks as it computes them, minus r + (1 - r) ln(1 - r) */
+  LOGITNORM_RISK_RULE_PER_SAMPLE = 2 /* torch-uncertainty: one point per sample, trapezoid over coverage
+                                        [1/N, 1] divided by 1 - 1/N; needs N >= 2 for the areas */
+} logitnorm_risk_rule;
+
 typedef enum logitnorm_metric {
   LOGITNORM_METRIC_AUROC = 0, LOGITNORM_METRIC_AUPR_IN = 1, LOGITNORM_METRIC_AUPR_OUT = 2,
   LOGITNORM_METRIC_FPR_AT_TPR = 3, LOGITNORM_METRIC_THRESHOLD_AT_TPR = 4, LOGITNORM_METRIC_DETECTION_ERROR = 5,
-  LOGITNORM_METRIC_COUNT_ID = 6, LOGITNORM_METRIC_COUNT_OOD = 7
+  LOGITNORM_METRIC_COUNT_ID = 6, LOGITNORM_METRIC_COUNT_OOD = 7,
+  /* (since 1.2) Selective classification: add the confidence of each correctly classified sample
+     with is_ood = 0 and of each misclassified one with is_ood = 1 (POSITIVE does not apply).
+     Sorted by confidence, highest first, with one point per distinct confidence: coverage =
+     accepted / N, risk = errors accepted / accepted, generalised risk = errors accepted / N.
+     They need N >= 1 sample (either class); otherwise LOGITNORM_ERR_INVALID_STATE. */
+  LOGITNORM_METRIC_AURC = 8,              /* area under the risk-coverage curve */
+  LOGITNORM_METRIC_E_AURC = 9,            /* AURC minus the AURC of a perfect ranking with the same errors */
+  LOGITNORM_METRIC_AUGRC = 10,            /* area under the generalised risk-coverage curve (Traub et al., 2024) */
+  LOGITNORM_METRIC_RISK_AT_COVERAGE = 11, /* risk at the first point with coverage >= LOGITNORM_METRICS_COVERAGE */
+  LOGITNORM_METRIC_COVERAGE_AT_RISK = 12  /* largest coverage of a point with risk <= LOGITNORM_METRICS_RISK;
+                                             0 when none */
 } logitnorm_metric;
 
 typedef enum logitnorm_curve {

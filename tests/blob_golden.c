@@ -81,12 +81,13 @@ typedef enum object_type { METRICS, CALIBRATION, SCORER } object_type;
 typedef struct golden {
   const char *name; /* DIR/<name>.blob, and the first word of its lines in values.txt */
   object_type type;
-  int variant; /* METRICS: 0 or 1 (make_metrics); SCORER: the score kind */
+  int variant; /* METRICS: 0, 1 or 2 (make_metrics); SCORER: the score kind */
 } golden;
 
 static const golden kGolden[] = {
     {.name = "metrics_id", .type = METRICS, .variant = 0},
     {.name = "metrics_ood", .type = METRICS, .variant = 1},
+    {.name = "metrics_selective", .type = METRICS, .variant = 2}, /* metrics format 2 */
     {.name = "calibration", .type = CALIBRATION},
     {.name = "kl_matching", .type = SCORER, .variant = LOGITNORM_SCORE_KL_MATCHING},
     {.name = "mahalanobis", .type = SCORER, .variant = LOGITNORM_SCORE_MAHALANOBIS},
@@ -121,7 +122,9 @@ static int fail_status(logitnorm_status st, const char *what, const char *name) 
 
 /* Variant 0: double scores in thirds (not floats, so the sort keeps 64-bit keys), many ties,
    default settings. Variant 1: float scores in eighths with a -0.0, OOD positive, TPR 0.9,
-   the OpenOOD FPR rule and the trapezoid AUPR. */
+   the OpenOOD FPR rule and the trapezoid AUPR. Variant 2 (a format-2 blob): confidences in
+   sixteenths, correct ones as ID and errors as OOD, with coverage 0.75, risk 0.125 and the
+   PER_SAMPLE risk rule; its values are the selective ones. */
 static logitnorm_status make_metrics(int variant, logitnorm_metrics **out) {
   logitnorm_metrics *m = NULL;
   logitnorm_status st = logitnorm_metrics_create(&m);
@@ -132,6 +135,15 @@ static logitnorm_status make_metrics(int variant, logitnorm_metrics **out) {
     for (uint32_t i = 0; i < 160; ++i) ood[i] = (double)mix(1000 + i, 40) / 3.0;
     st = logitnorm_metrics_add_f64(m, id, 240, 0);
     if (st == LOGITNORM_OK) st = logitnorm_metrics_add_f64(m, ood, 160, 1);
+  } else if (variant == 2) {
+    float correct[90], wrong[30];
+    for (uint32_t i = 0; i < 90; ++i) correct[i] = (float)(mix(4000 + i, 16) + 1) / 16.0f;
+    for (uint32_t i = 0; i < 30; ++i) wrong[i] = (float)(mix(5000 + i, 12) + 1) / 16.0f;
+    st = logitnorm_metrics_set(m, LOGITNORM_METRICS_COVERAGE, 0.75);
+    if (st == LOGITNORM_OK) st = logitnorm_metrics_set(m, LOGITNORM_METRICS_RISK, 0.125);
+    if (st == LOGITNORM_OK) st = logitnorm_metrics_set(m, LOGITNORM_METRICS_RISK_RULE, LOGITNORM_RISK_RULE_PER_SAMPLE);
+    if (st == LOGITNORM_OK) st = logitnorm_metrics_add_f32(m, correct, 90, 0);
+    if (st == LOGITNORM_OK) st = logitnorm_metrics_add_f32(m, wrong, 30, 1);
   } else {
     float id[150], ood[100];
     for (uint32_t i = 0; i < 150; ++i) id[i] = (float)(mix(2000 + i, 24) - 4) * 0.125f;
@@ -287,7 +299,9 @@ static double value_as_double(const value *v) {
 }
 
 static const char *const kMetricNames[] = {"auroc",           "aupr_in",         "aupr_out", "fpr_at_tpr",
-                                           "threshold_at_tpr", "detection_error", "count_id", "count_ood"};
+                                           "threshold_at_tpr", "detection_error", "count_id", "count_ood",
+                                           "aurc",             "e_aurc",          "augrc",    "risk_at_coverage",
+                                           "coverage_at_risk"};
 static const char *const kCalibrationNames[] = {"ece", "mce", "accuracy", "nll", "brier", "count"};
 
 /* Every value kind of a metrics or calibration handle, or a scorer's scores of the probe. */
@@ -295,7 +309,14 @@ static logitnorm_status object_values(const object *o, const inputs *in, value_l
   out->n = 0;
   logitnorm_status st = LOGITNORM_OK;
   if (o->metrics != NULL) {
-    for (int k = 0; k < 8 && st == LOGITNORM_OK; ++k) {
+    /* the OOD values, or for the selective blob (a selective parameter set: format 2) the
+       counts and the selective values */
+    double rule = 0.0, coverage = 0.8;
+    st = logitnorm_metrics_get(o->metrics, LOGITNORM_METRICS_RISK_RULE, &rule);
+    if (st == LOGITNORM_OK) st = logitnorm_metrics_get(o->metrics, LOGITNORM_METRICS_COVERAGE, &coverage);
+    int selective = rule != 0.0 || coverage != 0.8;
+    int first = selective ? LOGITNORM_METRIC_COUNT_ID : 0, last = selective ? LOGITNORM_METRIC_COVERAGE_AT_RISK : 7;
+    for (int k = first; k <= last && st == LOGITNORM_OK; ++k) {
       double v = 0.0;
       st = logitnorm_metrics_value(o->metrics, (logitnorm_metric)k, &v);
       add_double(out, kMetricNames[k], v);

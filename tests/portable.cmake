@@ -4,7 +4,8 @@
 # LOGITNORM_PORTABLE_ARITHMETIC; the rest of the archive is the main build's objects.
 # Each suite runs once (portable.<suite>, label "portable"); with a shared library and
 # scikit-learn present, the scikit-learn cross-check also runs on a shared copy.
-set(LN_PORTABLE_SOURCES "${PROJECT_SOURCE_DIR}/lib/metrics/metrics_values.c" "${PROJECT_SOURCE_DIR}/lib/metrics/exact_sum.c")
+set(LN_PORTABLE_SOURCES "${PROJECT_SOURCE_DIR}/lib/metrics/metrics_values.c" "${PROJECT_SOURCE_DIR}/lib/metrics/exact_sum.c"
+                        "${PROJECT_SOURCE_DIR}/lib/metrics/metrics_selective.c")
 add_library(logitnorm_portable_objects OBJECT ${LN_PORTABLE_SOURCES})
 set_target_properties(logitnorm_portable_objects PROPERTIES POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
 target_compile_definitions(logitnorm_portable_objects PRIVATE
@@ -14,20 +15,21 @@ target_link_libraries(logitnorm_portable_objects PRIVATE logitnorm_warnings)
 
 # The main objects without those files (matched by name), plus the portable ones.
 set(LN_PORTABLE_OBJECTS
-  "$<FILTER:$<TARGET_OBJECTS:logitnorm_objects>,EXCLUDE,/metrics/(metrics_values|exact_sum)\\.c\\.o$>"
+  "$<FILTER:$<TARGET_OBJECTS:logitnorm_objects>,EXCLUDE,/metrics/(metrics_values|metrics_selective|exact_sum)\\.c\\.o$>"
   "$<TARGET_OBJECTS:logitnorm_portable_objects>")
 add_library(logitnorm_portable STATIC ${LN_PORTABLE_OBJECTS})
 target_include_directories(logitnorm_portable PUBLIC "${PROJECT_SOURCE_DIR}/include")
 target_link_libraries(logitnorm_portable PUBLIC BLIS::BLIS Threads::Threads m)
 
 add_library(ln_test_support_portable STATIC
-            "${CMAKE_CURRENT_SOURCE_DIR}/support/test_util.c" "${CMAKE_CURRENT_SOURCE_DIR}/support/metrics_ref.c")
+            "${CMAKE_CURRENT_SOURCE_DIR}/support/test_util.c" "${CMAKE_CURRENT_SOURCE_DIR}/support/metrics_ref.c"
+            "${CMAKE_CURRENT_SOURCE_DIR}/support/selective_ref.c")
 target_include_directories(ln_test_support_portable PUBLIC "${CMAKE_CURRENT_SOURCE_DIR}/support"
                            PRIVATE "${PROJECT_SOURCE_DIR}/lib") # tu_run_suite asks common/dispatch.h
 target_link_libraries(ln_test_support_portable PUBLIC logitnorm_portable PkgConfig::CHECK m PRIVATE logitnorm_warnings)
 
 add_custom_target(portable_tests) # builds only these
-foreach(name IN ITEMS test_metrics test_metrics_blob test_metrics_props test_calibration)
+foreach(name IN ITEMS test_metrics test_metrics_blob test_metrics_props test_metrics_selective test_calibration)
   add_executable(portable_${name} "${CMAKE_CURRENT_SOURCE_DIR}/${name}.c")
   target_link_libraries(portable_${name} PRIVATE ln_test_support_portable logitnorm_warnings)
   add_dependencies(portable_tests portable_${name})

@@ -97,14 +97,18 @@ END_TEST
 
 /* Header fields (common/blob.h): magic at 0, version at 4, object at 6. Each edit below gets
    a valid CRC, so only the field check can reject it. */
-static void header_checks(load_fn load, unsigned char *blob, size_t size, unsigned other_object) {
+static void header_checks(load_fn load, unsigned char *blob, size_t size, unsigned other_object, unsigned newer) {
   unsigned char *b = malloc(size);
   memcpy(b, blob, size);
   b[0] = 'X';
   mref_blob_fix_crc(b, size);
   expect_corrupt(load, b, size);
   memcpy(b, blob, size);
-  b[4] = 2; /* a newer format version */
+  b[4] = (unsigned char)newer; /* a format version newer than this library reads */
+  mref_blob_fix_crc(b, size);
+  expect_corrupt(load, b, size);
+  memcpy(b, blob, size);
+  b[4] = 0; /* no format has version 0 */
   mref_blob_fix_crc(b, size);
   expect_corrupt(load, b, size);
   memcpy(b, blob, size);
@@ -130,7 +134,7 @@ START_TEST(metrics_semantic_damage) {
   size_t size = 0;
   unsigned char *blob = metrics_blob(&size);
   ck_assert_uint_eq(size, 24 + 24 + 8 + 48 + 8 + 40 + 4);
-  header_checks(load_metrics, blob, size, 2);
+  header_checks(load_metrics, blob, size, 2, 3); /* metrics formats: 1 and 2 */
   unsigned char *b = malloc(size);
   struct {
     size_t at;
@@ -164,7 +168,7 @@ START_TEST(calibration_semantic_damage) {
   size_t size = 0;
   unsigned char *blob = calibration_blob(&size, 3);
   ck_assert_uint_eq(size, 24 + 40 + 3 * 296 + 2 * 280 + 4);
-  header_checks(load_calibration, blob, size, 1);
+  header_checks(load_calibration, blob, size, 1, 2);
   unsigned char *b = malloc(size);
   struct {
     size_t at;

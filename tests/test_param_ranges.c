@@ -46,6 +46,9 @@ static const param_range RANGES[] = {
     {.name = "metrics POSITIVE", .handle = METRICS, .param = LOGITNORM_METRICS_POSITIVE, .lo = 0, .hi = 1, .integer = 1},
     {.name = "metrics FPR_RULE", .handle = METRICS, .param = LOGITNORM_METRICS_FPR_RULE, .lo = 0, .hi = 2, .integer = 1},
     {.name = "metrics AUPR_RULE", .handle = METRICS, .param = LOGITNORM_METRICS_AUPR_RULE, .lo = 0, .hi = 1, .integer = 1},
+    {.name = "metrics COVERAGE", .handle = METRICS, .param = LOGITNORM_METRICS_COVERAGE, .lo = 0, .hi = 1, .lo_open = 1},
+    {.name = "metrics RISK", .handle = METRICS, .param = LOGITNORM_METRICS_RISK, .lo = 0, .hi = 1},
+    {.name = "metrics RISK_RULE", .handle = METRICS, .param = LOGITNORM_METRICS_RISK_RULE, .lo = 0, .hi = 2, .integer = 1},
     {.name = "calibration BINS", .handle = CALIBRATION, .param = LOGITNORM_CALIBRATION_BINS, .lo = 1, .hi = 10000, .integer = 1},
     {.name = "calibration TEMPERATURE", .handle = CALIBRATION, .param = LOGITNORM_CALIBRATION_TEMPERATURE, .lo = 1e-100, .hi = 1e100},
 };

@@ -56,6 +56,12 @@ void ln_put_f64s(ln_writer *w, const double *v, int64_t n) {
 
 logitnorm_status ln_blob_save(unsigned object, uint32_t subkind, ln_payload_fn fn, const void *ctx, void *buf,
                               size_t capacity, size_t *size) {
+  const ln_blob_id id = {.object = object, .version = LN_BLOB_VERSION, .subkind = subkind};
+  return ln_blob_save_id(&id, fn, ctx, buf, capacity, size);
+}
+
+logitnorm_status ln_blob_save_id(const ln_blob_id *id, ln_payload_fn fn, const void *ctx, void *buf,
+                                 size_t capacity, size_t *size) {
   if (size == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "size is NULL");
   if (capacity > 0 && buf == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "buf is NULL");
   ln_writer counter = {.buf = NULL, .pos = 0};
@@ -72,9 +78,9 @@ logitnorm_status ln_blob_save(unsigned object, uint32_t subkind, ln_payload_fn f
   }
   ln_writer w = {.buf = buf, .pos = 0};
   ln_put_bytes(&w, "LGNM", 4);
-  ln_put_le(&w, LN_BLOB_VERSION, 2);
-  ln_put_le(&w, object, 2);
-  ln_put_u32(&w, subkind);
+  ln_put_le(&w, id->version, 2);
+  ln_put_le(&w, id->object, 2);
+  ln_put_u32(&w, id->subkind);
   ln_put_u32(&w, 0);
   ln_put_u64(&w, payload);
   fn(&w, ctx);
@@ -92,6 +98,16 @@ static uint64_t ln_le(const unsigned char *b, int bytes) {
 }
 
 logitnorm_status ln_blob_open(ln_reader *r, const void *buf, size_t size, unsigned object, uint32_t *subkind) {
+  const ln_blob_id want = {.object = object, .version = LN_BLOB_VERSION, .subkind = 0};
+  ln_blob_id got;
+  logitnorm_status st = ln_blob_open_id(r, buf, size, &want, &got);
+  if (st == LOGITNORM_OK && subkind != NULL) *subkind = got.subkind;
+  return st;
+}
+
+logitnorm_status ln_blob_open_id(ln_reader *r, const void *buf, size_t size, const ln_blob_id *want,
+                                 ln_blob_id *got) {
+  const unsigned object = want->object;
   if (buf == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "buf is NULL");
   const unsigned char *b = buf;
   if (size < LN_BLOB_HEADER + 4)
@@ -99,9 +115,12 @@ logitnorm_status ln_blob_open(ln_reader *r, const void *buf, size_t size, unsign
                    LN_BLOB_HEADER + 4);
   if (memcmp(b, "LGNM", 4) != 0) return ln_fail(LOGITNORM_ERR_CORRUPT_DATA, "blob magic is not LGNM");
   unsigned version = (unsigned)ln_le(b + 4, 2);
-  if (version != LN_BLOB_VERSION)
-    return ln_fail(LOGITNORM_ERR_CORRUPT_DATA, "blob format version %u is not %d (this library's)", version,
-                   LN_BLOB_VERSION);
+  if (version < 1 || version > want->version) {
+    if (want->version == 1)
+      return ln_fail(LOGITNORM_ERR_CORRUPT_DATA, "blob format version %u is not 1 (this library's)", version);
+    return ln_fail(LOGITNORM_ERR_CORRUPT_DATA, "blob format version %u is not one this library reads (1 to %u)",
+                   version, want->version);
+  }
   unsigned obj = (unsigned)ln_le(b + 6, 2);
   if (obj != object)
     return ln_fail(LOGITNORM_ERR_CORRUPT_DATA, "blob holds object type %u, expected %u", obj, object);
@@ -116,7 +135,9 @@ logitnorm_status ln_blob_open(ln_reader *r, const void *buf, size_t size, unsign
   r->pos = LN_BLOB_HEADER;
   r->end = size - 4;
   r->bad = 0;
-  if (subkind != NULL) *subkind = (uint32_t)ln_le(b + 8, 4);
+  got->object = obj;
+  got->version = version;
+  got->subkind = (uint32_t)ln_le(b + 8, 4);
   return LOGITNORM_OK;
 }
 

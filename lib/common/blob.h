@@ -49,6 +49,19 @@ typedef void (*ln_payload_fn)(ln_writer *w, const void *ctx);
 logitnorm_status ln_blob_save(unsigned object, uint32_t subkind, ln_payload_fn fn, const void *ctx, void *buf,
                               size_t capacity, size_t *size);
 
+/* What a frame names: the object, the format version of its payload (1 for every object until
+   its payload changes; an object whose payload gained fields reads every version from 1 to its
+   newest) and the subkind. */
+typedef struct ln_blob_id {
+  unsigned object;
+  unsigned version;
+  uint32_t subkind;
+} ln_blob_id;
+
+/* ln_blob_save with the frame's version given (ln_blob_save writes LN_BLOB_VERSION). */
+logitnorm_status ln_blob_save_id(const ln_blob_id *id, ln_payload_fn fn, const void *ctx, void *buf,
+                                 size_t capacity, size_t *size);
+
 /* Reader: a failed read sets `bad` and yields zeros; check with ln_blob_close. */
 typedef struct ln_reader {
   const unsigned char *p;
@@ -57,6 +70,10 @@ typedef struct ln_reader {
 } ln_reader;
 
 logitnorm_status ln_blob_open(ln_reader *r, const void *buf, size_t size, unsigned object, uint32_t *subkind);
+/* ln_blob_open for an object with format versions 1 .. want->version: got gets the frame's
+   object, version and subkind. A version outside that range is CORRUPT_DATA. */
+logitnorm_status ln_blob_open_id(ln_reader *r, const void *buf, size_t size, const ln_blob_id *want,
+                                 ln_blob_id *got);
 void ln_get_bytes(ln_reader *r, void *dst, size_t size);
 uint32_t ln_get_u32(ln_reader *r);
 uint64_t ln_get_u64(ln_reader *r);

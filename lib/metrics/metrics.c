@@ -18,6 +18,9 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_create(logitnorm_metrics **out)
   m->positive = LOGITNORM_POSITIVE_ID;
   m->fpr_rule = LOGITNORM_FPR_RULE_NEAREST;
   m->aupr_rule = LOGITNORM_AUPR_AVERAGE_PRECISION;
+  m->coverage_level = LN_METRICS_COVERAGE_DEFAULT;
+  m->risk_level = LN_METRICS_RISK_DEFAULT;
+  m->risk_rule = LOGITNORM_RISK_RULE_TRAPEZOID;
   m->sorted = 1;
   *out = m;
   return LOGITNORM_OK;
@@ -50,6 +53,18 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_set(logitnorm_metrics *m, logit
       st = ln_check_param_int(value, LOGITNORM_AUPR_AVERAGE_PRECISION, LOGITNORM_AUPR_TRAPEZOID, "aupr_rule");
       if (st == LOGITNORM_OK) m->aupr_rule = (int)value;
       return st;
+    case LOGITNORM_METRICS_COVERAGE:
+      st = ln_check_param(value, 0.0, 1, 1.0, 0, "coverage");
+      if (st == LOGITNORM_OK) m->coverage_level = value;
+      return st;
+    case LOGITNORM_METRICS_RISK:
+      st = ln_check_param(value, 0.0, 0, 1.0, 0, "risk");
+      if (st == LOGITNORM_OK) m->risk_level = value;
+      return st;
+    case LOGITNORM_METRICS_RISK_RULE:
+      st = ln_check_param_int(value, LOGITNORM_RISK_RULE_TRAPEZOID, LOGITNORM_RISK_RULE_PER_SAMPLE, "risk_rule");
+      if (st == LOGITNORM_OK) m->risk_rule = (int)value;
+      return st;
   }
   return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown metrics parameter %d", (int)p);
 }
@@ -64,6 +79,9 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_get(const logitnorm_metrics *m,
     case LOGITNORM_METRICS_POSITIVE: *value = m->positive; return LOGITNORM_OK;
     case LOGITNORM_METRICS_FPR_RULE: *value = m->fpr_rule; return LOGITNORM_OK;
     case LOGITNORM_METRICS_AUPR_RULE: *value = m->aupr_rule; return LOGITNORM_OK;
+    case LOGITNORM_METRICS_COVERAGE: *value = m->coverage_level; return LOGITNORM_OK;
+    case LOGITNORM_METRICS_RISK: *value = m->risk_level; return LOGITNORM_OK;
+    case LOGITNORM_METRICS_RISK_RULE: *value = m->risk_rule; return LOGITNORM_OK;
   }
   return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown metrics parameter %d", (int)p);
 }

@@ -15,6 +15,9 @@ struct logitnorm_metrics {
   int positive;     /* logitnorm_positive */
   int fpr_rule;     /* logitnorm_fpr_rule */
   int aupr_rule;    /* logitnorm_aupr_rule */
+  double coverage_level; /* (0, 1]: RISK_AT_COVERAGE */
+  double risk_level;     /* [0, 1]: COVERAGE_AT_RISK */
+  int risk_rule;         /* logitnorm_risk_rule */
   uint64_t *keys[2];   /* [LN_ID], [LN_OOD] */
   int64_t count[2];
   int64_t capacity[2];
@@ -48,5 +51,13 @@ int ln_walk_next(ln_walk *w, uint64_t *key, int64_t *dp, int64_t *dn);
 
 /* Checks that both classes hold scores. */
 logitnorm_status ln_metrics_check_classes(const logitnorm_metrics *m);
+
+/* Defaults of the selective-classification parameters (a blob of format 1 implies them). */
+#define LN_METRICS_COVERAGE_DEFAULT 0.8
+#define LN_METRICS_RISK_DEFAULT 0.05
+
+/* The selective-classification metrics (AURC .. COVERAGE_AT_RISK) of a sorted accumulator
+   holding at least one sample (metrics_selective.c). */
+logitnorm_status ln_selective_value(const logitnorm_metrics *m, logitnorm_metric which, double *out);
 
 #endif

@@ -309,6 +309,13 @@ LOGITNORM_API logitnorm_status logitnorm_metrics_value(logitnorm_metrics *m, log
     *out = (double)m->count[which == LOGITNORM_METRIC_COUNT_ID ? LN_ID : LN_OOD];
     return LOGITNORM_OK;
   }
+  if ((int)which >= LOGITNORM_METRIC_AURC && (int)which <= LOGITNORM_METRIC_COVERAGE_AT_RISK) {
+    if (m->count[LN_ID] + m->count[LN_OOD] == 0)
+      return ln_fail(LOGITNORM_ERR_INVALID_STATE, "the selective metrics need at least one sample (correct ones "
+                     "added as ID, errors as OOD); the accumulator is empty");
+    st = ln_metrics_sort(m);
+    return st == LOGITNORM_OK ? ln_selective_value(m, which, out) : st;
+  }
   if ((int)which < LOGITNORM_METRIC_AUROC || (int)which > LOGITNORM_METRIC_DETECTION_ERROR)
     return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown metric %d", (int)which);
   st = ln_metrics_prepare(m);

@@ -28,6 +28,11 @@ static inline ln_u128 ln_u128_mul(uint64_t a, uint64_t b) { return (ln_u128)a * 
 /* a + b, exact while the sum stays below 2^128 */
 static inline ln_u128 ln_u128_add(ln_u128 a, ln_u128 b) { return a + b; }
 static inline int ln_u128_less(ln_u128 a, ln_u128 b) { return a < b; }
+/* 1 and *v = a when a < 2^53 (exact as a double), else 0 */
+static inline int ln_u128_small(ln_u128 a, uint64_t *v) {
+  *v = (uint64_t)a;
+  return a < ((ln_u128)1 << 53);
+}
 /* a / b rounded to double; b > 0 */
 static inline double ln_u128_ratio(ln_u128 a, ln_u128 b) { return (double)((long double)a / (long double)b); }
 
@@ -61,6 +66,11 @@ static inline ln_u128 ln_u128_add(ln_u128 a, ln_u128 b) {
 }
 
 static inline int ln_u128_less(ln_u128 a, ln_u128 b) { return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo); }
+
+static inline int ln_u128_small(ln_u128 a, uint64_t *v) {
+  *v = a.lo;
+  return a.hi == 0 && a.lo < (UINT64_C(1) << 53);
+}
 
 /* A double-double hi + lo with |lo| <= ulp(hi) / 2. */
 typedef struct ln_dd {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "logitnorm.h"
+#include "metrics_ref.h"
 #include "test_util.h"
 #include "parts.h"
 
@@ -317,6 +318,48 @@ static logitnorm_status load_blob_with_byte(size_t at, unsigned char v) {
   F.blob[at] = v;
   F_before.blob[at] = v;
   return logitnorm_metrics_load(&F.new_metrics, F.blob, F.blob_len);
+}
+
+/* ---- 1.2: selective classification ---- */
+
+/* A selective metric of an empty accumulator (F.metrics holds ID scores, which would be a
+   valid all-correct input). */
+static logitnorm_status selective_on_empty(logitnorm_metric which) {
+  logitnorm_metrics *m = NULL;
+  ck_assert_int_eq(logitnorm_metrics_create(&m), LOGITNORM_OK);
+  logitnorm_status st = logitnorm_metrics_value(m, which, &F.value);
+  logitnorm_metrics_free(m);
+  return st;
+}
+
+/* PER_SAMPLE divides its areas by 1 - 1/N: one sample is a wrong state. */
+static logitnorm_status per_sample_area_of_one(void) {
+  logitnorm_metrics *m = NULL;
+  ck_assert_int_eq(logitnorm_metrics_create(&m), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_metrics_set(m, LOGITNORM_METRICS_RISK_RULE, LOGITNORM_RISK_RULE_PER_SAMPLE),
+                   LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_metrics_add_f32(m, (const float[]){0.5f}, 1, 1), LOGITNORM_OK);
+  logitnorm_status st = logitnorm_metrics_value(m, LOGITNORM_METRIC_E_AURC, &F.value);
+  logitnorm_metrics_free(m);
+  return st;
+}
+
+/* A format-2 metrics blob (a selective parameter away from its default) with one byte set and
+   its CRC made valid again, so that the field check alone must reject it: the version at 4,
+   the coverage's top byte at 55 (0xff: NaN), the risk rule at 64. */
+static logitnorm_status load_format2_with_byte(size_t at, unsigned char v) {
+  logitnorm_metrics *m = NULL;
+  unsigned char b[512];
+  size_t n = 0;
+  ck_assert_int_eq(logitnorm_metrics_create(&m), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_metrics_set(m, LOGITNORM_METRICS_COVERAGE, 0.5), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_metrics_add_f32(m, (const float[]){0.5f, 0.25f}, 2, 0), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_metrics_save(m, b, sizeof b, &n), LOGITNORM_OK);
+  logitnorm_metrics_free(m);
+  ck_assert_uint_eq(b[4], 2);
+  b[at] = v;
+  mref_blob_fix_crc(b, n);
+  return logitnorm_metrics_load(&F.new_metrics, b, n);
 }
 
 /* ---- 1.1 ---- */
@@ -730,6 +773,18 @@ static logitnorm_status bound_on_cross_entropy(void) {
     logitnorm_metrics_set(F.metrics, LOGITNORM_METRICS_TPR_LEVEL, NAN))                                         \
   X("metrics_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                \
     logitnorm_metrics_set(F.metrics, LOGITNORM_METRICS_FPR_RULE, 3.0))                                          \
+  X("metrics_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                \
+    logitnorm_metrics_set(F.metrics, LOGITNORM_METRICS_COVERAGE, 0.0))                                          \
+  X("metrics_set", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                                                \
+    logitnorm_metrics_set(F.metrics, LOGITNORM_METRICS_COVERAGE, NAN))                                          \
+  X("metrics_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                \
+    logitnorm_metrics_set(F.metrics, LOGITNORM_METRICS_RISK, -0.01))                                            \
+  X("metrics_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                \
+    logitnorm_metrics_set(F.metrics, LOGITNORM_METRICS_RISK, 1.5))                                              \
+  X("metrics_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                \
+    logitnorm_metrics_set(F.metrics, LOGITNORM_METRICS_RISK_RULE, 3.0))                                         \
+  X("metrics_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                \
+    logitnorm_metrics_set(F.metrics, LOGITNORM_METRICS_RISK_RULE, 0.5))                                         \
   X("metrics_add_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_metrics_add_f32(F.metrics, NULL, 2, 1))    \
   X("metrics_add_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                         \
     logitnorm_metrics_add_f32(F.metrics, F.scores, -1, 1))                                                      \
@@ -744,6 +799,17 @@ static logitnorm_status bound_on_cross_entropy(void) {
   X("metrics_value", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_metrics_value(F.metrics, LOGITNORM_METRIC_AUROC, NULL)) \
   X("metrics_value", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                              \
     logitnorm_metrics_value(F.metrics, (logitnorm_metric)42, &F.value))                                         \
+  X("metrics_value", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                              \
+    logitnorm_metrics_value(F.metrics, (logitnorm_metric)(LOGITNORM_METRIC_COVERAGE_AT_RISK + 1), &F.value))    \
+  X("metrics_value", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                        \
+    logitnorm_metrics_value(F.metrics, LOGITNORM_METRIC_AURC, NULL))                                            \
+  X("metrics_value", "wrong state", LOGITNORM_ERR_INVALID_STATE, selective_on_empty(LOGITNORM_METRIC_AURC))      \
+  X("metrics_value", "wrong state", LOGITNORM_ERR_INVALID_STATE,                                                \
+    selective_on_empty(LOGITNORM_METRIC_COVERAGE_AT_RISK))                                                      \
+  X("metrics_value", "wrong state", LOGITNORM_ERR_INVALID_STATE, per_sample_area_of_one())                      \
+  X("metrics_load", "corrupt blob", LOGITNORM_ERR_CORRUPT_DATA, load_format2_with_byte(4, 3))                   \
+  X("metrics_load", "corrupt blob", LOGITNORM_ERR_CORRUPT_DATA, load_format2_with_byte(48 + 7, 0xff))           \
+  X("metrics_load", "corrupt blob", LOGITNORM_ERR_CORRUPT_DATA, load_format2_with_byte(64, 7))                  \
   X("metrics_curve", "wrong state", LOGITNORM_ERR_INVALID_STATE,                                                \
     logitnorm_metrics_curve(F.metrics, LOGITNORM_CURVE_ROC, F.curve_x, F.curve_y, F.curve_t, 8, &F.count))      \
   X("metrics_curve", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                              \

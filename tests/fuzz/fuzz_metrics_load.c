@@ -1,12 +1,13 @@
-/* logitnorm_metrics_load on arbitrary bytes: never a crash or an over-read; a failed load
-   writes nothing to *out; a loaded accumulator answers every query without crashing, gives
-   finite values when it succeeds, and saves to a blob that loads and saves to the same bytes. */
+/* logitnorm_metrics_load on arbitrary bytes (formats 1 and 2): never a crash or an over-read; a
+   failed load writes nothing to *out; a loaded accumulator answers every query, the selective
+   ones included, without crashing, gives finite values when it succeeds, and saves to a blob
+   that loads and saves to the same bytes. */
 #include <math.h>
 
 #include "fuzz_common.h"
 
 static void exercise(logitnorm_metrics *m) {
-  for (int which = LOGITNORM_METRIC_AUROC; which <= LOGITNORM_METRIC_COUNT_OOD; ++which) {
+  for (int which = LOGITNORM_METRIC_AUROC; which <= LOGITNORM_METRIC_COVERAGE_AT_RISK; ++which) {
     double v = NAN;
     logitnorm_status st = logitnorm_metrics_value(m, (logitnorm_metric)which, &v);
     if (st == LOGITNORM_OK)

@@ -52,6 +52,11 @@ static void metrics_seeds(void) {
   logitnorm_metrics_set(m, LOGITNORM_METRICS_FPR_RULE, LOGITNORM_FPR_RULE_OPENOOD);
   logitnorm_metrics_set(m, LOGITNORM_METRICS_TPR_LEVEL, 0.8);
   SAVE_SEED("fuzz_metrics_load", "settings", logitnorm_metrics_save, m);
+  /* format 2: the selective-classification parameters away from their defaults */
+  logitnorm_metrics_set(m, LOGITNORM_METRICS_COVERAGE, 0.7);
+  logitnorm_metrics_set(m, LOGITNORM_METRICS_RISK, 0.1);
+  logitnorm_metrics_set(m, LOGITNORM_METRICS_RISK_RULE, LOGITNORM_RISK_RULE_PER_SAMPLE);
+  SAVE_SEED("fuzz_metrics_load", "selective", logitnorm_metrics_save, m);
   logitnorm_metrics_free(m);
 }
 
