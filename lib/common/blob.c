@@ -56,6 +56,11 @@ void ln_put_f64s(ln_writer *w, const double *v, int64_t n) {
 
 logitnorm_status ln_blob_save(unsigned object, uint32_t subkind, ln_payload_fn fn, const void *ctx, void *buf,
                               size_t capacity, size_t *size) {
+  return ln_blob_save_version(object, LN_BLOB_VERSION, subkind, fn, ctx, buf, capacity, size);
+}
+
+logitnorm_status ln_blob_save_version(unsigned object, unsigned version, uint32_t subkind, ln_payload_fn fn,
+                                      const void *ctx, void *buf, size_t capacity, size_t *size) {
   if (size == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "size is NULL");
   if (capacity > 0 && buf == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "buf is NULL");
   ln_writer counter = {.buf = NULL, .pos = 0};
@@ -72,7 +77,7 @@ logitnorm_status ln_blob_save(unsigned object, uint32_t subkind, ln_payload_fn f
   }
   ln_writer w = {.buf = buf, .pos = 0};
   ln_put_bytes(&w, "LGNM", 4);
-  ln_put_le(&w, LN_BLOB_VERSION, 2);
+  ln_put_le(&w, version, 2);
   ln_put_le(&w, object, 2);
   ln_put_u32(&w, subkind);
   ln_put_u32(&w, 0);
@@ -92,6 +97,12 @@ static uint64_t ln_le(const unsigned char *b, int bytes) {
 }
 
 logitnorm_status ln_blob_open(ln_reader *r, const void *buf, size_t size, unsigned object, uint32_t *subkind) {
+  unsigned version = 0;
+  return ln_blob_open_version(r, buf, size, object, LN_BLOB_VERSION, &version, subkind);
+}
+
+logitnorm_status ln_blob_open_version(ln_reader *r, const void *buf, size_t size, unsigned object, unsigned newest,
+                                      unsigned *version_out, uint32_t *subkind) {
   if (buf == NULL) return ln_fail(LOGITNORM_ERR_NULL_POINTER, "buf is NULL");
   const unsigned char *b = buf;
   if (size < LN_BLOB_HEADER + 4)
@@ -99,9 +110,9 @@ logitnorm_status ln_blob_open(ln_reader *r, const void *buf, size_t size, unsign
                    LN_BLOB_HEADER + 4);
   if (memcmp(b, "LGNM", 4) != 0) return ln_fail(LOGITNORM_ERR_CORRUPT_DATA, "blob magic is not LGNM");
   unsigned version = (unsigned)ln_le(b + 4, 2);
-  if (version != LN_BLOB_VERSION)
-    return ln_fail(LOGITNORM_ERR_CORRUPT_DATA, "blob format version %u is not %d (this library's)", version,
-                   LN_BLOB_VERSION);
+  if (version < 1 || version > newest)
+    return ln_fail(LOGITNORM_ERR_CORRUPT_DATA, "blob format version %u is outside 1..%u (what this library reads)",
+                   version, newest);
   unsigned obj = (unsigned)ln_le(b + 6, 2);
   if (obj != object)
     return ln_fail(LOGITNORM_ERR_CORRUPT_DATA, "blob holds object type %u, expected %u", obj, object);
@@ -117,6 +128,7 @@ logitnorm_status ln_blob_open(ln_reader *r, const void *buf, size_t size, unsign
   r->end = size - 4;
   r->bad = 0;
   if (subkind != NULL) *subkind = (uint32_t)ln_le(b + 8, 4);
+  *version_out = version;
   return LOGITNORM_OK;
 }
 

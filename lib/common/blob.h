@@ -3,7 +3,8 @@
 
      offset  size  field
           0     4  magic "LGNM"
-          4     2  format version (LN_BLOB_VERSION); a newer one is rejected
+          4     2  format version, per object: 1 (LN_BLOB_VERSION) unless the object's file says
+                   otherwise; a loader accepts 1 to its newest and rejects anything newer
           6     2  object (LN_BLOB_METRICS, LN_BLOB_CALIBRATION, LN_BLOB_SCORER)
           8     4  subkind (the scorer kind; 0 otherwise)
          12     4  reserved, 0
@@ -48,6 +49,9 @@ void ln_put_f64s(ln_writer *w, const double *v, int64_t n);
 typedef void (*ln_payload_fn)(ln_writer *w, const void *ctx);
 logitnorm_status ln_blob_save(unsigned object, uint32_t subkind, ln_payload_fn fn, const void *ctx, void *buf,
                               size_t capacity, size_t *size);
+/* The same with the format version given (ln_blob_save writes LN_BLOB_VERSION). */
+logitnorm_status ln_blob_save_version(unsigned object, unsigned version, uint32_t subkind, ln_payload_fn fn,
+                                      const void *ctx, void *buf, size_t capacity, size_t *size);
 
 /* Reader: a failed read sets `bad` and yields zeros; check with ln_blob_close. */
 typedef struct ln_reader {
@@ -57,6 +61,9 @@ typedef struct ln_reader {
 } ln_reader;
 
 logitnorm_status ln_blob_open(ln_reader *r, const void *buf, size_t size, unsigned object, uint32_t *subkind);
+/* The same for an object whose loader reads format versions 1 to newest; *version gets the blob's. */
+logitnorm_status ln_blob_open_version(ln_reader *r, const void *buf, size_t size, unsigned object, unsigned newest,
+                                      unsigned *version, uint32_t *subkind);
 void ln_get_bytes(ln_reader *r, void *dst, size_t size);
 uint32_t ln_get_u32(ln_reader *r);
 uint64_t ln_get_u64(ln_reader *r);
