@@ -253,7 +253,8 @@ START_TEST(merge_parts_equals_whole) {
     i += k;
   }
   int first = (int)tu_int(&r, 0, 2);
-  for (int j = 0; j < 3; ++j) ck_assert_int_eq(logitnorm_calibration_merge(merged, part[(first + j) % 3]), LOGITNORM_OK);
+  for (int j = 0; j < 3; ++j)
+    ck_assert_int_eq(logitnorm_calibration_merge(merged, part[(first + j) % 3]), LOGITNORM_OK);
   static snapshot a, b, c2;
   take(one, &a);
   take(merged, &b);

@@ -250,7 +250,8 @@ LOGITNORM_API logitnorm_status logitnorm_calibration_merge(logitnorm_calibration
   if (st == LOGITNORM_OK) st = ln_merge_classwise(dst, src);
   if (st != LOGITNORM_OK) return st;
   for (int k = 0; k < 2; ++k) {
-    if (add[k] > 0) memmove(dst->mass_keys[k] + dst->mass_count[k], src->mass_keys[k], (size_t)add[k] * sizeof(uint64_t));
+    if (add[k] > 0)
+      memmove(dst->mass_keys[k] + dst->mass_count[k], src->mass_keys[k], (size_t)add[k] * sizeof(uint64_t));
     dst->mass_count[k] += add[k];
   }
   for (int64_t k = 0; k < dst->bins; ++k) {

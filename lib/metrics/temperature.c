@@ -11,32 +11,32 @@
    A minimiser b* in (0, inf) exists exactly when g(0) < 0 < g(inf); it is unique, since then
    some row has unequal logits and Var_p > 0 there. g(inf) = 0 means every label is an argmax
    of its row (the NLL falls all the way to T -> 0); g(0) >= 0 means the NLL is smallest at
-   b = 0 (T -> infinity), which includes data whose every row has equal logits. Both are
-   decided exactly (flags, not rounded sums) or from g(0) as computed.
+   b = 0 (T -> infinity), which includes data whose every row has equal logits. The first is
+   decided exactly (a comparison per row, not a rounded sum), the second from g(0) as computed.
 
    The root of g is found by Newton's method, b <- b - g(b) / g'(b), kept inside a bracket
    lo < b* < hi that every evaluation narrows (g < 0 raises lo, g > 0 lowers hi). A step that
    leaves the bracket, is not finite, or is more than half the step before the last (as in
    Numerical Recipes' rtsafe) is replaced by bisection (geometric while the bracket spans more
-   than a factor 4, since b* may lie anywhere in [1e-100, 1e100]). The
-   search stops when a Newton step moves b by at most 1e-12 b (quadratic convergence leaves
-   the error far below that), when g(b) is exactly 0, or when the bracket is narrower than
-   2e-11 hi, so T = 1/b is the minimiser to 1e-10 relative.
+   than a factor 4, since b* may lie anywhere in [1e-100, 1e100]). The search stops when a
+   Newton step moves b by at most 1e-12 b (quadratic convergence leaves the error far below
+   that), when g(b) is exactly 0, or when the bracket is narrower than 2e-11 hi, so T = 1/b is
+   the minimiser to 1e-10 relative.
 
    Per row, each evaluation costs one exp per unmasked class: the weights w_j = exp(b (z_j -
    max z)) are folded into a weighted mean and variance in one pass (West's update), with
    all sums in double for float and double logits alike. */
 #include <math.h>
 
-#include "calibration.h"
 #include "common/error.h"
 #include "common/validate.h"
+#include "logitnorm.h"
 
 #define LN_FIT_B_MIN 1e-100 /* b = 1/T: T in [1e-100, 1e100], the range of the TEMPERATURE param */
 #define LN_FIT_B_MAX 1e100
 #define LN_FIT_STEP_TOL 1e-12
 #define LN_FIT_BRACKET_TOL 2e-11
-#define LN_FIT_MAX_ITER 400 /* bisection alone takes ~60 steps over the whole range; Newton ~10 */
+#define LN_FIT_MAX_ITER 400 /* bisection alone takes ~60 steps over the whole range */
 
 /* The logits as the fit sees them: f32 when is_f64 is 0, f64 otherwise. */
 typedef struct ln_fit_rows {
