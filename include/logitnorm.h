@@ -259,6 +259,95 @@ LOGITNORM_API logitnorm_status logitnorm_loss_lower_bound(const logitnorm_loss *
 LOGITNORM_API logitnorm_status logitnorm_loss_temperature_for_bound(const logitnorm_loss *loss, double bound,
                                                                      double *temperature);
 
+/* ---------------- loss, version 1.2: half precision ---------------- */
+
+/* bf16 and IEEE binary16 (f16) elements, as bit patterns (since 1.2). */
+typedef uint16_t logitnorm_bf16; /* bfloat16: the top 16 bits of a float */
+typedef uint16_t logitnorm_f16;  /* IEEE 754 binary16: 5 exponent bits, largest finite 65504 */
+
+/* The loss entry points of 1.0 and 1.1 with bf16 or f16 logits, probability targets and
+   gradients / probabilities (since 1.2); everything else is as for _f32 above, and loss_out,
+   row_loss, row_scale, alpha and beta keep their wide types.
+   Semantics: each half input is widened exactly to float, and the call computes what the _f32
+   call on the same dispatch path computes on those widened values: the same status, the same
+   loss_out and row_loss to the last bit, and every half output equal to the _f32 output rounded
+   once to nearest-even (NaN stays NaN, infinities stay infinite). With beta != 0 the old half
+   gradient is widened, the float sum formed, and rounded once. row_stats are the doubles of 1.1
+   and interchangeable between _f32 and half calls on the same (widened) values.
+   Non-finite values: NaN and +inf are bad input under CHECK_FINITE and -inf is a mask, in both
+   types. f16's range ends at 65504: a gradient entry whose float value is finite but rounds past
+   it is written as +inf or -inf (IEEE rounding) and the call still returns LOGITNORM_OK;
+   CHECK_FINITE checks inputs, not outputs. That cannot happen for probabilities; for gradients
+   it takes a large |alpha * row_scale|, large class weights under SUM, or LogitNorm rows of tiny
+   norm (the LogitNorm gradient scales like 1/(tau (||z|| + eps))). Prefer bf16 (float's range)
+   for LogitNorm gradients.
+   Memory: a half call whose rows are longer than 4096 classes and that writes a gradient (or
+   probabilities) allocates one scratch block of THREADS x num_classes floats for the exp values
+   (a half output row cannot hold them); if that fails it returns LOGITNORM_ERR_OUT_OF_MEMORY and
+   writes nothing. The fused linear head has no half variant. */
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_bf16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const int32_t *labels, double *loss_out, float *row_loss);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_bf16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const int32_t *labels, const float *row_scale,
+    float alpha, float beta, logitnorm_bf16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_backward_bf16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const int32_t *labels, double *loss_out, float *row_loss,
+    float alpha, float beta, logitnorm_bf16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_soft_bf16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const logitnorm_bf16 *targets, int64_t ldt, double *loss_out,
+    float *row_loss);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_soft_bf16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const logitnorm_bf16 *targets, int64_t ldt, const float *row_scale,
+    float alpha, float beta, logitnorm_bf16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_backward_soft_bf16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const logitnorm_bf16 *targets, int64_t ldt, double *loss_out,
+    float *row_loss, float alpha, float beta, logitnorm_bf16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_stats_bf16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const int32_t *labels, double *loss_out, float *row_loss,
+    double *row_stats);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_stats_bf16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const int32_t *labels, const double *row_stats, const float *row_scale,
+    float alpha, float beta, logitnorm_bf16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_stats_soft_bf16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const logitnorm_bf16 *targets, int64_t ldt, double *loss_out,
+    float *row_loss, double *row_stats);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_stats_soft_bf16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const logitnorm_bf16 *targets, int64_t ldt, const double *row_stats,
+    const float *row_scale, float alpha, float beta, logitnorm_bf16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_probs_bf16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, logitnorm_bf16 *probs, int64_t ldp);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_f16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const int32_t *labels, double *loss_out, float *row_loss);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_f16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const int32_t *labels, const float *row_scale,
+    float alpha, float beta, logitnorm_f16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_backward_f16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const int32_t *labels, double *loss_out, float *row_loss,
+    float alpha, float beta, logitnorm_f16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_soft_f16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const logitnorm_f16 *targets, int64_t ldt, double *loss_out,
+    float *row_loss);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_soft_f16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const logitnorm_f16 *targets, int64_t ldt, const float *row_scale,
+    float alpha, float beta, logitnorm_f16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_backward_soft_f16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const logitnorm_f16 *targets, int64_t ldt, double *loss_out,
+    float *row_loss, float alpha, float beta, logitnorm_f16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_stats_f16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const int32_t *labels, double *loss_out, float *row_loss,
+    double *row_stats);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_stats_f16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const int32_t *labels, const double *row_stats, const float *row_scale,
+    float alpha, float beta, logitnorm_f16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_forward_stats_soft_f16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const logitnorm_f16 *targets, int64_t ldt, double *loss_out,
+    float *row_loss, double *row_stats);
+LOGITNORM_API logitnorm_status logitnorm_loss_backward_stats_soft_f16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const logitnorm_f16 *targets, int64_t ldt, const double *row_stats,
+    const float *row_scale, float alpha, float beta, logitnorm_f16 *grad, int64_t ldg);
+LOGITNORM_API logitnorm_status logitnorm_loss_probs_f16(const logitnorm_loss *loss, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, logitnorm_f16 *probs, int64_t ldp);
+
 /* ---------------- OOD scores: higher = more in-distribution, for every kind ---------------- */
 typedef struct logitnorm_scorer logitnorm_scorer;
 

@@ -23,7 +23,9 @@ int ln_dispatch_decide(ln_dispatch_request request, int cpu_avx2) {
 static int ln_cpu_avx2(void) {
 #if defined(LN_HAVE_AVX2) && (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  /* F16C converts the f16 kernels' loads and stores; every CPU with AVX2 and FMA has it, but it
+     is a feature of its own */
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 #else
   return 0;
 #endif

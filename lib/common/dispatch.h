@@ -1,9 +1,10 @@
 /* Runtime choice between the baseline kernels and the AVX2+FMA ones.
 
    LOGITNORM_DISPATCH, read once per process (at the first loss call), may be
-     unset or empty  the CPU decides: AVX2+FMA kernels when the CPU has both;
+     unset or empty  the CPU decides: AVX2+FMA kernels when the CPU has AVX2, FMA and F16C
+                     (the f16 kernels convert with F16C);
      "generic"       the baseline kernels;
-     "avx2"          the AVX2+FMA kernels; on a CPU without AVX2 and FMA (or a build without
+     "avx2"          the AVX2+FMA kernels; on a CPU without AVX2, FMA and F16C (or a build without
                      them) the baseline kernels, since the others cannot run there;
    and nothing else. Any other value (a misspelling such as "AVX2" or "gneric") is rejected:
    the kernels fall back to generic, and ln_dispatch_check() fails, so every call that
@@ -28,7 +29,7 @@ ln_dispatch_request ln_dispatch_parse(const char *value);
 /* 1 when the AVX2+FMA kernels run for `request` on a CPU that has them (cpu_avx2 = 1) or not. */
 int ln_dispatch_decide(ln_dispatch_request request, int cpu_avx2);
 
-/* 1 when the AVX2+FMA kernels are to be used in this process (the CPU has AVX2 and FMA, the
+/* 1 when the AVX2+FMA kernels are to be used in this process (the CPU has AVX2, FMA and F16C, the
    library was built with them, and LOGITNORM_DISPATCH allows them). */
 int ln_use_avx2(void);
 

@@ -431,7 +431,7 @@ static double ln_head_block(const ln_head_run *r, int64_t i0, int64_t m, int hav
       .beta = 0.0,
   };
   int threads = m * C >= 32768 ? r->threads : 1;
-  double sum = ln_loss_rows_run(&job, m, c->f64, threads, r->ecache);
+  double sum = ln_loss_rows_run(&job, m, c->f64 ? LN_ELEM_F64 : LN_ELEM_F32, threads, r->ecache);
   if (c->dx)
     ln_head_gemm(r, &(ln_product){.m = m, .n = c->d, .k = C,
                                   .a = {.p = r->Z, .rs = r->ldz, .cs = 1}, /* G */

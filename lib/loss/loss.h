@@ -29,6 +29,10 @@ struct logitnorm_loss {
   double weight_sum; /* sum of the weights (num_classes when NULL) */
 };
 
+/* The element type of a call's logits, targets and gradient (row losses, row scales and alpha,
+   beta are double for f64 and float otherwise; the half types are computed in float). */
+typedef enum ln_elem_type { LN_ELEM_F32 = 0, LN_ELEM_F64 = 1, LN_ELEM_BF16 = 2, LN_ELEM_F16 = 3 } ln_elem_type;
+
 /* What the rows of a job are computed against. */
 typedef enum ln_rows_mode {
   LN_ROWS_LABELS,  /* hard labels (labels): loss, gradient, statistics */
@@ -39,8 +43,8 @@ typedef enum ln_rows_mode {
 /* One call's work, shared read-only by every part of the row range.
    Per row i (ignored rows give 0 loss, 0 gradient and 0 statistics):
      row_loss[i] = l_i,   grad_i = gscale * s_i * dl_i/dz_i + beta * grad_i
-   where s_i = row_scale[i] (1 when NULL). The void pointers are float or double arrays
-   matching the kernel's type; mode says which of labels and targets the rows use.
+   where s_i = row_scale[i] (1 when NULL). logits, targets and grad are arrays of the call's
+   element type; row_scale and row_loss of the type the kernels compute in (float or double); mode says which of labels and targets the rows use.
    stats_out (forward_stats) receives LOGITNORM_LOSS_ROW_STATS doubles per row; with stats_in
    (backward_stats) the kernels skip the forward passes and use the saved statistics. */
 typedef struct ln_loss_job {
@@ -69,16 +73,18 @@ typedef struct ln_loss_job {
    NULL or this worker's block of num_classes elements for the exp values (see LN_ECACHE_BYTES). */
 typedef double (*ln_loss_rows_fn)(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 
-/* Runs the row kernels of the dispatch path for the element type (double when f64 is set) over
+/* Runs the row kernels of the dispatch path for the element type over
    rows [0, n) of job, in the fixed parts of common/parallel.h on up to `threads` threads; returns
    the sum of the row losses, added part by part in order (so any thread count gives the same
-   bits). ecache is NULL or `threads` blocks of num_classes elements, one per worker. Inputs must
-   be validated. */
-double ln_loss_rows_run(const ln_loss_job *job, int64_t n, int f64, int threads, void *ecache);
+   bits). ecache is NULL or `threads` blocks of num_classes elements of the compute type, one per
+   worker. Inputs must be validated. */
+double ln_loss_rows_run(const ln_loss_job *job, int64_t n, ln_elem_type elem, int threads, void *ecache);
 
 /* The generic row kernels, for every mode of ln_rows_mode. */
 double ln_loss_rows_f32(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 double ln_loss_rows_f64(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
+double ln_loss_rows_bf16(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
+double ln_loss_rows_f16(const ln_loss_job *job, int64_t begin, int64_t end, void *ecache);
 
 /* The MEAN divisor over a batch: the sum of target-class weights over rows that are not ignored
    (PyTorch's nll_loss and label-smoothing normalisation), or n for probability targets
@@ -93,9 +99,15 @@ void ln_row_qsums_careful_f32(const logitnorm_loss *L, ln_rows_mode mode, const 
                               const struct ln_row_head *h, double *sums);
 void ln_row_qsums_careful_f64(const logitnorm_loss *L, ln_rows_mode mode, const double *z, const double *t,
                               const struct ln_row_head *h, double *sums);
+void ln_row_qsums_careful_bf16(const logitnorm_loss *L, ln_rows_mode mode, const uint16_t *z, const uint16_t *t,
+                               const struct ln_row_head *h, double *sums);
+void ln_row_qsums_careful_f16(const logitnorm_loss *L, ln_rows_mode mode, const uint16_t *z, const uint16_t *t,
+                              const struct ln_row_head *h, double *sums);
 
 /* The L2 norm of a row without overflow or underflow in the sum of squares. */
 double ln_row_norm_f32(const float *z, int64_t n);
 double ln_row_norm_f64(const double *z, int64_t n);
+double ln_row_norm_bf16(const uint16_t *z, int64_t n);
+double ln_row_norm_f16(const uint16_t *z, int64_t n);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "common/simd_math_avx2.h"
 #include "row_math.h"
+#include "storage.h"
 #include "tile_avx2.h"
 #include "vec_avx2.h"
 
@@ -73,27 +74,33 @@ static const ln_tile_p3_mode LN_TILE_P3_LOGITNORM = {.form = LN_GRAD_CORR};
 static const ln_tile_p3_mode LN_TILE_P3_LOGITNORM_MASKED = {.form = LN_GRAD_CORR, .masked = 1};
 
 /* ---- the type table: one row per element type ----
-   T and its name suffix SFX; the vector type V, its intrinsic suffix VS and its LANES; T_MAX,
-   the largest value; LN_SS_MIN, the smallest sum of squares that cannot hide underflowed
-   squares; EXP_SAFE, the largest range of u (max u - min u) for which exp's clamp and underflow
-   flush cannot act (their thresholds are ln(FLT_MIN) = -87.34 and ln(DBL_MIN) = -708.40; the
-   margin covers the rounding of u - m); TILE_C, the largest C the tile path takes. */
-/*                   T       SFX  V        VS  LANES  T_MAX    LN_SS_MIN  EXP_SAFE  TILE_C */
-#define LN_TYPE_F32 (float,  f32, __m256,  ps, 8,     FLT_MAX, 0x1p-60,   80.0,     104)
-#define LN_TYPE_F64 (double, f64, __m256d, pd, 4,     DBL_MAX, 1e-280,    700.0,    48)
+   T, the type computed in; ST, the type stored (logits, targets, gradients: see storage.h; the
+   half types are computed in float, widened on load and narrowed once on store); the name
+   suffix SFX; the vector type V, its intrinsic suffix VS and its LANES; T_MAX, the largest value
+   of T; LN_SS_MIN, the smallest sum of squares that cannot hide underflowed squares; EXP_SAFE,
+   the largest range of u (max u - min u) for which exp's clamp and underflow flush cannot act
+   (their thresholds are ln(FLT_MIN) = -87.34 and ln(DBL_MIN) = -708.40; the margin covers the
+   rounding of u - m); TILE_C, the largest C the tile path takes. */
+/*                    T       ST        SFX   V        VS  LANES  T_MAX    LN_SS_MIN  EXP_SAFE  TILE_C */
+#define LN_TYPE_F32  (float,  float,    f32,  __m256,  ps, 8,     FLT_MAX, 0x1p-60,   80.0,     104)
+#define LN_TYPE_F64  (double, double,   f64,  __m256d, pd, 4,     DBL_MAX, 1e-280,    700.0,    48)
+#define LN_TYPE_BF16 (float,  uint16_t, bf16, __m256,  ps, 8,     FLT_MAX, 0x1p-60,   80.0,     104)
+#define LN_TYPE_F16  (float,  uint16_t, f16,  __m256,  ps, 8,     FLT_MAX, 0x1p-60,   80.0,     104)
 
 /* The fields of the instantiated row, LN_TYPE. */
 #define LN_APPLY(m, args) m args
-#define LN_F_T(t, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) t
-#define LN_F_SFX(t, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) sfx
-#define LN_F_V(t, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) v
-#define LN_F_VS(t, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) vs
-#define LN_F_LANES(t, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) lanes
-#define LN_F_T_MAX(t, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) tmax
-#define LN_F_SS_MIN(t, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) ssmin
-#define LN_F_EXP_SAFE(t, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) expsafe
-#define LN_F_TILE_C(t, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) tilec
+#define LN_F_T(t, st, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) t
+#define LN_F_ST(t, st, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) st
+#define LN_F_SFX(t, st, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) sfx
+#define LN_F_V(t, st, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) v
+#define LN_F_VS(t, st, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) vs
+#define LN_F_LANES(t, st, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) lanes
+#define LN_F_T_MAX(t, st, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) tmax
+#define LN_F_SS_MIN(t, st, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) ssmin
+#define LN_F_EXP_SAFE(t, st, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) expsafe
+#define LN_F_TILE_C(t, st, sfx, v, vs, lanes, tmax, ssmin, expsafe, tilec) tilec
 #define T LN_APPLY(LN_F_T, LN_TYPE)
+#define ST LN_APPLY(LN_F_ST, LN_TYPE)
 #define SFX LN_APPLY(LN_F_SFX, LN_TYPE)
 #define V LN_APPLY(LN_F_V, LN_TYPE)
 #define VS LN_APPLY(LN_F_VS, LN_TYPE)
@@ -114,6 +121,18 @@ static const ln_tile_p3_mode LN_TILE_P3_LOGITNORM_MASKED = {.form = LN_GRAD_CORR
 #undef LN_TYPE
 
 #define LN_TYPE LN_TYPE_F64
+#include "row_driver.inc"
+#include "rows_avx2.inc"
+#include "tile_avx2.inc"
+#undef LN_TYPE
+
+#define LN_TYPE LN_TYPE_BF16
+#include "row_driver.inc"
+#include "rows_avx2.inc"
+#include "tile_avx2.inc"
+#undef LN_TYPE
+
+#define LN_TYPE LN_TYPE_F16
 #include "row_driver.inc"
 #include "rows_avx2.inc"
 #include "tile_avx2.inc"

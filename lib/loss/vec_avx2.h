@@ -1,13 +1,15 @@
 /* The vector layer of the AVX2 loss kernels (rows_avx2.inc, tile_avx2.inc): horizontal
    reductions, the float-to-double accumulators, transposes, masks and gathers, each written for
-   float (ps) and double (pd); then V_*, which names every operation once and picks the helper or
-   intrinsic of the instantiation's vector suffix VS. Included by rows_avx2.c only: it needs
-   AVX2+FMA. */
+   float (ps) and double (pd); the loads and stores of the storage types (f32, f64, bf16, f16);
+   then V_*, which names every operation once and picks the helper or intrinsic of the
+   instantiation's vector suffix VS, and S_*, the loads and stores of its storage suffix SFX.
+   Included by rows_avx2.c only: it needs AVX2+FMA (and F16C for f16). */
 #ifndef LN_LOSS_VEC_AVX2_H
 #define LN_LOSS_VEC_AVX2_H
 
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/simd_math_avx2.h"
 
@@ -155,6 +157,81 @@ static inline __m256d ln_gather_zy_pd(const double *z, int64_t ld, const int32_t
                                   _mm256_castsi256_pd(_mm256_cvtepi32_epi64(ok)), 8);
 }
 
+/* ---- storage: the element types the kernels load and store (the type table's S and SFX) ----
+   f32 and f64 are moved as they are. bf16 and f16 are widened exactly to float on load and
+   narrowed once, to nearest even, on store, by the rules of common/half.h: bf16 by a 16-bit
+   shift and integer rounding (a NaN keeps its top payload bits and gets the quiet bit), f16 by
+   F16C (vcvtph2ps; vcvtps2ph with the rounding immediate, not MXCSR). The masked forms take a
+   tail mask of the first n lanes (V_TAIL) and touch no element past them. */
+static inline __m256 ln_bf16_widen8(__m128i h) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+static inline __m128i ln_bf16_narrow8(__m256 v) {
+  const __m256i u = _mm256_castps_si256(v);
+  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+  const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), lsb), 16);
+  const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40));
+  const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  const __m256i r = _mm256_blendv_epi8(rounded, quiet, nan); /* each lane < 2^16: packs exactly */
+  /* packus per 128-bit half gives r0-3 r0-3 | r4-7 r4-7: quadwords 0 and 2 are r0-7 */
+  return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08));
+}
+static inline __m256 ln_f16_widen8(__m128i h) { return _mm256_cvtph_ps(h); }
+static inline __m128i ln_f16_narrow8(__m256 v) { return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT); }
+
+/* The number of lanes of a tail mask of 32-bit lanes. */
+static inline int ln_tail_count_ps(__m256i mask) {
+  return __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(mask)));
+}
+
+static inline __m256 ln_sload_f32(const float *p) { return _mm256_loadu_ps(p); }
+static inline __m256d ln_sload_f64(const double *p) { return _mm256_loadu_pd(p); }
+static inline __m256 ln_sload_bf16(const uint16_t *p) { return ln_bf16_widen8(_mm_loadu_si128((const __m128i *)p)); }
+static inline __m256 ln_sload_f16(const uint16_t *p) { return ln_f16_widen8(_mm_loadu_si128((const __m128i *)p)); }
+static inline void ln_sstore_f32(float *p, __m256 v) { _mm256_storeu_ps(p, v); }
+static inline void ln_sstore_f64(double *p, __m256d v) { _mm256_storeu_pd(p, v); }
+static inline void ln_sstore_bf16(uint16_t *p, __m256 v) { _mm_storeu_si128((__m128i *)p, ln_bf16_narrow8(v)); }
+static inline void ln_sstore_f16(uint16_t *p, __m256 v) { _mm_storeu_si128((__m128i *)p, ln_f16_narrow8(v)); }
+
+static inline __m256 ln_smload_f32(const float *p, __m256i m) { return _mm256_maskload_ps(p, m); }
+static inline __m256d ln_smload_f64(const double *p, __m256i m) { return _mm256_maskload_pd(p, m); }
+static inline __m128i ln_smload_half(const uint16_t *p, __m256i m) {
+  uint16_t buf[8] = {0};
+  memcpy(buf, p, (size_t)ln_tail_count_ps(m) * sizeof(uint16_t));
+  return _mm_loadu_si128((const __m128i *)buf);
+}
+static inline __m256 ln_smload_bf16(const uint16_t *p, __m256i m) { return ln_bf16_widen8(ln_smload_half(p, m)); }
+static inline __m256 ln_smload_f16(const uint16_t *p, __m256i m) { return ln_f16_widen8(ln_smload_half(p, m)); }
+static inline void ln_smstore_f32(float *p, __m256i m, __m256 v) { _mm256_maskstore_ps(p, m, v); }
+static inline void ln_smstore_f64(double *p, __m256i m, __m256d v) { _mm256_maskstore_pd(p, m, v); }
+static inline void ln_smstore_half(uint16_t *p, __m256i m, __m128i h) {
+  uint16_t buf[8];
+  _mm_storeu_si128((__m128i *)buf, h);
+  memcpy(p, buf, (size_t)ln_tail_count_ps(m) * sizeof(uint16_t));
+}
+static inline void ln_smstore_bf16(uint16_t *p, __m256i m, __m256 v) { ln_smstore_half(p, m, ln_bf16_narrow8(v)); }
+static inline void ln_smstore_f16(uint16_t *p, __m256i m, __m256 v) { ln_smstore_half(p, m, ln_f16_narrow8(v)); }
+
+/* z[r ld + y_r] as ln_gather_zy_* gives them, for each storage type (the half ones lane by
+   lane: a 32-bit gather of a 16-bit element could read past the matrix). */
+static inline __m256 ln_sgather_zy_f32(const float *z, int64_t ld, const int32_t *y, int64_t C) {
+  return ln_gather_zy_ps(z, ld, y, C);
+}
+static inline __m256d ln_sgather_zy_f64(const double *z, int64_t ld, const int32_t *y, int64_t C) {
+  return ln_gather_zy_pd(z, ld, y, C);
+}
+static inline __m128i ln_sgather_zy_half(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C) {
+  uint16_t buf[8];
+  for (int r = 0; r < 8; ++r) buf[r] = y[r] >= 0 && y[r] < C ? z[r * ld + y[r]] : 0;
+  return _mm_loadu_si128((const __m128i *)buf);
+}
+static inline __m256 ln_sgather_zy_bf16(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C) {
+  return ln_bf16_widen8(ln_sgather_zy_half(z, ld, y, C));
+}
+static inline __m256 ln_sgather_zy_f16(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C) {
+  return ln_f16_widen8(ln_sgather_zy_half(z, ld, y, C));
+}
+
 /* Lane counters in the integer lanes of the type's width (32 or 64 bits): an all-ones lane is
    -1, so subtracting a comparison's mask counts its true lanes. */
 static inline __m256i ln_mask_sub_ps(__m256i a, __m256i b) { return _mm256_sub_epi32(a, b); }
@@ -209,7 +286,12 @@ static inline int64_t ln_mask_hsum_pd(__m256i v) {
 #define V_Y_LOAD(y) VF(ln_y_load_)(y)
 #define V_Y_EQ(yv, cv) VF(ln_y_eq_)(yv, cv)
 #define V_Y_NEXT(cv) VF(ln_y_next_)(cv)
-#define V_GATHER_ZY(z, ld, y, C) VF(ln_gather_zy_)(z, ld, y, C)
+#define V_GATHER_ZY(z, ld, y, C) LN_CAT(ln_sgather_zy_, SFX)(z, ld, y, C) /* z of the storage type */
+/* loads and stores of the storage type S (logits, targets, gradients), with the suffix SFX */
+#define S_LOADU(p) LN_CAT(ln_sload_, SFX)(p)
+#define S_STOREU(p, v) LN_CAT(ln_sstore_, SFX)(p, v)
+#define S_MLOAD(p, m) LN_CAT(ln_smload_, SFX)(p, m)
+#define S_MSTORE(p, m, v) LN_CAT(ln_smstore_, SFX)(p, m, v)
 #define V_ONEHOT(a, j) VF(ln_onehot_)(a, j)
 #define V_MASK_ZERO() _mm256_setzero_si256()
 #define V_MASKI(v) LN_CAT(VF(_mm256_cast), _si256)(v)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "half_ref.h"
 #include "logitnorm.h"
 #include "metrics_ref.h"
 #include "test_util.h"
@@ -35,11 +36,14 @@ typedef struct fx {
   float weights[C];
   double stats[RS_N], stats64[RS_N];           /* what forward_stats(_soft) wrote for the fixture */
   double stats_soft[RS_N], stats_soft64[RS_N];
+  uint16_t logits_bf16[N * LD], logits_f16[N * LD]; /* the logits and targets in the half types */
+  uint16_t targets_bf16[N * LD], targets_f16[N * LD];
   float hx[N * HLD], hw[C * HLD], hb[C];       /* linear head: x, W, bias */
   double hx64[N * HLD], hw64[C * HLD], hb64[C];
   /* outputs (sentinel) */
   float grad[N * LD];
   double grad64[N * LD];
+  uint16_t gradh[N * LD]; /* the gradient or probabilities of a half call */
   float row_loss[N];
   double row_loss64[N];
   double loss_out;
@@ -79,6 +83,12 @@ static void fill_inputs(fx *f) {
       f->targets[i * LD + c] = 0.25f;
       f->targets64[i * LD + c] = 0.25;
     }
+  for (int k = 0; k < N * LD; ++k) { /* multiples of 1/4 in [-3, 1.5]: exact in both half types */
+    f->logits_bf16[k] = th_narrow(TH_BF16, f->logits[k]);
+    f->logits_f16[k] = th_narrow(TH_F16, f->logits[k]);
+    f->targets_bf16[k] = th_narrow(TH_BF16, f->targets[k]);
+    f->targets_f16[k] = th_narrow(TH_F16, f->targets[k]);
+  }
   for (int i = 0; i < N; ++i) {
     f->row_scale[i] = 1.0f;
     f->row_scale64[i] = 1.0;
@@ -104,6 +114,7 @@ static void fill_inputs(fx *f) {
 static void fill_outputs(fx *f) {
   tu_sentinel_fill(f->grad, sizeof f->grad);
   tu_sentinel_fill(f->grad64, sizeof f->grad64);
+  tu_sentinel_fill(f->gradh, sizeof f->gradh);
   tu_sentinel_fill(f->row_loss, sizeof f->row_loss);
   tu_sentinel_fill(f->row_loss64, sizeof f->row_loss64);
   tu_sentinel_fill(&f->loss_out, sizeof f->loss_out);
@@ -130,6 +141,7 @@ static void fill_outputs(fx *f) {
 
 static int outputs_intact(const fx *f) {
   return tu_sentinel_intact(f->grad, sizeof f->grad) && tu_sentinel_intact(f->grad64, sizeof f->grad64) &&
+         tu_sentinel_intact(f->gradh, sizeof f->gradh) &&
          tu_sentinel_intact(f->row_loss, sizeof f->row_loss) &&
          tu_sentinel_intact(f->row_loss64, sizeof f->row_loss64) &&
          tu_sentinel_intact(&f->loss_out, sizeof f->loss_out) && tu_sentinel_intact(&f->value, sizeof f->value) &&
@@ -150,6 +162,10 @@ static int outputs_intact(const fx *f) {
 static int inputs_intact(const fx *f, const fx *before) {
   return memcmp(f->blob, before->blob, sizeof f->blob) == 0 && memcmp(f->logits, before->logits, sizeof f->logits) == 0 &&
          memcmp(f->logits64, before->logits64, sizeof f->logits64) == 0 &&
+         memcmp(f->logits_bf16, before->logits_bf16, sizeof f->logits_bf16) == 0 &&
+         memcmp(f->logits_f16, before->logits_f16, sizeof f->logits_f16) == 0 &&
+         memcmp(f->targets_bf16, before->targets_bf16, sizeof f->targets_bf16) == 0 &&
+         memcmp(f->targets_f16, before->targets_f16, sizeof f->targets_f16) == 0 &&
          memcmp(f->targets, before->targets, sizeof f->targets) == 0 &&
          memcmp(f->targets64, before->targets64, sizeof f->targets64) == 0 &&
          memcmp(f->row_scale, before->row_scale, sizeof f->row_scale) == 0 &&
@@ -957,6 +973,95 @@ static logitnorm_status fit_all_labels_argmax(int f64) {
   X("ood_metrics_f32", "wrong state", LOGITNORM_ERR_INVALID_STATE,                                              \
     logitnorm_ood_metrics_f32(F.row_scale, 2, F.row_scale, 0, &F.value, NULL, NULL, NULL))
 
+/* ---- 1.2: half precision, the same classes for bf16 (TY) and f16, with their bit patterns of
+   NaN (NANH), +inf (PINFH) and -inf (NINFH) ---- */
+static void mask_row_half(uint16_t *z, uint16_t *z_before, int row, uint16_t ninf) {
+  for (int c = 0; c < C; ++c) z[row * LD + c] = z_before[row * LD + c] = ninf;
+}
+
+#define HALF_CASES_T(X, TY, LGH, TGH, NANH, PINFH, NINFH)                                                          \
+  X("loss_forward_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER,                                                     \
+    logitnorm_loss_forward_##TY(NULL, N, F.LGH, LD, Y, &F.loss_out, RL))                                         \
+  X("loss_forward_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER,                                                     \
+    logitnorm_loss_forward_##TY(L, N, NULL, LD, Y, &F.loss_out, RL))                                             \
+  X("loss_forward_" #TY, "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                        \
+    logitnorm_loss_forward_##TY(L, -1, F.LGH, LD, Y, &F.loss_out, RL))                                           \
+  X("loss_forward_" #TY, "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                          \
+    logitnorm_loss_forward_##TY(L, N, F.LGH, C - 1, Y, &F.loss_out, RL))                                         \
+  X("loss_forward_" #TY, "bad label", LOGITNORM_ERR_INVALID_LABEL,                                               \
+    (PUT(labels[1], C), logitnorm_loss_forward_##TY(L, N, F.LGH, LD, Y, &F.loss_out, RL)))                       \
+  X("loss_forward_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                                  \
+    (PUT(LGH[1 * LD + 2], NANH), logitnorm_loss_forward_##TY(L, N, F.LGH, LD, Y, &F.loss_out, RL)))              \
+  X("loss_forward_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                                  \
+    (PUT(LGH[2 * LD + 0], PINFH), logitnorm_loss_forward_##TY(L, N, F.LGH, LD, Y, &F.loss_out, RL)))             \
+  X("loss_forward_" #TY, "masked", LOGITNORM_ERR_INVALID_LABEL,                                                  \
+    (PUT(LGH[1 * LD + 3], NINFH), logitnorm_loss_forward_##TY(L, N, F.LGH, LD, Y, &F.loss_out, RL)))             \
+  X("loss_forward_" #TY, "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                          \
+    logitnorm_loss_forward_##TY(L, N, F.LGH, LD, Y, &F.loss_out, (float *)(void *)F.LGH))                        \
+  X("loss_backward_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER,                                                    \
+    logitnorm_loss_backward_##TY(L, N, F.LGH, LD, Y, NULL, 1, 0, NULL, LD))                                      \
+  X("loss_backward_" #TY, "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                         \
+    logitnorm_loss_backward_##TY(L, N, F.LGH, LD, Y, NULL, 1, 0, F.gradh, C - 1))                                \
+  X("loss_backward_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                                 \
+    (PUT(row_scale[1], NAN), logitnorm_loss_backward_##TY(L, N, F.LGH, LD, Y, RS, 1, 0, F.gradh, LD)))           \
+  X("loss_backward_" #TY, "out of range", LOGITNORM_ERR_INVALID_ARGUMENT,                                        \
+    logitnorm_loss_backward_##TY(L, N, F.LGH, LD, Y, NULL, INFINITY, 0, F.gradh, LD))                            \
+  X("loss_backward_" #TY, "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                         \
+    logitnorm_loss_backward_##TY(L, N - 1, F.LGH, LD, Y, NULL, 1, 0, F.LGH + 1, LD))                             \
+  X("loss_forward_backward_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER,                                            \
+    logitnorm_loss_forward_backward_##TY(L, N, F.LGH, LD, NULL, &F.loss_out, RL, 1, 0, F.gradh, LD))             \
+  X("loss_forward_backward_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                         \
+    (PUT(LGH[0 * LD + 1], NANH),                                                                                 \
+     logitnorm_loss_forward_backward_##TY(L, N, F.LGH, LD, Y, &F.loss_out, RL, 1, 0, F.gradh, LD)))              \
+  X("loss_forward_soft_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER,                                                \
+    logitnorm_loss_forward_soft_##TY(L, N, F.LGH, LD, NULL, LD, &F.loss_out, RL))                                \
+  X("loss_forward_soft_" #TY, "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    logitnorm_loss_forward_soft_##TY(L, N, F.LGH, LD, F.TGH, C - 1, &F.loss_out, RL))                            \
+  X("loss_forward_soft_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                             \
+    (PUT(TGH[2 * LD + 1], PINFH), logitnorm_loss_forward_soft_##TY(L, N, F.LGH, LD, F.TGH, LD, &F.loss_out, RL))) \
+  X("loss_backward_soft_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER,                                               \
+    logitnorm_loss_backward_soft_##TY(L, N, F.LGH, LD, F.TGH, LD, NULL, 1, 0, NULL, LD))                         \
+  X("loss_backward_soft_" #TY, "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                         \
+    (PUT(LGH[0 * LD + 2], NINFH), logitnorm_loss_backward_soft_##TY(L, N, F.LGH, LD, F.TGH, LD, NULL, 1, 0,      \
+                                                                     F.gradh, LD)))                              \
+  X("loss_forward_backward_soft_" #TY, "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                            \
+    logitnorm_loss_forward_backward_soft_##TY(L, N - 1, F.LGH, LD, F.TGH, LD, &F.loss_out, RL, 1, 0,             \
+                                              F.TGH + LD, LD))                                                   \
+  X("loss_forward_backward_soft_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                    \
+    (PUT(TGH[0 * LD + 0], NANH), logitnorm_loss_forward_backward_soft_##TY(L, N, F.LGH, LD, F.TGH, LD,           \
+                                                                           &F.loss_out, RL, 1, 0, F.gradh, LD))) \
+  X("loss_forward_stats_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER,                                               \
+    logitnorm_loss_forward_stats_##TY(L, N, F.LGH, LD, Y, &F.loss_out, RL, NULL))                                \
+  X("loss_forward_stats_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                            \
+    (PUT(LGH[2 * LD + 3], NANH), logitnorm_loss_forward_stats_##TY(L, N, F.LGH, LD, Y, &F.loss_out, RL,          \
+                                                                   F.stats_out)))                                \
+  X("loss_backward_stats_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER,                                              \
+    logitnorm_loss_backward_stats_##TY(L, N, F.LGH, LD, Y, NULL, NULL, 1, 0, F.gradh, LD))                       \
+  X("loss_backward_stats_" #TY, "impossible row_stats", LOGITNORM_ERR_INVALID_ARGUMENT,                          \
+    (PUT(stats[1 * RSN + 0], 1e300), logitnorm_loss_backward_stats_##TY(L, N, F.LGH, LD, Y, F.stats, NULL, 1, 0, \
+                                                                         F.gradh, LD)))                          \
+  X("loss_backward_stats_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                           \
+    (PUT(stats[2 * RSN + 1], NAN), logitnorm_loss_backward_stats_##TY(L, N, F.LGH, LD, Y, F.stats, NULL, 1, 0,   \
+                                                                        F.gradh, LD)))                           \
+  X("loss_forward_stats_soft_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER,                                          \
+    logitnorm_loss_forward_stats_soft_##TY(L, N, F.LGH, LD, F.TGH, LD, &F.loss_out, RL, NULL))                   \
+  X("loss_backward_stats_soft_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER,                                         \
+    logitnorm_loss_backward_stats_soft_##TY(L, N, F.LGH, LD, F.TGH, LD, F.stats_soft, NULL, 1, 0, NULL, LD))     \
+  X("loss_backward_stats_soft_" #TY, "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                              \
+    logitnorm_loss_backward_stats_soft_##TY(L, N, F.LGH, LD, F.TGH, LD, F.stats_soft, NULL, 1, 0, F.gradh,       \
+                                            C - 1))                                                              \
+  X("loss_probs_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_probs_##TY(L, N, F.LGH, LD, NULL, LD)) \
+  X("loss_probs_" #TY, "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                                 \
+    (mask_row_half(F.LGH, F_before.LGH, 1, NINFH), logitnorm_loss_probs_##TY(L, N, F.LGH, LD, F.gradh, LD)))     \
+  X("loss_probs_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                                    \
+    (PUT(LGH[0 * LD + 0], PINFH), logitnorm_loss_probs_##TY(L, N, F.LGH, LD, F.gradh, LD)))                      \
+  X("loss_probs_" #TY, "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                            \
+    logitnorm_loss_probs_##TY(L, N - 1, F.LGH, LD, F.LGH + LD, LD))
+
+#define HALF_CASES(X)                                                                                            \
+  HALF_CASES_T(X, bf16, logits_bf16, targets_bf16, 0x7fc0u, 0x7f80u, 0xff80u)                                    \
+  HALF_CASES_T(X, f16, logits_f16, targets_f16, 0x7e00u, 0x7c00u, 0xfc00u)
+
 typedef struct bad_case {
   const char *function;
   const char *cls;
@@ -964,7 +1069,8 @@ typedef struct bad_case {
 } bad_case;
 
 #define LN_ROW(fn, cls, st, call) {fn, cls, st},
-static const bad_case CASES[] = {LOSS_CASES(LN_ROW) V11_CASES(LN_ROW) OTHER_CASES(LN_ROW) V12_CALIBRATION_CASES(LN_ROW)};
+static const bad_case CASES[] = {LOSS_CASES(LN_ROW) V11_CASES(LN_ROW) HALF_CASES(LN_ROW) OTHER_CASES(LN_ROW)
+                                     V12_CALIBRATION_CASES(LN_ROW)};
 #undef LN_ROW
 enum { N_CASES = (int)(sizeof CASES / sizeof CASES[0]) };
 
@@ -974,6 +1080,7 @@ static logitnorm_status run_case(int i) {
   if (k++ == i) return call;
   LOSS_CASES(LN_CALL)
   V11_CASES(LN_CALL)
+  HALF_CASES(LN_CALL)
   OTHER_CASES(LN_CALL)
   V12_CALIBRATION_CASES(LN_CALL)
 #undef LN_CALL

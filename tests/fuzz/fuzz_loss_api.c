@@ -7,11 +7,12 @@
      - with finite inputs under LogitNorm (eps >= 1e-7, tau >= 1e-6) every output is finite,
        because |u| <= 1/tau and the row scale is at most 1/(tau eps).
    Then the 1.1 entry points (forward_stats, backward_stats, probs) on the same inputs, see
-   fuzz_stats_calls, and the fused linear head with sizes small or impossible, see
-   fuzz_head_call. */
+   fuzz_stats_calls, the bf16 and f16 twin of the call, see fuzz_half_call, and the fused
+   linear head with sizes small or impossible, see fuzz_head_call. */
 #include <float.h>
 #include <math.h>
 
+#include "common/half.h"
 #include "fuzz_common.h"
 
 static const float SPECIAL_F32[] = {0.0f, -0.0f, 1.0f, -1.0f, FLT_MAX, -FLT_MAX, FLT_MIN, FLT_TRUE_MIN,
@@ -35,6 +36,80 @@ static int all_finite(const float *p, int64_t rows, int64_t cols, int64_t ld) {
     for (int64_t c = 0; c < cols; ++c)
       if (!isfinite(p[i * ld + c])) return 0;
   return 1;
+}
+
+/* The call's twin in bf16 or f16 (chosen by the bytes) on the inputs rounded to that type,
+   against the f32 call on the rounded values widened back: the same status; on success the
+   same loss_out and row_loss bits and each half output equal to the f32 one rounded once (NaN
+   for NaN); on failure no half output written. */
+static uint16_t fuzz_narrow(int f16, float x) { return f16 ? ln_f32_to_f16(x) : ln_f32_to_bf16(x); }
+static float fuzz_widen(int f16, uint16_t h) { return f16 ? ln_f16_to_f32(h) : ln_bf16_to_f32(h); }
+
+typedef struct fuzz_half_args {
+  const logitnorm_loss *h;
+  int soft, backward, in_place;
+  int64_t n, C, ld, ldt, ldg, lspan, tspan, gspan;
+  const float *logits, *targets, *grad0, *rs;
+  const int32_t *labels;
+  float alpha, beta;
+} fuzz_half_args;
+
+static void fuzz_half_call(fuzz_bytes *b, const fuzz_half_args *a) {
+  const int f16 = fuzz_u8(b) & 1;
+  const int64_t rows = a->n > 0 ? a->n : 0, gsp = a->in_place ? a->lspan : a->gspan;
+  uint16_t *zh = malloc((size_t)a->lspan * 2), *th = malloc((size_t)a->tspan * 2), *gh_own = malloc((size_t)gsp * 2);
+  uint16_t *gcopy = malloc((size_t)gsp * 2);
+  float *zf = malloc((size_t)a->lspan * 4), *tf = malloc((size_t)a->tspan * 4), *gf_own = malloc((size_t)gsp * 4);
+  float *rlh = malloc((size_t)(rows + 1) * 4), *rlf = malloc((size_t)(rows + 1) * 4);
+  for (int64_t i = 0; i < a->lspan; ++i) zf[i] = fuzz_widen(f16, zh[i] = fuzz_narrow(f16, a->logits[i]));
+  for (int64_t i = 0; i < a->tspan; ++i) tf[i] = fuzz_widen(f16, th[i] = fuzz_narrow(f16, a->targets[i]));
+  for (int64_t i = 0; i < gsp; ++i) gf_own[i] = fuzz_widen(f16, gh_own[i] = fuzz_narrow(f16, a->grad0[i]));
+  uint16_t *gh = a->in_place ? zh : gh_own;
+  float *gf = a->in_place ? zf : gf_own;
+  memcpy(gcopy, gh, (size_t)gsp * 2);
+  for (int64_t i = 0; i <= rows; ++i) rlh[i] = rlf[i] = -12345.0f;
+  double lh = -12345.0, lf = -12345.0;
+  logitnorm_status sh, sf;
+  const logitnorm_loss *h = a->h;
+#define HALF(name, ...) (f16 ? logitnorm_loss_##name##_f16(__VA_ARGS__) : logitnorm_loss_##name##_bf16(__VA_ARGS__))
+  if (a->backward == 0) {
+    sf = a->soft ? logitnorm_loss_forward_soft_f32(h, a->n, zf, a->ld, tf, a->ldt, &lf, rlf)
+                 : logitnorm_loss_forward_f32(h, a->n, zf, a->ld, a->labels, &lf, rlf);
+    sh = a->soft ? HALF(forward_soft, h, a->n, zh, a->ld, th, a->ldt, &lh, rlh)
+                 : HALF(forward, h, a->n, zh, a->ld, a->labels, &lh, rlh);
+  } else if (a->backward == 1) {
+    sf = a->soft ? logitnorm_loss_backward_soft_f32(h, a->n, zf, a->ld, tf, a->ldt, a->rs, a->alpha, a->beta, gf,
+                                                    a->ldg)
+                 : logitnorm_loss_backward_f32(h, a->n, zf, a->ld, a->labels, a->rs, a->alpha, a->beta, gf, a->ldg);
+    sh = a->soft ? HALF(backward_soft, h, a->n, zh, a->ld, th, a->ldt, a->rs, a->alpha, a->beta, gh, a->ldg)
+                 : HALF(backward, h, a->n, zh, a->ld, a->labels, a->rs, a->alpha, a->beta, gh, a->ldg);
+  } else {
+    sf = a->soft ? logitnorm_loss_forward_backward_soft_f32(h, a->n, zf, a->ld, tf, a->ldt, &lf, rlf, a->alpha,
+                                                            a->beta, gf, a->ldg)
+                 : logitnorm_loss_forward_backward_f32(h, a->n, zf, a->ld, a->labels, &lf, rlf, a->alpha, a->beta,
+                                                       gf, a->ldg);
+    sh = a->soft ? HALF(forward_backward_soft, h, a->n, zh, a->ld, th, a->ldt, &lh, rlh, a->alpha, a->beta, gh,
+                        a->ldg)
+                 : HALF(forward_backward, h, a->n, zh, a->ld, a->labels, &lh, rlh, a->alpha, a->beta, gh, a->ldg);
+  }
+#undef HALF
+  FUZZ_CHECK(sh == sf);
+  if (sh != LOGITNORM_OK) {
+    FUZZ_CHECK_FAILED(sh);
+    FUZZ_CHECK(lh == -12345.0);
+    for (int64_t i = 0; i < rows; ++i) FUZZ_CHECK(rlh[i] == -12345.0f);
+    FUZZ_CHECK(memcmp(gcopy, gh, (size_t)gsp * 2) == 0);
+  } else {
+    FUZZ_CHECK(memcmp(&lh, &lf, sizeof lh) == 0 || (isnan(lh) && isnan(lf)));
+    for (int64_t i = 0; i < rows; ++i)
+      FUZZ_CHECK(memcmp(&rlh[i], &rlf[i], sizeof rlh[i]) == 0 || (isnan(rlh[i]) && isnan(rlf[i])));
+    if (a->backward != 0)
+      for (int64_t i = 0; i < gsp; ++i) {
+        const uint16_t want = fuzz_narrow(f16, gf[i]);
+        FUZZ_CHECK(gh[i] == want || (isnan(fuzz_widen(f16, gh[i])) && isnan(gf[i])));
+      }
+  }
+  free(zh), free(th), free(gh_own), free(gcopy), free(zf), free(tf), free(gf_own), free(rlh), free(rlf);
 }
 
 /* The 1.1 entry points on the same inputs: forward_stats, backward_stats with the saved
@@ -350,6 +425,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   fuzz_stats_calls(&b, h, soft, check_finite, n, C, ld, ldt, ldg, logits, lspan, targets, labels,
                    use_row_scale ? row_scale : NULL, alpha, beta, grad_copy, in_place ? lspan : gspan);
+  const fuzz_half_args ha = {.h = h, .soft = soft, .backward = backward, .in_place = in_place, .n = n, .C = C,
+                             .ld = ld, .ldt = ldt, .ldg = ldg, .lspan = lspan, .tspan = tspan, .gspan = gspan,
+                             .logits = logits, .targets = targets, .grad0 = grad_copy, .rs = rs, .labels = labels,
+                             .alpha = alpha, .beta = beta};
+  if (!in_place) fuzz_half_call(&b, &ha); /* in place, logits now hold the f32 call's gradient */
   fuzz_head_call(&b, h, C, ignore);
   logitnorm_loss_free(h);
   free(logits);
