@@ -6,11 +6,14 @@
    sum(kept) is a sum over a multiset, so ties at the k-th value cannot change it. Since
    W (h e^r) = e^r (W h), one GEMM of the raw rows gives the logits before the scale. As ASH
    does, r is clamped to [-80, 80] (it lies in [1, D / k] for nonnegative features) and taken
-   as 0 when sum(kept) is 0 (k = 0, or an all-zero row, where any scale gives the same score). */
+   as 0 when sum(kept) is 0 (k = 0, or an all-zero row, where any scale gives the same score).
+   The energy runs over every class of a head that may have thousands: on the AVX2 path its
+   exp is the library's vector exp (energy_avx2.c), as the loss kernels' is. */
 #include <math.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/dispatch.h"
 #include "common/error.h"
 #include "head.h"
 
@@ -35,6 +38,10 @@ static double ln_scale_exponent(const float *x, int64_t d, int64_t keep, float *
 
 logitnorm_status ln_scale_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out) {
   int64_t c = s->num_classes, d = s->feature_dim, blk = LN_SCORE_BLOCK, keep = ln_kept_count(d, s->percentile);
+  double (*energy)(const double *, int64_t, double) = ln_energy;
+#if defined(LN_HAVE_AVX2)
+  if (ln_use_avx2()) energy = ln_energy_avx2;
+#endif
   float *z = ln_calloc(blk * c, sizeof *z), *work = ln_calloc(d, sizeof *work);
   double *zd = ln_calloc(c, sizeof *zd);
   if (z == NULL || work == NULL || zd == NULL) {
@@ -51,7 +58,7 @@ logitnorm_status ln_scale_score(const logitnorm_scorer *s, int64_t n, const floa
     for (int64_t i = 0; i < rows; ++i) {
       double scale = exp(ln_scale_exponent(hb + i * ldf, d, keep, work));
       for (int64_t j = 0; j < c; ++j) zd[j] = scale * z[i * c + j] + s->bias[j];
-      out[i0 + i] = (float)ln_energy(zd, c, s->temperature);
+      out[i0 + i] = (float)energy(zd, c, s->temperature);
     }
   }
   ln_free(z);

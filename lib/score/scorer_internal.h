@@ -71,6 +71,9 @@ logitnorm_status ln_scorer_new(logitnorm_scorer **out, int kind, int64_t num_cla
 double ln_logit_score(const logitnorm_scorer *s, const float *z, double *grad, double *work);
 /* T * logsumexp(z / T) over C doubles, shifted by the maximum. */
 double ln_energy(const double *z, int64_t c, double t);
+/* The same with the AVX2 vector exp (energy_avx2.c; within a few ulp of ln_energy). Only in
+   builds with the AVX2 kernels (LN_HAVE_AVX2), and only called when ln_use_avx2(). */
+double ln_energy_avx2(const double *z, int64_t c, double t);
 /* Percentile (linear interpolation, as numpy's default) of n values; reorders v. */
 double ln_percentile_f32(float *v, int64_t n, double pct);
 /* The value of rank r in descending order (0 = the largest) of n values; reorders v. */
