@@ -364,18 +364,33 @@ typedef enum logitnorm_score_kind {
   LOGITNORM_SCORE_RMDS = 22,        /* relative Mahalanobis */
   LOGITNORM_SCORE_KNN = 23,         /* fit: features; -(k-th distance of normalised features) */
   LOGITNORM_SCORE_VIM = 24,         /* fit: features; needs head */
+  LOGITNORM_SCORE_NNGUIDE = 25,     /* (since 1.2) fit: features; needs head. Bank: each fit feature normalised and
+                                       multiplied by its energy (head applied to it). Score: energy(h) x mean of the
+                                       K largest inner products of normalised h with the bank rows (OpenOOD's rule;
+                                       K: SCORER_K, default 100 for this kind; K above the bank size is
+                                       INVALID_ARGUMENT). Energy at T = 1 */
+  LOGITNORM_SCORE_FDBD = 26,        /* (since 1.2) fit: features (their mean); needs head with pairwise distinct rows
+                                       and C >= 2: mean over j != argmax of |z_hat - z_j| / ||w_hat - w_j||, divided
+                                       by ||h - mean|| (the paper's mean; OpenOOD sums, a factor C - 1 that leaves
+                                       the ranking unchanged). The first index wins a tied argmax. Keeps C x C
+                                       floats of head distances */
   LOGITNORM_SCORE_GRADNORM = 30,    /* closed form ||h||_1 * sum_k |C p_k - 1|; needs head */
   LOGITNORM_SCORE_REACT = 31,       /* energy of W min(h, c) + b; c = percentile of fit activations or set directly */
   LOGITNORM_SCORE_ASH = 32,         /* variant S (default), P or B; then energy */
-  LOGITNORM_SCORE_DICE = 33         /* weight sparsification by contribution percentile; then energy */
+  LOGITNORM_SCORE_DICE = 33,        /* weight sparsification by contribution percentile; then energy */
+  LOGITNORM_SCORE_SCALE = 34,       /* (since 1.2) needs head: keep the k = D - round(D x PERCENTILE / 100) largest
+                                       entries of h (as ASH counts), r = sum(h) / sum(kept); energy of
+                                       W (h x exp(r)) + b. PERCENTILE default 85 for this kind (OpenOOD) */
+  LOGITNORM_SCORE_DML = 35          /* (since 1.2) needs head (bias not used): max_j cos(h, w_j) + LAMBDA x ||h||
+                                       (Decoupled MaxLogit, Zhang and Xiang, CVPR 2023) */
 } logitnorm_score_kind;
 
 typedef enum logitnorm_scorer_param {
-  LOGITNORM_SCORER_TEMPERATURE = 200, /* > 0; default 1 (ODIN: 1000); MSP, ENERGY, ODIN, REACT, ASH, DICE */
+  LOGITNORM_SCORER_TEMPERATURE = 200, /* > 0; default 1 (ODIN: 1000); MSP, ENERGY, ODIN, REACT, ASH, DICE, SCALE */
   LOGITNORM_SCORER_GAMMA = 201,       /* > 0, default 0.1 (GEN) */
   LOGITNORM_SCORER_TOP_M = 202,       /* integer >= 1, default 100, capped at C (GEN) */
-  LOGITNORM_SCORER_K = 203,           /* integer in [1, 2^31 - 1], default 50 (KNN) */
-  LOGITNORM_SCORER_PERCENTILE = 204,  /* [0, 100), default 90 (REACT, ASH, DICE) */
+  LOGITNORM_SCORER_K = 203,           /* integer in [1, 2^31 - 1], default 50 (KNN); NNGUIDE: default 100 */
+  LOGITNORM_SCORER_PERCENTILE = 204,  /* [0, 100), default 90 (REACT, ASH, DICE); SCALE: default 85 */
   LOGITNORM_SCORER_CLIP = 205,        /* > 0: REACT clip value set directly; 0 (default): from PERCENTILE */
   LOGITNORM_SCORER_ASH_VARIANT = 206, /* logitnorm_ash_variant, default S */
   LOGITNORM_SCORER_VIM_DIM = 207,     /* integer in [1, D - 1]: principal dimensions kept; 0 (default): min(256, D/2) */
@@ -384,7 +399,9 @@ typedef enum logitnorm_scorer_param {
                                          logit-only kinds, KNN's neighbour selection) starts
                                          min(THREADS, 64) - 1 threads and joins them before the
                                          call returns, whatever the batch size. */
-  LOGITNORM_SCORER_RIDGE = 209        /* >= 0: covariance ridge as a multiple of trace/D, default 1e-6 */
+  LOGITNORM_SCORER_RIDGE = 209,       /* >= 0: covariance ridge as a multiple of trace/D, default 1e-6 */
+  LOGITNORM_SCORER_LAMBDA = 210       /* (since 1.2) finite, >= 0: DML's weight of the feature norm; default 0
+                                         (MaxCosine alone): the paper tunes it per model (docs/scores.md says how) */
 } logitnorm_scorer_param;
 
 typedef enum logitnorm_ash_variant {

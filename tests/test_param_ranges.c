@@ -42,6 +42,7 @@ static const param_range RANGES[] = {
     {.name = "scorer VIM_DIM", .handle = SCORER, .param = LOGITNORM_SCORER_VIM_DIM, .lo = 0, .hi = 7, .integer = 1}, /* D = 8 */
     {.name = "scorer THREADS", .handle = SCORER, .param = LOGITNORM_SCORER_THREADS, .lo = 1, .hi = 1024, .integer = 1},
     {.name = "scorer RIDGE", .handle = SCORER, .param = LOGITNORM_SCORER_RIDGE, .lo = 0, .hi = INFINITY, .hi_open = 1},
+    {.name = "scorer LAMBDA", .handle = SCORER, .param = LOGITNORM_SCORER_LAMBDA, .lo = 0, .hi = INFINITY, .hi_open = 1},
     {.name = "metrics TPR_LEVEL", .handle = METRICS, .param = LOGITNORM_METRICS_TPR_LEVEL, .lo = 0, .hi = 1, .lo_open = 1},
     {.name = "metrics POSITIVE", .handle = METRICS, .param = LOGITNORM_METRICS_POSITIVE, .lo = 0, .hi = 1, .integer = 1},
     {.name = "metrics FPR_RULE", .handle = METRICS, .param = LOGITNORM_METRICS_FPR_RULE, .lo = 0, .hi = 2, .integer = 1},

@@ -18,7 +18,8 @@ static const int kKinds[] = {
     LOGITNORM_SCORE_GEN,      LOGITNORM_SCORE_ODIN,        LOGITNORM_SCORE_MAX_COSINE,
     LOGITNORM_SCORE_KL_MATCHING, LOGITNORM_SCORE_MAHALANOBIS, LOGITNORM_SCORE_RMDS, LOGITNORM_SCORE_KNN,
     LOGITNORM_SCORE_VIM,      LOGITNORM_SCORE_GRADNORM,    LOGITNORM_SCORE_REACT,  LOGITNORM_SCORE_ASH,
-    LOGITNORM_SCORE_DICE};
+    LOGITNORM_SCORE_DICE,     LOGITNORM_SCORE_NNGUIDE,     LOGITNORM_SCORE_FDBD,   LOGITNORM_SCORE_SCALE,
+    LOGITNORM_SCORE_DML};
 #define N_KINDS ((int)(sizeof kKinds / sizeof kKinds[0]))
 
 typedef struct data {
@@ -50,10 +51,11 @@ static logitnorm_scorer *build(int kind, const data *d) {
   ck_assert_int_eq(logitnorm_scorer_set(s, LOGITNORM_SCORER_ASH_VARIANT, LOGITNORM_ASH_B), LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_scorer_set(s, LOGITNORM_SCORER_RIDGE, 1e-3), LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_scorer_set(s, LOGITNORM_SCORER_THREADS, 2), LOGITNORM_OK);
-  if (kind == LOGITNORM_SCORE_VIM || kind >= LOGITNORM_SCORE_GRADNORM)
+  ck_assert_int_eq(logitnorm_scorer_set(s, LOGITNORM_SCORER_LAMBDA, 0.4), LOGITNORM_OK);
+  if ((kind >= LOGITNORM_SCORE_VIM && kind <= LOGITNORM_SCORE_FDBD) || kind >= LOGITNORM_SCORE_GRADNORM)
     ck_assert_int_eq(logitnorm_scorer_set_head_f32(s, d->w, D, kind == LOGITNORM_SCORE_GRADNORM ? NULL : d->b),
                      LOGITNORM_OK);
-  if (kind == LOGITNORM_SCORE_KL_MATCHING || (kind >= LOGITNORM_SCORE_MAHALANOBIS && kind <= LOGITNORM_SCORE_VIM) ||
+  if (kind == LOGITNORM_SCORE_KL_MATCHING || (kind >= LOGITNORM_SCORE_MAHALANOBIS && kind <= LOGITNORM_SCORE_FDBD) ||
       kind == LOGITNORM_SCORE_REACT || kind == LOGITNORM_SCORE_DICE) {
     ck_assert_int_eq(logitnorm_scorer_fit_f32(s, N, d->h, D, d->z, C, d->y), LOGITNORM_OK);
     ck_assert_int_eq(logitnorm_scorer_prepare(s), LOGITNORM_OK);
@@ -152,9 +154,10 @@ static void expect_corrupt(const unsigned char *b, size_t size, const char *what
 START_TEST(test_corrupt_blobs) {
   static data d;
   make_data(&d);
-  const int kinds[] = {LOGITNORM_SCORE_MAHALANOBIS, LOGITNORM_SCORE_KNN, LOGITNORM_SCORE_VIM,
-                       LOGITNORM_SCORE_KL_MATCHING, LOGITNORM_SCORE_DICE, LOGITNORM_SCORE_REACT};
-  for (int k = 0; k < 6; ++k) {
+  const int kinds[] = {LOGITNORM_SCORE_MAHALANOBIS, LOGITNORM_SCORE_KNN,     LOGITNORM_SCORE_VIM,
+                       LOGITNORM_SCORE_KL_MATCHING, LOGITNORM_SCORE_DICE,    LOGITNORM_SCORE_REACT,
+                       LOGITNORM_SCORE_NNGUIDE,     LOGITNORM_SCORE_FDBD,    LOGITNORM_SCORE_DML};
+  for (int k = 0; k < (int)(sizeof kinds / sizeof kinds[0]); ++k) {
     logitnorm_scorer *s = build(kinds[k], &d);
     size_t size;
     unsigned char *blob = save(s, &size), *b = malloc(size);

@@ -49,3 +49,28 @@ void ln_bank_drop(logitnorm_scorer *s) {
   s->bank = NULL;
   s->bank_n = s->bank_cap = 0;
 }
+
+logitnorm_status ln_fit_feature_sum(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf) {
+  int64_t d = s->feature_dim;
+  if (s->feat_sum == NULL) {
+    s->feat_sum = ln_calloc(d, sizeof *s->feat_sum);
+    if (s->feat_sum == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for the feature mean");
+  }
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < d; ++j) s->feat_sum[j] += h[i * ldf + j];
+  s->fit_n += n;
+  return LOGITNORM_OK;
+}
+
+int64_t ln_kept_count(int64_t d, double pct) {
+  return d - (int64_t)rint((double)d * pct / 100.0); /* rint: the default rounding, half to even */
+}
+
+logitnorm_status ln_head_derive(const logitnorm_scorer *s, const float *w, float **out) {
+  switch (s->kind) {
+    case LOGITNORM_SCORE_FDBD: return ln_fdbd_pairs(s, w, out);
+    case LOGITNORM_SCORE_DML: return ln_dml_units(s, w, out);
+  }
+  *out = NULL;
+  return LOGITNORM_OK;
+}

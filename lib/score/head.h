@@ -1,5 +1,5 @@
-/* What the feature families share: the head logits z = h W^T + b, and the bank of fit
-   feature rows that KNN, ViM and ReAct collect before prepare. */
+/* What the feature families share: the head logits z = h W^T + b, the bank of fit feature
+   rows that KNN, ViM, ReAct and NNGuide collect before prepare, and the fit feature sum. */
 #ifndef LN_SCORE_HEAD_H
 #define LN_SCORE_HEAD_H
 
@@ -23,5 +23,13 @@ void ln_bank_normalise_row(const float *h, int64_t d, float *x);
 logitnorm_status ln_bank_append(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, ln_bank_rows rows);
 /* Frees the bank once prepare has taken what it needs from it. */
 void ln_bank_drop(logitnorm_scorer *s);
+
+/* Adds rows [0, n) of h (ld ldf) to s->feat_sum (D doubles, allocated on first use); counts
+   them in fit_n (DICE, FDBD). */
+logitnorm_status ln_fit_feature_sum(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf);
+
+/* Entries kept per row by ASH and SCALE at percentile pct of d: d - round(d pct / 100), with
+   halves rounded to even as numpy rounds (may be 0). */
+int64_t ln_kept_count(int64_t d, double pct);
 
 #endif

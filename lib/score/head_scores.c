@@ -17,16 +17,8 @@
 #include "head.h"
 
 logitnorm_status ln_head_fit(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf) {
-  int64_t d = s->feature_dim;
   if (s->kind == LOGITNORM_SCORE_REACT) return ln_bank_append(s, n, h, ldf, LN_BANK_RAW);
-  if (s->feat_sum == NULL) { /* DICE: the sum of the fit features */
-    s->feat_sum = ln_calloc(d, sizeof *s->feat_sum);
-    if (s->feat_sum == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for the feature mean");
-  }
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < d; ++j) s->feat_sum[j] += h[i * ldf + j];
-  s->fit_n += n;
-  return LOGITNORM_OK;
+  return ln_fit_feature_sum(s, n, h, ldf); /* DICE: the sum of the fit features */
 }
 
 static logitnorm_status ln_react_prepare(logitnorm_scorer *s) {
@@ -68,7 +60,7 @@ logitnorm_status ln_head_prepare(logitnorm_scorer *s) {
 /* ASH on one row x (d values) into y; sorted is d floats of work. */
 static void ln_ash_row(const logitnorm_scorer *s, const float *x, float *y, float *work) {
   int64_t d = s->feature_dim;
-  int64_t keep = d - (int64_t)rint((double)d * s->percentile / 100.0); /* numpy round: half to even */
+  int64_t keep = ln_kept_count(d, s->percentile);
   memset(y, 0, (size_t)d * sizeof *y);
   if (keep <= 0) return;
   memcpy(work, x, (size_t)d * sizeof *work);

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/parallel.h"
 #include "head.h"
+#include "topk.h"
 
 #define LN_KNN_QUERIES 512 /* query rows per block */
 #define LN_KNN_BANK 4096   /* bank rows per block */
@@ -33,31 +34,6 @@ logitnorm_status ln_knn_prepare(logitnorm_scorer *s) {
   ln_knn_norms(s, sq);
   s->bank_sq = sq;
   return LOGITNORM_OK;
-}
-
-/* Bounded max-heap of the k smallest squared distances seen so far. */
-static void ln_heap_push(float *heap, int64_t *size, int64_t k, float v) {
-  int64_t i;
-  if (*size < k) { /* sift up */
-    i = (*size)++;
-    while (i > 0 && heap[(i - 1) / 2] < v) {
-      heap[i] = heap[(i - 1) / 2];
-      i = (i - 1) / 2;
-    }
-    heap[i] = v;
-    return;
-  }
-  if (!(v < heap[0])) return;
-  i = 0; /* replace the largest and sift down */
-  for (;;) {
-    int64_t l = 2 * i + 1, big = l;
-    if (l >= k) break;
-    if (l + 1 < k && heap[l + 1] > heap[l]) big = l + 1;
-    if (!(heap[big] > v)) break;
-    heap[i] = heap[big];
-    i = big;
-  }
-  heap[i] = v;
 }
 
 typedef struct ln_knn_job {

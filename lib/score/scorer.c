@@ -12,20 +12,27 @@
 
 int ln_kind_valid(int kind) {
   return (kind >= LOGITNORM_SCORE_MSP && kind <= LOGITNORM_SCORE_MAX_COSINE) ||
-         (kind >= LOGITNORM_SCORE_KL_MATCHING && kind <= LOGITNORM_SCORE_VIM) ||
-         (kind >= LOGITNORM_SCORE_GRADNORM && kind <= LOGITNORM_SCORE_DICE);
+         (kind >= LOGITNORM_SCORE_KL_MATCHING && kind <= LOGITNORM_SCORE_FDBD) ||
+         (kind >= LOGITNORM_SCORE_GRADNORM && kind <= LOGITNORM_SCORE_DML);
 }
 
 int ln_kind_logit_only(int kind) { return kind >= LOGITNORM_SCORE_MSP && kind <= LOGITNORM_SCORE_MAX_COSINE; }
 
 int ln_kind_fits(int kind) {
-  return (kind >= LOGITNORM_SCORE_KL_MATCHING && kind <= LOGITNORM_SCORE_VIM) || kind == LOGITNORM_SCORE_REACT ||
+  return (kind >= LOGITNORM_SCORE_KL_MATCHING && kind <= LOGITNORM_SCORE_FDBD) || kind == LOGITNORM_SCORE_REACT ||
          kind == LOGITNORM_SCORE_DICE;
 }
 
 int ln_kind_needs_features(int kind) { return kind >= LOGITNORM_SCORE_MAHALANOBIS; }
 
-int ln_kind_needs_head(int kind) { return kind == LOGITNORM_SCORE_VIM || kind >= LOGITNORM_SCORE_GRADNORM; }
+int ln_kind_needs_head(int kind) {
+  return (kind >= LOGITNORM_SCORE_VIM && kind <= LOGITNORM_SCORE_FDBD) || kind >= LOGITNORM_SCORE_GRADNORM;
+}
+
+/* Kinds whose prepared state was computed with the head, which therefore cannot change after prepare. */
+static int ln_head_in_state(int kind) {
+  return kind == LOGITNORM_SCORE_VIM || kind == LOGITNORM_SCORE_DICE || kind == LOGITNORM_SCORE_NNGUIDE;
+}
 
 /* Parameters that shape the prepared state cannot change after prepare. */
 static int ln_param_frozen(const logitnorm_scorer *s, int param) {
@@ -54,6 +61,7 @@ logitnorm_status ln_scorer_check_param(const logitnorm_scorer *s, int param, dou
     }
     case LOGITNORM_SCORER_THREADS: return ln_check_param_int(v, 1, 1024, "threads");
     case LOGITNORM_SCORER_RIDGE: return ln_check_param(v, 0.0, 0, INFINITY, 1, "ridge");
+    case LOGITNORM_SCORER_LAMBDA: return ln_check_param(v, 0.0, 0, INFINITY, 1, "lambda");
   }
   return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown scorer parameter %d", param);
 }
@@ -73,6 +81,7 @@ void ln_scorer_store_param(logitnorm_scorer *s, int param, double v) {
       ln_blas_set_threads(s->blas, s->threads);
       break;
     case LOGITNORM_SCORER_RIDGE: s->ridge = v; break;
+    case LOGITNORM_SCORER_LAMBDA: s->lambda = v; break;
   }
 }
 
@@ -90,13 +99,14 @@ logitnorm_status ln_scorer_new(logitnorm_scorer **out, int kind, int64_t num_cla
   s->temperature = kind == LOGITNORM_SCORE_ODIN ? 1000.0 : 1.0;
   s->gamma = 0.1;
   s->top_m = 100;
-  s->k = 50;
-  s->percentile = 90.0;
+  s->k = kind == LOGITNORM_SCORE_NNGUIDE ? 100 : 50;            /* OpenOOD's nnguide.yml: K = 100 */
+  s->percentile = kind == LOGITNORM_SCORE_SCALE ? 85.0 : 90.0;  /* OpenOOD's scale.yml: 85 */
   s->clip = 0.0;
   s->ash_variant = LOGITNORM_ASH_S;
   s->vim_dim = 0;
   s->threads = 1;
   s->ridge = 1e-6;
+  s->lambda = 0.0;
   s->blas = b;
   *out = s;
   return LOGITNORM_OK;
@@ -116,6 +126,9 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_create(logitnorm_scorer **out, l
   if (!ln_kind_needs_features((int)kind) && feature_dim != 0 && (feature_dim < 0 || feature_dim > INT32_MAX))
     return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "feature_dim = %lld is outside [0, %d]", (long long)feature_dim,
                    INT32_MAX);
+  if (kind == LOGITNORM_SCORE_FDBD && num_classes < 2)
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "FDBD needs num_classes >= 2 (a decision boundary), got %lld",
+                   (long long)num_classes);
   return ln_scorer_new(out, (int)kind, num_classes, feature_dim);
 }
 
@@ -124,6 +137,7 @@ LOGITNORM_API void logitnorm_scorer_free(logitnorm_scorer *s) {
   ln_blas_free(s->blas);
   ln_free(s->weight);
   ln_free(s->bias);
+  ln_free(s->head_aux);
   ln_free(s->class_n);
   ln_free(s->class_sum);
   ln_free(s->shift);
@@ -137,6 +151,7 @@ LOGITNORM_API void logitnorm_scorer_free(logitnorm_scorer *s) {
   ln_free(s->bank_sq);
   ln_free(s->vim_basis);
   ln_free(s->dice_weight);
+  ln_free(s->fit_mean);
   ln_free(s);
 }
 
@@ -167,6 +182,7 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_get(const logitnorm_scorer *s, i
     case LOGITNORM_SCORER_VIM_DIM: *value = (double)s->vim_dim; return LOGITNORM_OK;
     case LOGITNORM_SCORER_THREADS: *value = s->threads; return LOGITNORM_OK;
     case LOGITNORM_SCORER_RIDGE: *value = s->ridge; return LOGITNORM_OK;
+    case LOGITNORM_SCORER_LAMBDA: *value = s->lambda; return LOGITNORM_OK;
   }
   return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown scorer parameter %d", param);
 }
@@ -177,14 +193,14 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_set_head_f32(logitnorm_scorer *s
   if (st != LOGITNORM_OK) return st;
   if (!ln_kind_needs_head(s->kind))
     return ln_fail(LOGITNORM_ERR_UNSUPPORTED, "score kind %d does not use a head", s->kind);
-  if (s->prepared && (s->kind == LOGITNORM_SCORE_VIM || s->kind == LOGITNORM_SCORE_DICE))
+  if (s->prepared && ln_head_in_state(s->kind))
     return ln_fail(LOGITNORM_ERR_INVALID_STATE, "the head of kind %d is part of its prepared state", s->kind);
   int64_t c = s->num_classes, d = s->feature_dim;
   st = ln_check_matrix(weight, c, d, ldw, sizeof *weight, "weight");
   if (st == LOGITNORM_OK) st = ln_check_finite_f32(weight, c, d, ldw, "weight");
   if (st == LOGITNORM_OK && bias != NULL) st = ln_check_finite_f32(bias, 1, c, c, "bias");
   if (st != LOGITNORM_OK) return st;
-  float *w = ln_calloc(c * d, sizeof *w), *b = ln_calloc(c, sizeof *b);
+  float *w = ln_calloc(c * d, sizeof *w), *b = ln_calloc(c, sizeof *b), *aux = NULL;
   if (w == NULL || b == NULL) {
     ln_free(w);
     ln_free(b);
@@ -192,10 +208,18 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_set_head_f32(logitnorm_scorer *s
   }
   for (int64_t i = 0; i < c; ++i) memcpy(w + i * d, weight + i * ldw, (size_t)d * sizeof *w);
   if (bias != NULL) memcpy(b, bias, (size_t)c * sizeof *b);
+  st = ln_head_derive(s, w, &aux); /* FDBD rejects a head with two equal rows here */
+  if (st != LOGITNORM_OK) {
+    ln_free(w);
+    ln_free(b);
+    return st;
+  }
   ln_free(s->weight);
   ln_free(s->bias);
+  ln_free(s->head_aux);
   s->weight = w;
   s->bias = b;
+  s->head_aux = aux;
   s->has_head = 1;
   s->has_bias = bias != NULL;
   return LOGITNORM_OK;
@@ -233,7 +257,9 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_fit_f32(logitnorm_scorer *s, int
     case LOGITNORM_SCORE_MAHALANOBIS:
     case LOGITNORM_SCORE_RMDS: return ln_maha_fit(s, n, features, ldf, labels);
     case LOGITNORM_SCORE_KNN: return ln_bank_append(s, n, features, ldf, LN_BANK_NORMALISED);
-    case LOGITNORM_SCORE_VIM: return ln_bank_append(s, n, features, ldf, LN_BANK_RAW);
+    case LOGITNORM_SCORE_VIM:
+    case LOGITNORM_SCORE_NNGUIDE: return ln_bank_append(s, n, features, ldf, LN_BANK_RAW);
+    case LOGITNORM_SCORE_FDBD: return ln_fit_feature_sum(s, n, features, ldf);
     default: return ln_head_fit(s, n, features, ldf);
   }
 }
@@ -251,6 +277,8 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_prepare(logitnorm_scorer *s) {
     case LOGITNORM_SCORE_RMDS: st = ln_maha_prepare(s); break;
     case LOGITNORM_SCORE_KNN: st = ln_knn_prepare(s); break;
     case LOGITNORM_SCORE_VIM: st = ln_vim_prepare(s); break;
+    case LOGITNORM_SCORE_NNGUIDE: st = ln_nnguide_prepare(s); break;
+    case LOGITNORM_SCORE_FDBD: st = ln_fdbd_prepare(s); break;
     default: st = ln_head_prepare(s); break;
   }
   if (st == LOGITNORM_OK) s->prepared = 1;
@@ -267,7 +295,7 @@ static logitnorm_status ln_check_score_call(const logitnorm_scorer *s, int64_t n
     return ln_fail(LOGITNORM_ERR_INVALID_STATE, "score kind %d must be fitted and prepared before scoring", s->kind);
   if (ln_kind_needs_head(s->kind) && !s->has_head)
     return ln_fail(LOGITNORM_ERR_INVALID_STATE, "score kind %d needs set_head_f32 before scoring", s->kind);
-  if (s->kind == LOGITNORM_SCORE_KNN && s->k > s->bank_n)
+  if ((s->kind == LOGITNORM_SCORE_KNN || s->kind == LOGITNORM_SCORE_NNGUIDE) && s->k > s->bank_n)
     return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "k = %lld exceeds the %lld fitted rows of the bank",
                    (long long)s->k, (long long)s->bank_n);
   if (ln_kind_needs_features(s->kind)) {
@@ -352,6 +380,10 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_score_f32(const logitnorm_scorer
     case LOGITNORM_SCORE_REACT:
     case LOGITNORM_SCORE_ASH:
     case LOGITNORM_SCORE_DICE: st = ln_head_score(s, n, features, ldf, out); break;
+    case LOGITNORM_SCORE_NNGUIDE: st = ln_nnguide_score(s, n, features, ldf, out); break;
+    case LOGITNORM_SCORE_FDBD: st = ln_fdbd_score(s, n, features, ldf, out); break;
+    case LOGITNORM_SCORE_SCALE: st = ln_scale_score(s, n, features, ldf, out); break;
+    case LOGITNORM_SCORE_DML: st = ln_dml_score(s, n, features, ldf, out); break;
     default: st = ln_logit_rows(s, n, logits, ld, out, NULL); break;
   }
   if (st == LOGITNORM_OK) st = ln_check_scores_finite(out, n, 1, "score");

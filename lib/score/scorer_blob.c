@@ -13,6 +13,14 @@
        VIM          f64 alpha, array u (D f32), i64 R, array NS (D*R f32)
        REACT        f64 clip value from the fit percentile
        DICE         array masked W (C*D f32)
+       NNGUIDE      i64 N, array bank (N*D f32): the fit rows normalised and scaled by their energy
+       FDBD         array mean fit feature (D f64)
+       DML          f64 lambda
+   (SCALE has no state of its own.) NNGUIDE, FDBD, SCALE and DML are kinds of 1.2; their blobs
+   use the frame version of 1.0 and 1.1, whose readers reject them as an unknown kind. LAMBDA
+   is saved with DML, the one kind that uses it; a loaded scorer of another kind has LAMBDA 0.
+   Derived arrays (KNN's bank norms, FDBD's head distances, DML's unit head) are not saved but
+   recomputed on load, so they cannot disagree with what they derive from.
    where "array" is a u64 element count followed by the elements. Every count must equal
    the size the header fields imply, and every value is range-checked on load.
    `threads` is not part of the model: how many threads to score with belongs to the machine
@@ -85,6 +93,12 @@ static void ln_scorer_payload(ln_writer *w, const void *ctx) {
       break;
     case LOGITNORM_SCORE_REACT: ln_put_f64(w, s->react_clip); break;
     case LOGITNORM_SCORE_DICE: ln_put_f32_array(w, s->dice_weight, c * d); break;
+    case LOGITNORM_SCORE_NNGUIDE:
+      ln_put_i64(w, s->bank_n);
+      ln_put_f32_array(w, s->bank, s->bank_n * d);
+      break;
+    case LOGITNORM_SCORE_FDBD: ln_put_f64_array(w, s->fit_mean, d); break;
+    case LOGITNORM_SCORE_DML: ln_put_f64(w, s->lambda); break;
   }
 }
 
@@ -187,6 +201,17 @@ static int ln_load_state(ln_reader *r, logitnorm_scorer *s) {
       s->react_clip = ln_get_f64(r);
       return r->bad || !isfinite(s->react_clip) ? -1 : 0;
     case LOGITNORM_SCORE_DICE: return ln_get_f32_array(r, c * d, &s->dice_weight);
+    case LOGITNORM_SCORE_NNGUIDE:
+      if ((s->bank_n = ln_get_range(r, 1, INT64_MAX / d)) < 0) return -1; /* K is checked at score, as KNN */
+      s->bank_cap = s->bank_n;
+      return ln_get_f32_array(r, s->bank_n * d, &s->bank);
+    case LOGITNORM_SCORE_FDBD: return ln_get_f64_array(r, d, &s->fit_mean);
+    case LOGITNORM_SCORE_DML: {
+      double lambda = ln_get_f64(r);
+      if (r->bad || ln_scorer_check_param(s, LOGITNORM_SCORER_LAMBDA, lambda) != LOGITNORM_OK) return -1;
+      ln_scorer_store_param(s, LOGITNORM_SCORER_LAMBDA, lambda);
+      return 0;
+    }
   }
   return 0;
 }
@@ -236,8 +261,10 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_load(logitnorm_scorer **out, con
   if (r.bad || prepared != (uint32_t)ln_kind_fits((int)kind) || has_head > 1 || has_bias > has_head ||
       (has_head && !ln_kind_needs_head((int)kind)))
     return ln_corrupt(s, "invalid state flags");
-  if ((kind == LOGITNORM_SCORE_VIM || kind == LOGITNORM_SCORE_DICE) && !has_head)
-    return ln_corrupt(s, "a prepared ViM or DICE scorer without its head");
+  if ((kind == LOGITNORM_SCORE_VIM || kind == LOGITNORM_SCORE_DICE || kind == LOGITNORM_SCORE_NNGUIDE ||
+       kind == LOGITNORM_SCORE_FDBD) &&
+      !has_head)
+    return ln_corrupt(s, "a prepared ViM, DICE, NNGuide or FDBD scorer without its head");
   s->prepared = (int)prepared;
   int rc = 0;
   if (has_head) {
@@ -246,6 +273,10 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_load(logitnorm_scorer **out, con
     if (rc == 0 && !has_bias && (s->bias = ln_calloc(c, sizeof *s->bias)) == NULL) rc = -2;
     s->has_head = rc == 0;
     s->has_bias = rc == 0 && has_bias;
+    if (rc == 0) { /* FDBD's distances, DML's unit rows; a FDBD head with two equal rows is corrupt */
+      logitnorm_status dst = ln_head_derive(s, s->weight, &s->head_aux);
+      rc = dst == LOGITNORM_OK ? 0 : (dst == LOGITNORM_ERR_OUT_OF_MEMORY ? -2 : -1);
+    }
   }
   if (rc == 0) rc = ln_load_state(&r, s);
   if (rc == -2) {

@@ -14,7 +14,7 @@ struct logitnorm_scorer {
   int kind; /* logitnorm_score_kind */
   int64_t num_classes, feature_dim;
   /* parameters (logitnorm_scorer_param) */
-  double temperature, gamma, percentile, clip, ridge;
+  double temperature, gamma, percentile, clip, ridge, lambda;
   int64_t top_m, k, vim_dim;
   int ash_variant, threads;
   int prepared;  /* fitting kinds: 0 while fitting, 1 after prepare */
@@ -23,6 +23,9 @@ struct logitnorm_scorer {
   /* head: W is C x D (ld D), bias C values (zeros when none was given) */
   float *weight, *bias;
   int has_head, has_bias;
+  /* derived from the head whenever it is set (set_head, load), never saved:
+     FDBD: C x C, ||w_i - w_j|| (diagonal 0); DML: C x D, w_j / ||w_j|| (a zero row stays zero) */
+  float *head_aux;
 
   /* fit accumulators */
   int64_t fit_n;     /* samples fitted */
@@ -31,7 +34,8 @@ struct logitnorm_scorer {
   double *shift;     /* D: the first fitted row; moments are taken about it to avoid cancellation */
   double *feat_sum;  /* D: sum of (h - shift) (MAHALANOBIS, RMDS); sum of h (DICE) */
   double *scatter;   /* D x D: sum of (h - shift)(h - shift)^T (MAHALANOBIS, RMDS) */
-  float *bank;       /* bank_n x D rows: normalised (KNN) or raw fit features (VIM, REACT) */
+  float *bank;       /* bank_n x D rows: normalised (KNN), raw fit features (VIM, REACT, NNGUIDE before
+                        prepare), or normalised times their energy (NNGUIDE after prepare) */
   int64_t bank_n, bank_cap;
 
   /* prepared state */
@@ -47,6 +51,7 @@ struct logitnorm_scorer {
   double vim_alpha;    /* VIM: mean max-logit / mean residual norm over the fit set */
   double react_clip;   /* REACT: clip value from the fit percentile */
   float *dice_weight;  /* DICE: C x D masked head */
+  double *fit_mean;    /* FDBD: D, the mean fit feature */
 };
 
 /* Kind properties. */
@@ -66,6 +71,9 @@ logitnorm_status ln_scorer_new(logitnorm_scorer **out, int kind, int64_t num_cla
 double ln_logit_score(const logitnorm_scorer *s, const float *z, double *grad, double *work);
 /* T * logsumexp(z / T) over C doubles, shifted by the maximum. */
 double ln_energy(const double *z, int64_t c, double t);
+/* The same with the AVX2 vector exp (energy_avx2.c; within a few ulp of ln_energy). Only in
+   builds with the AVX2 kernels (LN_HAVE_AVX2), and only called when ln_use_avx2(). */
+double ln_energy_avx2(const double *z, int64_t c, double t);
 /* Percentile (linear interpolation, as numpy's default) of n values; reorders v. */
 double ln_percentile_f32(float *v, int64_t n, double pct);
 /* The value of rank r in descending order (0 = the largest) of n values; reorders v. */
@@ -88,6 +96,26 @@ logitnorm_status ln_knn_score(const logitnorm_scorer *s, int64_t n, const float 
 int64_t ln_vim_kept(const logitnorm_scorer *s);
 logitnorm_status ln_vim_prepare(logitnorm_scorer *s);
 logitnorm_status ln_vim_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+
+/* NNGUIDE (nnguide.c): the bank is filled by ln_bank_append (raw rows) and scaled at prepare. */
+logitnorm_status ln_nnguide_prepare(logitnorm_scorer *s);
+logitnorm_status ln_nnguide_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+
+/* FDBD (fdbd.c). ln_fdbd_pairs writes the C x C head distances of the C x D head w to a new
+   array (*out), or fails (INVALID_ARGUMENT for two equal rows, OUT_OF_MEMORY) leaving *out alone. */
+logitnorm_status ln_fdbd_pairs(const logitnorm_scorer *s, const float *w, float **out);
+logitnorm_status ln_fdbd_prepare(logitnorm_scorer *s);
+logitnorm_status ln_fdbd_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+
+/* SCALE (scale.c) and DML (dml.c). ln_dml_units writes the unit rows of the C x D head w to a
+   new array (*out); OUT_OF_MEMORY leaves *out alone. */
+logitnorm_status ln_scale_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+logitnorm_status ln_dml_units(const logitnorm_scorer *s, const float *w, float **out);
+logitnorm_status ln_dml_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+
+/* What a kind derives from a new head w (C x D), into a new array: FDBD's distances, DML's unit
+   rows; *out = NULL for the other kinds. Fails without touching *out. */
+logitnorm_status ln_head_derive(const logitnorm_scorer *s, const float *w, float **out);
 
 logitnorm_status ln_head_fit(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf);
 logitnorm_status ln_head_prepare(logitnorm_scorer *s);

@@ -1062,6 +1062,94 @@ static void mask_row_half(uint16_t *z, uint16_t *z_before, int row, uint16_t nin
   HALF_CASES_T(X, bf16, logits_bf16, targets_bf16, 0x7fc0u, 0x7f80u, 0xff80u)                                    \
   HALF_CASES_T(X, f16, logits_f16, targets_f16, 0x7e00u, 0x7c00u, 0xfc00u)
 
+/* ---- the scorers of 1.2 (NNGUIDE, FDBD, SCALE, DML): each case on a handle of its own ---- */
+
+static const float kHead[3 * 2] = {1, 0, 0, 1, 3, 1}; /* pairwise distinct rows */
+static const float kFit[4 * 2] = {1, 0, -1, 0, 2, 1, -2, -1}; /* mean (0, 0) */
+static const float kRows[2 * 2] = {2, 1, 0, 0};               /* row 1 is the fit mean */
+
+static logitnorm_scorer *new_scorer(int kind) {
+  logitnorm_scorer *s = NULL;
+  ck_assert_int_eq(logitnorm_scorer_create(&s, kind, 3, 2), LOGITNORM_OK);
+  return s;
+}
+/* FDBD: two equal weight rows have no decision boundary between them. */
+static logitnorm_status fdbd_equal_rows(void) {
+  const float same[3 * 2] = {1, 0, 0, 1, 1, 0};
+  logitnorm_scorer *s = new_scorer(LOGITNORM_SCORE_FDBD);
+  logitnorm_status st = logitnorm_scorer_set_head_f32(s, same, 2, NULL);
+  logitnorm_scorer_free(s);
+  return st;
+}
+/* NNGUIDE: prepare needs the head (the bank rows are scaled by their energy). */
+static logitnorm_status nnguide_prepare_without_head(void) {
+  logitnorm_scorer *s = new_scorer(LOGITNORM_SCORE_NNGUIDE);
+  ck_assert_int_eq(logitnorm_scorer_set(s, LOGITNORM_SCORER_K, 2), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_scorer_fit_f32(s, 4, kFit, 2, NULL, 0, NULL), LOGITNORM_OK);
+  logitnorm_status st = logitnorm_scorer_prepare(s);
+  logitnorm_scorer_free(s);
+  return st;
+}
+/* NNGUIDE: K (default 100) above the 4 fitted rows. */
+static logitnorm_status nnguide_k_above_bank(void) {
+  logitnorm_scorer *s = new_scorer(LOGITNORM_SCORE_NNGUIDE);
+  ck_assert_int_eq(logitnorm_scorer_set_head_f32(s, kHead, 2, NULL), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_scorer_fit_f32(s, 4, kFit, 2, NULL, 0, NULL), LOGITNORM_OK);
+  logitnorm_status st = logitnorm_scorer_prepare(s);
+  logitnorm_scorer_free(s);
+  return st;
+}
+/* SCALE and DML scored without a head. */
+static logitnorm_status score_without_head(int kind) {
+  logitnorm_scorer *s = new_scorer(kind);
+  logitnorm_status st = logitnorm_scorer_score_f32(s, 2, NULL, 0, kRows, 2, F.scores);
+  logitnorm_scorer_free(s);
+  return st;
+}
+/* FDBD: a row at the fit mean has an infinite score. */
+static logitnorm_status fdbd_row_at_mean(void) {
+  logitnorm_scorer *s = new_scorer(LOGITNORM_SCORE_FDBD);
+  ck_assert_int_eq(logitnorm_scorer_set_head_f32(s, kHead, 2, NULL), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_scorer_fit_f32(s, 4, kFit, 2, NULL, 0, NULL), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_scorer_prepare(s), LOGITNORM_OK);
+  logitnorm_status st = logitnorm_scorer_score_f32(s, 2, NULL, 0, kRows, 2, F.scores);
+  logitnorm_scorer_free(s);
+  return st;
+}
+/* DML works on features: no gradient in the logits. */
+static logitnorm_status dml_score_grad(void) {
+  logitnorm_scorer *s = new_scorer(LOGITNORM_SCORE_DML);
+  ck_assert_int_eq(logitnorm_scorer_set_head_f32(s, kHead, 2, NULL), LOGITNORM_OK);
+  logitnorm_status st = logitnorm_scorer_score_grad_f32(s, N, LG, LD, F.scores, G, LD);
+  logitnorm_scorer_free(s);
+  return st;
+}
+/* SCALE does not fit. */
+static logitnorm_status scale_fit(void) {
+  logitnorm_scorer *s = new_scorer(LOGITNORM_SCORE_SCALE);
+  logitnorm_status st = logitnorm_scorer_fit_f32(s, 4, kFit, 2, NULL, 0, NULL);
+  logitnorm_scorer_free(s);
+  return st;
+}
+
+#define SCORER_V12_CASES(X)                                                                                      \
+  X("scorer_create", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                               \
+    logitnorm_scorer_create(&F.new_scorer, LOGITNORM_SCORE_FDBD, 1, 2))                                          \
+  X("scorer_create", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                               \
+    logitnorm_scorer_create(&F.new_scorer, LOGITNORM_SCORE_NNGUIDE, 2, 0))                                       \
+  X("scorer_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                                  \
+    logitnorm_scorer_set(F.scorer, LOGITNORM_SCORER_LAMBDA, -1.0))                                               \
+  X("scorer_set", "non-finite", LOGITNORM_ERR_INVALID_ARGUMENT,                                                  \
+    logitnorm_scorer_set(F.scorer, LOGITNORM_SCORER_LAMBDA, NAN))                                                \
+  X("scorer_set_head_f32", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, fdbd_equal_rows())                      \
+  X("scorer_prepare", "wrong state", LOGITNORM_ERR_INVALID_STATE, nnguide_prepare_without_head())                \
+  X("scorer_prepare", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT, nnguide_k_above_bank())                      \
+  X("scorer_score_f32", "wrong state", LOGITNORM_ERR_INVALID_STATE, score_without_head(LOGITNORM_SCORE_SCALE))   \
+  X("scorer_score_f32", "wrong state", LOGITNORM_ERR_INVALID_STATE, score_without_head(LOGITNORM_SCORE_DML))     \
+  X("scorer_score_f32", "non-finite", LOGITNORM_ERR_NONFINITE, fdbd_row_at_mean())                               \
+  X("scorer_score_grad_f32", "unsupported", LOGITNORM_ERR_UNSUPPORTED, dml_score_grad())                         \
+  X("scorer_fit_f32", "unsupported", LOGITNORM_ERR_UNSUPPORTED, scale_fit())
+
 typedef struct bad_case {
   const char *function;
   const char *cls;
@@ -1070,7 +1158,7 @@ typedef struct bad_case {
 
 #define LN_ROW(fn, cls, st, call) {fn, cls, st},
 static const bad_case CASES[] = {LOSS_CASES(LN_ROW) V11_CASES(LN_ROW) HALF_CASES(LN_ROW) OTHER_CASES(LN_ROW)
-                                     V12_CALIBRATION_CASES(LN_ROW)};
+                                     V12_CALIBRATION_CASES(LN_ROW) SCORER_V12_CASES(LN_ROW)};
 #undef LN_ROW
 enum { N_CASES = (int)(sizeof CASES / sizeof CASES[0]) };
 
@@ -1083,6 +1171,7 @@ static logitnorm_status run_case(int i) {
   HALF_CASES(LN_CALL)
   OTHER_CASES(LN_CALL)
   V12_CALIBRATION_CASES(LN_CALL)
+  SCORER_V12_CASES(LN_CALL)
 #undef LN_CALL
   ck_abort_msg("no case %d", i);
   return LOGITNORM_OK;

@@ -1,7 +1,9 @@
-/* Scorer benchmark: KNN (10,000 queries against a 50,000 x 512 bank), Mahalanobis on the
-   same data, and MSP / energy on 1,000,000 x 10 logits. For KNN and Mahalanobis the GEMM
-   rate of the whole scoring call is compared with bli_sgemm_ex alone on the same block
-   shapes, in the same run, with the same thread count. Times are medians of the repeats.
+/* Scorer benchmark: KNN (10,000 queries against a 50,000 x 512 bank), Mahalanobis and
+   NNGuide on the same data, FDBD, SCALE and DML through a head of 1,000 classes (an
+   ImageNet-sized head: with 10 classes their GEMM is too thin to say anything about), and
+   MSP / energy on 1,000,000 x 10 logits. For the feature kinds the GEMM rate of the whole
+   scoring call is compared with bli_sgemm_ex alone on the same block shapes, in the same run,
+   with the same thread count. Times are medians of the repeats.
      bench_scorers [--quick] [--threads T] [--reps R]
    --quick: tiny shapes and one repeat (a smoke test; no speed is judged). */
 #define _POSIX_C_SOURCE 200809L
@@ -154,6 +156,70 @@ int main(int argc, char **argv) {
   printf("bli_sgemm same blocks  %9.3f s  %7.2f GFLOP/s\n", tg, flops / tg * 1e-9);
   printf("mahalanobis / sgemm    %9.1f %%\n", 100.0 * tg / tk);
   logitnorm_scorer_free(maha);
+
+  /* ---- NNGuide: the bank GEMM in KNN's blocks, and the head logits ---- */
+  float *head = malloc(sizeof(float) * (size_t)(classes * dim));
+  if (!head) return 1;
+  for (int64_t i = 0; i < classes * dim; ++i) head[i] = 0.05f * randn();
+  logitnorm_scorer *nng = NULL;
+  check(logitnorm_scorer_create(&nng, LOGITNORM_SCORE_NNGUIDE, classes, dim), "create");
+  check(logitnorm_scorer_set(nng, LOGITNORM_SCORER_THREADS, threads), "set threads");
+  check(logitnorm_scorer_set_head_f32(nng, head, dim, NULL), "nnguide head");
+  t0 = now();
+  check(logitnorm_scorer_fit_f32(nng, bank, h, dim, NULL, 0, NULL), "nnguide fit");
+  check(logitnorm_scorer_prepare(nng), "nnguide prepare");
+  printf("nnguide fit+prepare    %9.3f s\n", now() - t0);
+  for (int r = 0; r < reps; ++r) {
+    t0 = now();
+    check(logitnorm_scorer_score_f32(nng, nq, NULL, 0, q, dim, scores), "nnguide score");
+    t[r] = now() - t0;
+    tb[r] = gemm_blocks(nq, bank, dim, 512, 4096, q, hn, cbuf, threads) +
+            gemm_blocks(nq, classes, dim, 512, classes, q, head, cbuf, threads);
+  }
+  flops = 2.0 * (double)nq * (double)(bank + classes) * (double)dim;
+  tk = median(t, reps);
+  tg = median(tb, reps);
+  printf("nnguide score          %9.3f s  %7.2f GFLOP/s (whole call, K = 100)\n", tk, flops / tk * 1e-9);
+  printf("bli_sgemm same blocks  %9.3f s  %7.2f GFLOP/s\n", tg, flops / tg * 1e-9);
+  printf("nnguide / sgemm        %9.1f %%\n", 100.0 * tg / tk);
+  logitnorm_scorer_free(nng);
+
+  /* ---- FDBD, SCALE and DML: one GEMM with the head per block of 256 rows ---- */
+  int64_t wide = quick ? 50 : 1000;
+  float *wbig = malloc(sizeof(float) * (size_t)(wide * dim)), *bbig = malloc(sizeof(float) * (size_t)wide);
+  if (!wbig || !bbig) return 1;
+  for (int64_t i = 0; i < wide * dim; ++i) wbig[i] = 0.05f * randn();
+  for (int64_t i = 0; i < wide; ++i) bbig[i] = 0.1f * randn();
+  for (int64_t i = 0; i < nq * dim; ++i) qn[i] = fabsf(q[i]); /* post-ReLU-like rows for SCALE */
+  const int head_kinds[3] = {LOGITNORM_SCORE_FDBD, LOGITNORM_SCORE_SCALE, LOGITNORM_SCORE_DML};
+  const char *head_names[3] = {"fdbd", "scale", "dml"};
+  for (int k = 0; k < 3; ++k) {
+    logitnorm_scorer *s = NULL;
+    check(logitnorm_scorer_create(&s, head_kinds[k], wide, dim), "create");
+    check(logitnorm_scorer_set(s, LOGITNORM_SCORER_THREADS, threads), "set threads");
+    check(logitnorm_scorer_set_head_f32(s, wbig, dim, bbig), "head");
+    if (head_kinds[k] == LOGITNORM_SCORE_FDBD) {
+      check(logitnorm_scorer_fit_f32(s, bank, h, dim, NULL, 0, NULL), "fdbd fit");
+      check(logitnorm_scorer_prepare(s), "fdbd prepare");
+    }
+    for (int r = 0; r < reps; ++r) {
+      t0 = now();
+      check(logitnorm_scorer_score_f32(s, nq, NULL, 0, qn, dim, scores), "score");
+      t[r] = now() - t0;
+      tb[r] = gemm_blocks(nq, wide, dim, 256, wide, qn, wbig, cbuf, threads);
+    }
+    flops = 2.0 * (double)nq * (double)wide * (double)dim;
+    tk = median(t, reps);
+    tg = median(tb, reps);
+    printf("%-5s score            %9.3f s  %7.2f GFLOP/s (whole call, %lld classes)\n", head_names[k], tk,
+           flops / tk * 1e-9, (long long)wide);
+    printf("bli_sgemm same blocks  %9.3f s  %7.2f GFLOP/s\n", tg, flops / tg * 1e-9);
+    printf("%-5s / sgemm          %9.1f %%\n", head_names[k], 100.0 * tg / tk);
+    logitnorm_scorer_free(s);
+  }
+  free(head);
+  free(wbig);
+  free(bbig);
 
   /* ---- MSP and energy ---- */
   float *z = malloc(sizeof(float) * (size_t)(nlog * 10));

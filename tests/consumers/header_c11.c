@@ -8,6 +8,9 @@ _Static_assert(LOGITNORM_VERSION_NUMBER == 10200, "version number");
 _Static_assert(LOGITNORM_ERR_UNSUPPORTED == 9, "status values are fixed");
 _Static_assert(LOGITNORM_LOSS_THREADS == 106, "loss parameter values are fixed");
 _Static_assert(LOGITNORM_SCORE_DICE == 33, "score kinds are fixed");
+_Static_assert(LOGITNORM_SCORE_NNGUIDE == 25 && LOGITNORM_SCORE_FDBD == 26, "score kinds are fixed");
+_Static_assert(LOGITNORM_SCORE_SCALE == 34 && LOGITNORM_SCORE_DML == 35, "score kinds are fixed");
+_Static_assert(LOGITNORM_SCORER_LAMBDA == 210, "scorer parameters are fixed");
 _Static_assert(LOGITNORM_METRICS_AUPR_RULE == 303, "metrics parameters are fixed");
 _Static_assert(LOGITNORM_METRIC_COUNT_OOD == 7, "metric values are fixed");
 

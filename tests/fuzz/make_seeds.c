@@ -89,7 +89,7 @@ static void calibration_seeds(void) {
 }
 
 static void scorer_seeds(void) {
-  static const int kinds[] = {0, 1, 2, 3, 4, 5, 6, 20, 21, 22, 23, 24, 30, 31, 32, 33};
+  static const int kinds[] = {0, 1, 2, 3, 4, 5, 6, 20, 21, 22, 23, 24, 25, 26, 30, 31, 32, 33, 34, 35};
   enum { C = 3, D = 4, N = 12 };
   float logits[N * C], feats[N * D], w[C * D], bias[C];
   int32_t labels[N];
@@ -105,12 +105,13 @@ static void scorer_seeds(void) {
       fprintf(stderr, "scorer kind %d: %s\n", kinds[k], logitnorm_last_error());
       exit(1);
     }
-    if (kinds[k] == 23) logitnorm_scorer_set(s, LOGITNORM_SCORER_K, 3);
+    if (kinds[k] == 23 || kinds[k] == 25) logitnorm_scorer_set(s, LOGITNORM_SCORER_K, 3);
     if (kinds[k] == 24) logitnorm_scorer_set(s, LOGITNORM_SCORER_VIM_DIM, 2);
-    if (kinds[k] == 24 || kinds[k] >= 30) logitnorm_scorer_set_head_f32(s, w, D, bias);
+    if (kinds[k] == 35) logitnorm_scorer_set(s, LOGITNORM_SCORER_LAMBDA, 0.25);
+    if ((kinds[k] >= 24 && kinds[k] <= 26) || kinds[k] >= 30) logitnorm_scorer_set_head_f32(s, w, D, bias);
     if (kinds[k] >= 20) {
       logitnorm_scorer_fit_f32(s, N, d ? feats : NULL, d, kinds[k] == 20 ? logits : NULL, C,
-                               kinds[k] == 23 || kinds[k] >= 30 ? NULL : labels);
+                               kinds[k] == 20 || kinds[k] == 21 || kinds[k] == 22 ? labels : NULL);
       if (logitnorm_scorer_prepare(s) != LOGITNORM_OK)
         fprintf(stderr, "scorer kind %d prepare: %s\n", kinds[k], logitnorm_last_error());
     }

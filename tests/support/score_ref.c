@@ -440,3 +440,78 @@ double sr_dice(const double *w, const double *b, int c, int d, const double *fit
   free(wm);
   return sr_energy(z, c, t);
 }
+
+static double sr_dot(const double *x, const double *y, int d) {
+  double s = 0.0;
+  for (int j = 0; j < d; ++j) s += x[j] * y[j];
+  return s;
+}
+
+double sr_nnguide(const double *w, const double *b, int c, int d, const double *fit, int n, const double *x, int k) {
+  double *sims = malloc((size_t)n * sizeof *sims), z[4096], g[4096], q[4096];
+  for (int i = 0; i < n; ++i) {
+    const double *hi = fit + (size_t)i * d;
+    sr_head(w, b, c, d, hi, z);
+    double e = sr_energy(z, c, 1.0);
+    sr_unit(hi, d, g);
+    for (int j = 0; j < d; ++j) g[j] *= e;
+    sr_unit(x, d, q);
+    sims[i] = sr_dot(q, g, d);
+  }
+  qsort(sims, (size_t)n, sizeof *sims, sr_cmp_desc);
+  double mean = 0.0;
+  for (int i = 0; i < k; ++i) mean += sims[i] / k;
+  free(sims);
+  sr_head(w, b, c, d, x, z);
+  return sr_energy(z, c, 1.0) * mean;
+}
+
+double sr_fdbd_at(const double *w, const double *b, int c, int d, const double *mean, const double *x, int a) {
+  double z[4096], s = 0.0, dist = 0.0;
+  sr_head(w, b, c, d, x, z);
+  for (int j = 0; j < c; ++j) {
+    if (j == a) continue;
+    double wd = 0.0;
+    for (int t = 0; t < d; ++t) wd += (w[a * d + t] - w[j * d + t]) * (w[a * d + t] - w[j * d + t]);
+    s += fabs(z[a] - z[j]) / sqrt(wd);
+  }
+  for (int t = 0; t < d; ++t) dist += (x[t] - mean[t]) * (x[t] - mean[t]);
+  return s / (c - 1) / sqrt(dist);
+}
+
+double sr_fdbd(const double *w, const double *b, int c, int d, const double *fit, int n, const double *x) {
+  double z[4096], mean[4096];
+  for (int t = 0; t < d; ++t) {
+    mean[t] = 0.0;
+    for (int i = 0; i < n; ++i) mean[t] += fit[(size_t)i * d + t];
+    mean[t] /= n;
+  }
+  sr_head(w, b, c, d, x, z);
+  int a = 0;
+  for (int j = 1; j < c; ++j)
+    if (z[j] > z[a]) a = j;
+  return sr_fdbd_at(w, b, c, d, mean, x, a);
+}
+
+double sr_scale(const double *w, const double *b, int c, int d, const double *x, double pct, double t) {
+  double sorted[4096], y[4096], z[4096], s1 = 0.0, s2 = 0.0;
+  memcpy(sorted, x, (size_t)d * sizeof *sorted);
+  qsort(sorted, (size_t)d, sizeof *sorted, sr_cmp_desc);
+  int keep = d - (int)nearbyint(d * pct / 100.0);
+  for (int j = 0; j < d; ++j) s1 += x[j];
+  for (int j = 0; j < keep; ++j) s2 += sorted[j];
+  double r = s2 != 0.0 ? fmin(fmax(s1 / s2, -80.0), 80.0) : 0.0;
+  for (int j = 0; j < d; ++j) y[j] = x[j] * exp(r);
+  sr_head(w, b, c, d, y, z);
+  return sr_energy(z, c, t);
+}
+
+double sr_dml(const double *w, int c, int d, const double *x, double lambda) {
+  double nx = sqrt(sr_dot(x, x, d)), best = -INFINITY;
+  for (int j = 0; j < c; ++j) {
+    double nw = sqrt(sr_dot(w + j * d, w + j * d, d));
+    double cosine = nx > 0.0 && nw > 0.0 ? sr_dot(x, w + j * d, d) / (nx * nw) : 0.0;
+    if (cosine > best) best = cosine;
+  }
+  return best + lambda * nx;
+}

@@ -70,4 +70,19 @@ double sr_ash(const double *w, const double *b, int c, int d, const double *x, d
 double sr_dice(const double *w, const double *b, int c, int d, const double *fit, int n, double pct,
                const double *x, double t);
 
+/* The scorers from OpenOOD v1.5's leaders (docs/scores.md), plainly from their formulas.
+   NNGuide: bank rows g_i = E(h_i) h_i / |h_i| (E = logsumexp of the head at T = 1, a zero row
+   stays zero); score E(x) * mean of the k largest g_i . x / |x|, by a full sort. */
+double sr_nnguide(const double *w, const double *b, int c, int d, const double *fit, int n, const double *x, int k);
+/* fDBD: a = the first index of max z; (1 / (c - 1)) sum_{j != a} |z_a - z_j| / |w_a - w_j|, over
+   |x - mean of the fit rows|. */
+double sr_fdbd(const double *w, const double *b, int c, int d, const double *fit, int n, const double *x);
+/* fDBD with the argmax forced to class a (for tie tests). */
+double sr_fdbd_at(const double *w, const double *b, int c, int d, const double *mean, const double *x, int a);
+/* SCALE at percentile pct: r = sum x / sum of the k = d - round(d pct / 100) largest (by a full
+   sort; r = 0 when that sum is 0, clamped to [-80, 80]); energy at t of W (x e^r) + b. */
+double sr_scale(const double *w, const double *b, int c, int d, const double *x, double pct, double t);
+/* DML: max_j x . w_j / (|x| |w_j|) (0 for a zero vector) + lambda |x|. */
+double sr_dml(const double *w, int c, int d, const double *x, double lambda);
+
 #endif
