@@ -119,9 +119,15 @@ for name, content, words in bad_logits:
 
 # usage errors: exit 2 with a message and a pointer to --help
 table = open(source).read()
-options = re.findall(r'\{\.name = "(--[a-z-]+)"(?:, \.alias = "(-[a-z])")?, \.id = \w+, (\.arg = "[^"]+", )?', table)
-assert len(options) >= 15, options
+found = re.findall(r'\{\.name = "(--[a-z-]+)"(?:, \.alias = "(-[a-z])")?, \.id = \w+, (\.arg = "[^"]+", )?'
+                   r'\.commands = ([A-Z_ |]+),', table)
+options = [(name, alias, arg) for name, alias, arg, _ in found]
+assert len(options) >= 23, options
 with_arg = [name for name, _, arg in options if arg]
+# the first command each option belongs to, from its table entry
+command_bits = {"CMD_OOD": ["ood"], "CMD_SCORES": ["scores"], "CMD_SELECTIVE": ["selective"],
+                "CMD_DETECT": ["ood", "scores"], "CMD_ANY": ["ood"]}
+command_of = {name: command_bits[bits.split("|")[0].strip()][0] for name, _, _, bits in found}
 usage_cases = [
     [],
     ["evaluate"],
@@ -148,8 +154,7 @@ usage_cases = [
 ]
 # every option that takes an argument, given last without one
 for name in with_arg:
-    cmd = "scores" if name in ("--id-logits", "--ood-logits", "--odin-temperature", "--threads") else "ood"
-    usage_cases.append([cmd, name])
+    usage_cases.append([command_of[name], name])
 for args in usage_cases:
     p = run(args)
     if p.returncode != 2 or "--help" not in p.stderr or p.stdout or "Sanitizer" in p.stderr:
@@ -176,7 +181,7 @@ for name in sorted(accepted):
         if q.returncode != 0:
             failures.append("%s exits %d" % (name, q.returncode))
         continue
-    q = run(["ood", name, "x"] if name in with_arg else ["ood", name])
+    q = run([command_of[name], name, "x"] if name in with_arg else [command_of[name], name])
     if "unknown option" in q.stderr:
         failures.append("%s is documented but unknown to the parser" % name)
 
