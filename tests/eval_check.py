@@ -247,4 +247,129 @@ for res in doc["results"]:
             want = reference(refs[0][s["score"]], refs[k + 1][s["score"]], res["convention"], 0.9)
             compare(st["values"], want, ("scores", res["convention"], s["score"], k))
 
-print("logitnorm-eval: %d values equal to scikit-learn and the Hendrycks rule" % checked)
+# ---------------------------------------------------------------- selective classification
+
+
+def per_sample_errors(conf, right):
+    """e_k, the errors among the k most confident samples, k = 1..N; within a tie block of d
+    samples with d_e errors, entered after E' errors, the j-th has E' + j d_e / d (the mean over
+    the orders of the tied samples, docs/metrics.md)."""
+    order = np.argsort(-conf, kind="mergesort")
+    c, wrong = conf[order], 1 - right[order]
+    e = np.empty(len(c))
+    start, before = 0, 0
+    while start < len(c):
+        end = start
+        while end + 1 < len(c) and c[end + 1] == c[start]:
+            end += 1
+        d, de = end - start + 1, int(wrong[start:end + 1].sum())
+        e[start:end + 1] = before + np.arange(1, d + 1) * de / d
+        before += de
+        start = end + 1
+    return e
+
+
+def trapezoid(x, y):
+    return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
+
+
+def selective_reference(conf, right, rule, coverage, risk):
+    """AURC, E-AURC, AUGRC, risk at a coverage and coverage at a risk from the formulas of
+    docs/metrics.md, written with numpy; conf float64, right 0/1."""
+    n, nr = len(conf), int(right.sum())
+    k = np.arange(1, n + 1)
+    perfect_e = np.maximum(0, k - nr).astype(np.float64)
+    # tie-block points: the last sample of each block of equal confidence
+    order = np.argsort(-conf, kind="mergesort")
+    c = conf[order]
+    errors = np.cumsum(1 - right[order])
+    last = np.r_[np.nonzero(np.diff(c))[0], n - 1]
+    cov, rsk, grs = (last + 1) / n, errors[last] / (last + 1), errors[last] / n
+    out = {}
+    if rule == "trapezoid" or rule == "geifman":
+        out["augrc"] = trapezoid(cov, grs)
+        out["risk_at_coverage"] = rsk[np.argmax(cov >= coverage)]
+        ok = rsk <= risk
+        out["coverage_at_risk"] = cov[ok].max() if ok.any() else 0.0
+    if rule == "trapezoid":
+        out["aurc"] = trapezoid(cov, rsk)
+        out["e_aurc"] = out["aurc"] - trapezoid(k / n, perfect_e / k)
+    elif rule == "geifman":
+        e = per_sample_errors(conf, right)
+        out["aurc"] = float(np.sum(e / (k + (k < n)))) / n
+        r = (n - nr) / n
+        out["e_aurc"] = out["aurc"] - (1.0 if r == 1 else r + (1 - r) * np.log(1 - r))
+    else:  # per-sample, torch-uncertainty
+        e = per_sample_errors(conf, right)
+        rk = e / k
+        out["aurc"] = float(np.sum((rk[:-1] + rk[1:]) / 2)) / (n - 1)
+        pk = perfect_e / k
+        out["e_aurc"] = out["aurc"] - float(np.sum((pk[:-1] + pk[1:]) / 2)) / (n - 1)
+        out["augrc"] = float(np.sum((e[:-1] + e[1:]) / 2)) / (n * (n - 1))
+        out["risk_at_coverage"] = rk[int(np.ceil(n * coverage)) - 1]
+        ok = rk <= risk
+        out["coverage_at_risk"] = (k[ok] / n).max() if ok.any() else 0.0
+    return out
+
+
+def check_selective(doc, conf, right, rule, coverage, risk, what):
+    global checked
+    want = selective_reference(conf, right, rule, coverage, risk)
+    assert doc["command"] == "selective" and doc["rule"] == rule, what
+    assert doc["count"] == len(conf) and doc["right"] == int(right.sum()), (what, doc["count"], doc["right"])
+    assert doc["accuracy"] == int(right.sum()) / len(conf), what
+    assert doc["coverage_level"] == coverage and doc["risk_level"] == risk, what
+    for key in ("aurc", "e_aurc", "augrc"):
+        g, w = doc["values"][key], want[key]
+        assert abs(g - w) <= 1e-12 * max(1.0, abs(w)), (what, key, g, w)
+    for key in ("risk_at_coverage", "coverage_at_risk"):  # quotients of counts, compared exactly
+        assert doc["values"][key] == float(want[key]), (what, key, doc["values"][key], want[key])
+    checked += 5
+
+
+sel_rules = ["trapezoid", "geifman", "per-sample"]
+sel_levels = [(0.8, 0.05), (0.5, 0.2), (1.0, 0.0), (0.33, 0.5)]
+for case in range(6):
+    n = int(rng.integers(50, 900))
+    if case % 3 == 0:  # a few confidence levels: large tie blocks
+        conf = rng.integers(0, 8, n) / 8.0
+    elif case % 3 == 1:  # saturated at 1.0 for many samples, as MSP often is
+        conf = np.where(rng.random(n) < 0.4, 1.0, rng.random(n))
+    else:
+        conf = rng.random(n)
+    right = (rng.random(n) < 0.3 + 0.6 * conf).astype(np.int64)
+    if case == 5:
+        right[:] = 1  # one class alone is enough
+    conf_path = os.path.join(work, "sel-conf-%d.npy" % case)
+    right_path = os.path.join(work, "sel-right-%d.csv" % case)
+    write_npy(conf_path, conf.astype(np.float32 if case % 2 else np.float64), 1 + case % 3)
+    write_text(right_path, right.astype(np.float64), ",", case % 2 == 1)
+    conf64 = conf.astype(np.float32).astype(np.float64) if case % 2 else conf
+    for r, rule in enumerate(sel_rules):
+        coverage, risk = sel_levels[(case + r) % len(sel_levels)]
+        doc = run(["selective", "--confidence", conf_path, "--correct", right_path, "--rule", rule,
+                   "--coverage", repr(coverage), "--risk", repr(risk)])
+        check_selective(doc, conf64, right, rule, coverage, risk, ("selective", case, rule))
+    assert doc["inputs"] == {"confidence": conf_path, "correct": right_path}
+
+# logits and labels: right = numpy's argmax is the label (tied maxima included); the confidence
+# is the chosen score, as `scores` computes it
+n, C = 700, 6
+sel_logits = rng.normal(0, 2, (n, C)).astype(np.float32)
+sel_labels = rng.integers(0, C, n)
+sel_logits[np.arange(n), sel_labels] += 1.5
+sel_logits[:40, 1] = sel_logits[:40, 0] = sel_logits[:40].max(axis=1)  # tied maxima: the first wins
+sel_logits[40:45] = 0.0  # equal rows: argmax 0
+logits_path = os.path.join(work, "sel-logits.npy")
+labels_path = os.path.join(work, "sel-labels.csv")
+write_npy(logits_path, sel_logits, 1)
+write_text(labels_path, sel_labels.astype(np.float64), ",", True)
+right = (np.argmax(sel_logits, axis=1) == sel_labels).astype(np.int64)
+ref = reference_scores(sel_logits)
+for key, rule in (("msp", "trapezoid"), ("energy", "per-sample"), ("max_logit", "geifman")):
+    args = ["selective", "--logits", logits_path, "--labels", labels_path, "--rule", rule]
+    doc = run(args + (["--score", key] if key != "msp" else []))
+    assert doc["inputs"]["score"] == key and doc["inputs"]["classes"] == C, doc["inputs"]
+    check_selective(doc, ref[key], right, rule, 0.8, 0.05, ("selective logits", key))
+
+print("logitnorm-eval: %d values equal to scikit-learn, the Hendrycks rule and the risk-coverage formulas" % checked)

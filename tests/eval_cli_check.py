@@ -117,6 +117,40 @@ for name, content, words in bad_logits:
     if p.returncode != 1 or path not in err or any(w not in err for w in words) or "Sanitizer" in err:
         failures.append("scores with %s: exit %d, stderr: %s" % (name, p.returncode, err.strip()))
 
+# selective: bad confidences, correctness, logits and labels (good_logits has 2 rows of 3)
+good_right = write("good_right.csv", "1\n0\n1\n")
+good_labels = write("good_labels.npy", npy(descr="<i8", shape="(2,)", data=struct.pack("<2q", 2, 0)))
+one = write("one.csv", "0.5\n")
+bad_selective = [  # (arguments, the file the message names, words it must contain)
+    (["--confidence", good, "--correct", write("right_two.csv", "1\n2\n0\n")], "right_two.csv",
+     ["value 1 ", "not 1 (right) or 0"]),
+    (["--confidence", good, "--correct", write("right_short.csv", "1\n0\n")], "right_short.csv",
+     ["2 values", "are 3"]),
+    (["--confidence", write("conf_nan.npy", npy(data=struct.pack("<3f", 1.0, 2.0, float("nan")))),
+      "--correct", good_right], "conf_nan.npy", ["confidence 2 ", "NaN"]),
+    (["--confidence", good, "--correct", write("right_2d.csv", "1,0\n0,1\n1,1\n")], "right_2d.csv",
+     ["expected 1-D"]),
+    (["--confidence", one, "--correct", write("right_one.csv", "1\n"), "--rule", "per-sample"], "one.csv",
+     ["invalid state"]),
+    (["--logits", good_logits, "--labels", write("labels_range.csv", "2\n3\n")], "labels_range.csv",
+     ["label 1 ", "not a class in [0, 3)"]),
+    (["--logits", good_logits, "--labels", write("labels_frac.csv", "0.5\n1\n")], "labels_frac.csv",
+     ["label 0 ", "0.5"]),
+    (["--logits", good_logits, "--labels", write("labels_neg.csv", "1\n-1\n")], "labels_neg.csv",
+     ["label 1 ", "-1"]),
+    (["--logits", good_logits, "--labels", write("labels_count.csv", "1\n1\n1\n")], "labels_count.csv",
+     ["3 labels", "2 rows"]),
+    (["--logits", good, "--labels", good_labels], "good.npy", ["expected 2-D logits"]),
+    (["--logits", write("logits_inf.npy", npy(shape="(2, 3)", data=struct.pack("<6f", 1, 2, float("inf"), 0, 0, 0))),
+      "--labels", good_labels], "logits_inf.npy", ["inf"]),
+]
+for extra, named, words in bad_selective:
+    p = run(["selective"] + extra)
+    err = p.stderr
+    if (p.returncode != 1 or named not in err or any(w not in err for w in words) or "Sanitizer" in err
+            or err.count("\n") != 1 or p.stdout):
+        failures.append("selective %s: exit %d, stderr: %s" % (extra, p.returncode, err.strip()))
+
 # usage errors: exit 2 with a message and a pointer to --help
 table = open(source).read()
 found = re.findall(r'\{\.name = "(--[a-z-]+)"(?:, \.alias = "(-[a-z])")?, \.id = \w+, (\.arg = "[^"]+", )?'
@@ -151,6 +185,22 @@ usage_cases = [
     ["ood", "--id", good, "--ood", good, "--delimiter", "|"],
     ["scores", "--id-logits", good, "--ood-logits", good, "--threads", "0"],
     ["scores", "--id-logits", good, "--ood-logits", good, "--odin-temperature", "-1"],
+    ["selective"],
+    ["selective", "--confidence", good],
+    ["selective", "--correct", good],
+    ["selective", "--logits", good_logits],
+    ["selective", "--labels", good],
+    ["selective", "--confidence", good, "--correct", good, "--logits", good_logits, "--labels", good],
+    ["selective", "--confidence", good, "--correct", good, "--confidence", good],
+    ["selective", "--confidence", good, "--correct", good, "--coverage", "0"],
+    ["selective", "--confidence", good, "--correct", good, "--coverage", "1.01"],
+    ["selective", "--confidence", good, "--correct", good, "--risk", "-0.1"],
+    ["selective", "--confidence", good, "--correct", good, "--rule", "step"],
+    ["selective", "--confidence", good, "--correct", good, "--score", "energy"],
+    ["selective", "--logits", good_logits, "--labels", good, "--score", "mahalanobis"],
+    ["selective", "--confidence", good, "--correct", good, "--tpr", "0.9"],
+    ["ood", "--id", good, "--ood", good, "--coverage", "0.5"],
+    ["scores", "--id-logits", good, "--ood-logits", good, "--labels", good],
 ]
 # every option that takes an argument, given last without one
 for name in with_arg:
@@ -201,6 +251,21 @@ try:
 except (ValueError, KeyError, IndexError, OSError, xml.parsers.expat.ExpatError) as e:
     failures.append("JSON or SVG with an odd name: %r (exit %d, %s)" % (e, p.returncode, p.stderr))
 
+# the risk-coverage SVG is well-formed and its axes are labelled
+svg = os.path.join(work, "selective.svg")
+p = run(["selective", "--confidence", write("conf.csv", "0.9\n0.8\n0.2\n0.8\n0.5\n0.2\n"), "--correct",
+         write("right.csv", "1\n1\n1\n0\n0\n0\n"), "--svg", svg])
+try:
+    if p.returncode != 0 or "AURC" not in p.stdout:
+        failures.append("selective run: exit %d, %s" % (p.returncode, p.stderr))
+    tree = xml.dom.minidom.parse(svg)
+    texts = " ".join(t.firstChild.data for t in tree.getElementsByTagName("text") if t.firstChild)
+    for label in ("coverage: share of the samples accepted", "errors accepted / accepted", "E-AURC", "29.167%"):
+        if label not in texts:
+            failures.append("the selective SVG lacks the text %r" % label)
+except (OSError, xml.parsers.expat.ExpatError) as e:
+    failures.append("selective SVG: %r (exit %d, %s)" % (e, p.returncode, p.stderr))
+
 # a good run, for contrast: exit 0 and a table on stdout
 p = run(["ood", "--id", good, "--ood", write("good2.csv", "0.5\n2.5\n1\n")])
 if p.returncode != 0 or "AUROC" not in p.stdout:
@@ -210,4 +275,4 @@ if failures:
     print("\n".join(failures))
     sys.exit(1)
 print("logitnorm-eval: %d bad files, %d usage errors and --help (%d options) behave"
-      % (len(bad_files) * 2 + len(bad_logits), len(usage_cases), len(accepted)))
+      % (len(bad_files) * 2 + len(bad_logits) + len(bad_selective), len(usage_cases), len(accepted)))
