@@ -301,6 +301,10 @@ static int evaluate(const mlp *net, const float *params, const demo_data *d, mod
     report_failure("calibration", st);
     goto done;
   }
+  if (selective_metrics(r->id_scores, b.logits, d->test.y, d->test.n, classes, r)) {
+    report_failure("selective classification (AURC)", LOGITNORM_ERR_INVALID_STATE);
+    goto done;
+  }
   memset(r->scores, 0, sizeof r->scores);
   r->avg_fpr95 = r->avg_auroc = 0.0;
   for (int k = 0; k < d->num_ood; k++) {
@@ -375,6 +379,7 @@ static void print_table(const model_result *r) {
   else
     printf("  final training loss %.4f; lower bound of the loss: 0, not attained (cross-entropy)\n",
            r->final_train_loss);
+  printf("  selective classification by MSP on the ID test set: AURC %.4f, E-AURC %.4f\n", r->aurc, r->e_aurc);
   printf("  mean ||z||: ID %.2f", r->id_norm_mean);
   for (int k = 0; k < r->num_ood; k++) printf(", %s %.2f", r->ood[k].name, r->ood[k].norm_mean);
   printf("\n  ODIN's perturbation raised the MSP at T = %g on %.1f%% of the ID test inputs\n", ODIN_TEMPERATURE,
@@ -460,11 +465,12 @@ static int check_results(const model_result *models, int num_models) {
   int bad = 0;
   for (int i = 0; i < num_models; i++) {
     const model_result *r = &models[i];
-    double v[3 + 3 * OOD_MAX_SETS + 2 * NUM_SCORES];
+    double v[4 + 3 * OOD_MAX_SETS + 2 * NUM_SCORES];
     int n = 0;
     v[n++] = r->accuracy;
     v[n++] = r->ece;
     v[n++] = r->avg_fpr95;
+    v[n++] = r->aurc;
     for (int k = 0; k < r->num_ood; k++) {
       v[n++] = r->ood[k].fpr95;
       v[n++] = r->ood[k].auroc;

@@ -66,6 +66,7 @@ typedef struct model_result {
   double tau;
   int num_classes;
   double accuracy, ece;
+  double aurc, e_aurc; /* selective classification by MSP on the ID test set (risk rule TRAPEZOID) */
   double train_seconds, eval_seconds;
   int epochs;
   double *norm_by_epoch; /* epochs values: mean ||z|| of the training logits the loss saw in that epoch */
@@ -84,6 +85,12 @@ typedef struct model_result {
 } model_result;
 
 void model_result_free(model_result *r);
+
+/* AURC and E-AURC of the MSP on the ID test set into r: msp, logits (n x classes) and labels of
+   every test row; a prediction is right when the row's first largest logit is its label.
+   Returns 0 or -1 (the library's message in logitnorm_last_error()). */
+int selective_metrics(const float *msp, const float *logits, const int32_t *labels, int64_t n, int64_t classes,
+                      model_result *r);
 
 /* The --json file: {"models":[{"loss":..., "tau":..., ...}]}. Returns 0 or -1. */
 int write_json(const char *path, const model_result *models, int num_models);

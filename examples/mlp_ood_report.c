@@ -23,7 +23,8 @@ static void json_model(FILE *f, const model_result *r) {
     fprintf(f, "\"tau\":%.17g,", r->tau);
   else
     fprintf(f, "\"tau\":null,"); /* cross-entropy has no temperature */
-  fprintf(f, "\"accuracy\":%.6f,\"ece\":%.6f,\"ood\":{", r->accuracy, r->ece);
+  fprintf(f, "\"accuracy\":%.6f,\"ece\":%.6f,\"aurc\":%.6f,\"e_aurc\":%.6f,\"ood\":{", r->accuracy, r->ece, r->aurc,
+          r->e_aurc);
   for (int k = 0; k < r->num_ood; k++)
     fprintf(f, "%s\"%s\":{\"fpr95\":%.6f,\"auroc\":%.6f,\"aupr_in\":%.6f}", k ? "," : "", r->ood[k].name,
             r->ood[k].fpr95, r->ood[k].auroc, r->ood[k].aupr_in);
