@@ -267,16 +267,17 @@ function(check_bold_best matches lower where)
 endfunction()
 
 # A rate in millionths, truncated: a JSON number in [0, 1] as CMake prints it ("0.46802500000000002",
-# "1", "1.0000000000000001e-05") or a shown percentage with one decimal ("46.8").
+# "1", "1.0000000000000001e-05") or a shown percentage with one decimal and its % sign ("46.8%";
+# the sign tells "1.6%" from the rate 1.6).
 function(rate_millionths text out)
-  if(text MATCHES "^[0-9.]+e-")
+  if(text MATCHES "^([0-9]+)\\.([0-9])%$")
+    math(EXPR v "${CMAKE_MATCH_1} * 10000 + ${CMAKE_MATCH_2} * 1000")
+  elseif(text MATCHES "^[0-9.]+e-")
     set(v 0) # below 1e-4: zero at this resolution
   elseif(text MATCHES "^([01])(\\.([0-9]*))?$")
     set(whole "${CMAKE_MATCH_1}")
     string(SUBSTRING "${CMAKE_MATCH_3}000000" 0 6 frac) # math() reads "080333" as decimal
     math(EXPR v "${whole} * 1000000 + ${frac}")
-  elseif(text MATCHES "^([0-9]+)\\.([0-9])$")
-    math(EXPR v "${CMAKE_MATCH_1} * 10000 + ${CMAKE_MATCH_2} * 1000")
   else()
     message(FATAL_ERROR "not a rate: '${text}'")
   endif()
@@ -299,7 +300,7 @@ foreach(score IN LISTS score_names)
       list(GET cells ${i} cell)
       string(REGEX REPLACE ".*>([0-9.]+)%$" "\\1" shown "${cell}")
       string(JSON json_rate GET "${text}" models ${i} scores ${score} avg_${column})
-      rate_millionths("${shown}" a)
+      rate_millionths("${shown}%" a)
       rate_millionths("${json_rate}" b)
       math(EXPR diff "${a} - ${b}")
       if(diff GREATER 502 OR diff LESS -502) # half the 0.1% shown, and the truncation
