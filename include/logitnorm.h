@@ -47,11 +47,11 @@ extern "C" {
 
 /* ---------------- version ---------------- */
 #define LOGITNORM_VERSION_MAJOR 1
-#define LOGITNORM_VERSION_MINOR 1
+#define LOGITNORM_VERSION_MINOR 2
 #define LOGITNORM_VERSION_PATCH 0
 #define LOGITNORM_VERSION_NUMBER \
   (LOGITNORM_VERSION_MAJOR * 10000 + LOGITNORM_VERSION_MINOR * 100 + LOGITNORM_VERSION_PATCH)
-#define LOGITNORM_VERSION_STRING "1.1.0"
+#define LOGITNORM_VERSION_STRING "1.2.0"
 
 /* The version of the library actually linked (compare with LOGITNORM_VERSION_NUMBER). */
 LOGITNORM_API unsigned logitnorm_version_number(void);
@@ -416,14 +416,36 @@ LOGITNORM_API logitnorm_status logitnorm_ood_metrics_f32(const float *id_scores,
 /* ---------------- calibration and accuracy ---------------- */
 typedef struct logitnorm_calibration logitnorm_calibration;
 
+/* BINS, TEMPERATURE and BINNING shape what is accumulated: they can change only while the
+   accumulator is empty (LOGITNORM_ERR_INVALID_STATE otherwise; reset empties it). */
 typedef enum logitnorm_calibration_param {
-  LOGITNORM_CALIBRATION_BINS = 400,       /* integer in [1, 10000], default 15: equal-width bins (lo, hi] */
-  LOGITNORM_CALIBRATION_TEMPERATURE = 401 /* in [1e-100, 1e100], default 1: softmax(z / T) */
+  LOGITNORM_CALIBRATION_BINS = 400,        /* integer in [1, 10000], default 15 */
+  LOGITNORM_CALIBRATION_TEMPERATURE = 401, /* in [1e-100, 1e100], default 1: softmax(z / T) */
+  LOGITNORM_CALIBRATION_BINNING = 402      /* (since 1.2) logitnorm_binning, default EQUAL_WIDTH */
 } logitnorm_calibration_param;
+
+/* (since 1.2) How rows are put into the BINS bins of ECE, MCE, RMSCE and the reliability data.
+   Memory: EQUAL_WIDTH keeps BINS bins of 576 bytes, plus, from the first add, 32 bytes per
+   (class, bin) pair for CLASSWISE_ECE: 32 x num_classes x BINS bytes (480 KB for 1000 classes
+   and 15 bins). EQUAL_MASS keeps the BINS bins and 8 bytes per row added (the row's confidence,
+   filed by correctness), and logitnorm_calibration_value and _bins take 16 bytes per row more
+   while they run (a sorted copy), which they allocate and free. */
+typedef enum logitnorm_binning {
+  LOGITNORM_BINNING_EQUAL_WIDTH = 0, /* bins (k/B, (k+1)/B]; a confidence of 0 goes to bin 0 */
+  LOGITNORM_BINNING_EQUAL_MASS = 1   /* rows sorted by (confidence, correct) and split by rank into
+                                        BINS bins whose sizes differ by at most one, the first
+                                        N mod BINS one larger (numpy's array_split); when N < BINS
+                                        the empty bins are skipped */
+} logitnorm_binning;
 
 typedef enum logitnorm_calibration_value_kind {
   LOGITNORM_CALIBRATION_ECE = 0, LOGITNORM_CALIBRATION_MCE = 1, LOGITNORM_CALIBRATION_ACCURACY = 2,
-  LOGITNORM_CALIBRATION_NLL = 3, LOGITNORM_CALIBRATION_BRIER = 4, LOGITNORM_CALIBRATION_COUNT = 5
+  LOGITNORM_CALIBRATION_NLL = 3, LOGITNORM_CALIBRATION_BRIER = 4, LOGITNORM_CALIBRATION_COUNT = 5,
+  LOGITNORM_CALIBRATION_RMSCE = 6,        /* (since 1.2) sqrt(sum_k (n_k / N) (conf_k - acc_k)^2) over the bins */
+  LOGITNORM_CALIBRATION_CLASSWISE_ECE = 7 /* (since 1.2) mean over classes k of the equal-width ECE of p_k
+                                             against [y == k] (Kull et al., 2019); UNSUPPORTED under
+                                             EQUAL_MASS, INVALID_STATE when some rows came from a blob of
+                                             1.0/1.1, which holds no per-class sums */
 } logitnorm_calibration_value_kind;
 
 LOGITNORM_API logitnorm_status logitnorm_calibration_create(logitnorm_calibration **out, int64_t num_classes);
@@ -440,6 +462,29 @@ LOGITNORM_API logitnorm_status logitnorm_calibration_save(const logitnorm_calibr
                                                           size_t capacity, size_t *size);
 LOGITNORM_API logitnorm_status logitnorm_calibration_load(logitnorm_calibration **out, const void *buf,
                                                           size_t size);
+/* (since 1.2) Reliability-diagram data, one entry per bin that holds rows, in ascending
+   confidence: count[k] rows, their mean confidence[k] and their accuracy[k]. Any of the three
+   arrays may be NULL. capacity 0: *bins gets the number of bins and nothing else is written.
+   A capacity below that number is LOGITNORM_ERR_BUFFER_TOO_SMALL, with nothing written (ask
+   with capacity 0 first); an empty accumulator is LOGITNORM_ERR_INVALID_STATE. */
+LOGITNORM_API logitnorm_status logitnorm_calibration_bins(const logitnorm_calibration *c, double *count,
+    double *confidence, double *accuracy, int64_t capacity, int64_t *bins);
+
+/* (since 1.2) Temperature scaling (Guo et al., 2017): *temperature gets the T > 0 minimising the
+   mean negative log-likelihood of softmax(z / T) over n rows of num_classes logits (ld >=
+   num_classes) with their labels, to 1e-10 relative (Newton's method on 1/T, in which the NLL is
+   convex, safeguarded by bisection). -inf logits are masked classes; a label must be in
+   [0, num_classes) and on an unmasked class; NaN and +inf are NONFINITE; n = 0 is
+   INVALID_ARGUMENT. The result lies in [1e-100, 1e100], the range of
+   LOGITNORM_CALIBRATION_TEMPERATURE. LOGITNORM_ERR_INVALID_STATE, with the reason in
+   logitnorm_last_error(), when no such T exists: every label is an argmax of its row (the NLL
+   falls all the way to T -> 0), the mean NLL is smallest at T -> infinity (its slope in 1/T at
+   1/T = 0, mean(mean_j z_j - z_y), is >= 0: every row with equal logits is one case), or the
+   minimiser lies outside [1e-100, 1e100]. Nothing is written on failure. */
+LOGITNORM_API logitnorm_status logitnorm_calibration_fit_temperature_f32(int64_t n, int64_t num_classes,
+    const float *logits, int64_t ld, const int32_t *labels, double *temperature);
+LOGITNORM_API logitnorm_status logitnorm_calibration_fit_temperature_f64(int64_t n, int64_t num_classes,
+    const double *logits, int64_t ld, const int32_t *labels, double *temperature);
 
 /* ============================== end of stable section ============================== */
 

@@ -23,6 +23,13 @@
    `write` also reloads each blob on the saving host and requires the same bytes on a re-save
    and every value, scores included, bit for bit (same host, same code paths).
 
+   Calibration blobs: calibration.blob in tests/data/blobs is of format version 1, as
+   liblogitnorm 1.0 and 1.1 wrote it, and is kept so (it checks that old blobs still load and
+   give their values; it holds no classwise sums, so it re-saves as version 1). `write` makes
+   the same object with this library, which saves it as version 2: when the committed folder
+   is updated, keep that file and its lines. calibration_v2 (equal width, with the classwise
+   sums) and calibration_mass (equal-mass bins) are of version 2.
+
    values.txt, one value per line: <blob> <value> <bits in hex> <value in decimal>; a double
    has 16 hex digits (and %.17g), a float score 8 (and %.9g); only the bits are compared.
    Inputs come from an integer recipe (mix), the same on every host. */
@@ -81,14 +88,17 @@ typedef enum object_type { METRICS, CALIBRATION, SCORER } object_type;
 typedef struct golden {
   const char *name; /* DIR/<name>.blob, and the first word of its lines in values.txt */
   object_type type;
-  int variant; /* METRICS: 0, 1 or 2 (make_metrics); SCORER: the score kind */
+  int variant; /* METRICS: 0, 1 or 2 (make_metrics); CALIBRATION: 0, 1 or 2 (make_calibration); SCORER: the
+                  score kind */
 } golden;
 
 static const golden kGolden[] = {
     {.name = "metrics_id", .type = METRICS, .variant = 0},
     {.name = "metrics_ood", .type = METRICS, .variant = 1},
     {.name = "metrics_selective", .type = METRICS, .variant = 2}, /* metrics format 2 */
-    {.name = "calibration", .type = CALIBRATION},
+    {.name = "calibration", .type = CALIBRATION, .variant = 0},
+    {.name = "calibration_v2", .type = CALIBRATION, .variant = 1},
+    {.name = "calibration_mass", .type = CALIBRATION, .variant = 2},
     {.name = "kl_matching", .type = SCORER, .variant = LOGITNORM_SCORE_KL_MATCHING},
     {.name = "mahalanobis", .type = SCORER, .variant = LOGITNORM_SCORE_MAHALANOBIS},
     {.name = "rmds", .type = SCORER, .variant = LOGITNORM_SCORE_RMDS},
@@ -164,8 +174,10 @@ static logitnorm_status make_metrics(int variant, logitnorm_metrics **out) {
   return LOGITNORM_OK;
 }
 
-/* 10 bins, temperature 1.5, logits in quarters. */
-static logitnorm_status make_calibration(logitnorm_calibration **out) {
+/* 10 bins, temperature 1.5, logits in quarters. Variant 0 is the object of the version 1 blob
+   (6 values); variant 1 the same with a masked class in every fifth row and 7 bins (8 values);
+   variant 2 that with equal-mass bins (7 values: no classwise ECE). */
+static logitnorm_status make_calibration(int variant, logitnorm_calibration **out) {
   float z[CAL_N * CAL_C];
   int32_t y[CAL_N];
   for (uint32_t k = 0; k < CAL_N * CAL_C; ++k) z[k] = (float)(mix(7000 + k, 25) - 8) * 0.25f;
@@ -173,8 +185,12 @@ static logitnorm_status make_calibration(logitnorm_calibration **out) {
   logitnorm_calibration *c = NULL;
   logitnorm_status st = logitnorm_calibration_create(&c, CAL_C);
   if (st != LOGITNORM_OK) return st;
-  st = logitnorm_calibration_set(c, LOGITNORM_CALIBRATION_BINS, 10);
+  if (variant > 0)
+    for (uint32_t i = 0; i < CAL_N; i += 5) z[i * CAL_C + (uint32_t)(y[i] + 1) % CAL_C] = -INFINITY;
+  st = logitnorm_calibration_set(c, LOGITNORM_CALIBRATION_BINS, variant > 0 ? 7 : 10);
   if (st == LOGITNORM_OK) st = logitnorm_calibration_set(c, LOGITNORM_CALIBRATION_TEMPERATURE, 1.5);
+  if (st == LOGITNORM_OK && variant == 2)
+    st = logitnorm_calibration_set(c, LOGITNORM_CALIBRATION_BINNING, LOGITNORM_BINNING_EQUAL_MASS);
   if (st == LOGITNORM_OK) st = logitnorm_calibration_add_f32(c, CAL_N, z, CAL_C, y);
   if (st != LOGITNORM_OK) {
     logitnorm_calibration_free(c);
@@ -222,7 +238,7 @@ static logitnorm_status object_make(const golden *g, const inputs *in, object *o
   *o = (object){0};
   switch (g->type) {
     case METRICS: return make_metrics(g->variant, &o->metrics);
-    case CALIBRATION: return make_calibration(&o->calibration);
+    case CALIBRATION: return make_calibration(g->variant, &o->calibration);
     case SCORER: return make_scorer(g->variant, in, &o->scorer);
   }
   return LOGITNORM_ERR_INVALID_ARGUMENT;
@@ -302,10 +318,12 @@ static const char *const kMetricNames[] = {"auroc",           "aupr_in",        
                                            "threshold_at_tpr", "detection_error", "count_id", "count_ood",
                                            "aurc",             "e_aurc",          "augrc",    "risk_at_coverage",
                                            "coverage_at_risk"};
-static const char *const kCalibrationNames[] = {"ece", "mce", "accuracy", "nll", "brier", "count"};
+static const char *const kCalibrationNames[] = {"ece",   "mce",   "accuracy",     "nll",
+                                                 "brier", "count", "rmsce", "classwise_ece"};
+static const int kCalibrationValues[] = {6, 8, 7}; /* by variant (make_calibration) */
 
 /* Every value kind of a metrics or calibration handle, or a scorer's scores of the probe. */
-static logitnorm_status object_values(const object *o, const inputs *in, value_list *out) {
+static logitnorm_status object_values(const golden *g, const object *o, const inputs *in, value_list *out) {
   out->n = 0;
   logitnorm_status st = LOGITNORM_OK;
   if (o->metrics != NULL) {
@@ -322,7 +340,7 @@ static logitnorm_status object_values(const object *o, const inputs *in, value_l
       add_double(out, kMetricNames[k], v);
     }
   } else if (o->calibration != NULL) {
-    for (int k = 0; k < 6 && st == LOGITNORM_OK; ++k) {
+    for (int k = 0; k < kCalibrationValues[g->variant] && st == LOGITNORM_OK; ++k) {
       double v = 0.0;
       st = logitnorm_calibration_value(o->calibration, k, &v);
       add_double(out, kCalibrationNames[k], v);
@@ -401,7 +419,7 @@ static int write_one(const golden *g, const inputs *in, const char *dir, FILE *v
   size_t size = 0, size_again = 0;
   char path[4096];
   int bad = fail_status(object_make(g, in, &live), "building", g->name);
-  bad = bad || fail_status(object_values(&live, in, &want), "values of the live object", g->name);
+  bad = bad || fail_status(object_values(g, &live, in, &want), "values of the live object", g->name);
   bad = bad || fail_status(object_save(&live, &blob, &size), "save", g->name);
   blob_path(path, sizeof path, dir, g->name);
   if (!bad && write_file(path, blob, size) != 0) {
@@ -415,7 +433,7 @@ static int write_one(const golden *g, const inputs *in, const char *dir, FILE *v
            first_difference(blob, size, again, size_again));
     bad = 1;
   }
-  bad = bad || fail_status(object_values(&back, in, &got), "values of the loaded object", g->name);
+  bad = bad || fail_status(object_values(g, &back, in, &got), "values of the loaded object", g->name);
   for (int i = 0; !bad && i < want.n; ++i)
     if (got.v[i].bits != want.v[i].bits) {
       printf("FAIL %s: %s is %.17g after the round trip, %.17g before\n", g->name, want.v[i].name,
@@ -536,7 +554,7 @@ static int check_one(const golden *g, const inputs *in, const char *dir, line *l
            first_difference(blob, size, again, size_again));
     bad = 1;
   }
-  bad = bad || fail_status(object_values(&back, in, &got), "values of the loaded object", g->name);
+  bad = bad || fail_status(object_values(g, &back, in, &got), "values of the loaded object", g->name);
   int compared = !bad; /* every value is compared, so that a failure lists all of them */
   for (int i = 0; compared && i < got.n; ++i) {
     const value *v = &got.v[i];

@@ -1,7 +1,7 @@
-# Optional cross-check of the OOD metrics against scikit-learn, run when the system Python can
-# import sklearn and numpy (Debian package python3-sklearn) and the library is shared (python
-# loads it through ctypes), not sanitized and built for the host; otherwise registered as
-# skipped with the reason.
+# Optional cross-checks of the OOD metrics and of the calibration bins against scikit-learn, run
+# when the system Python can import sklearn and numpy (Debian package python3-sklearn) and the
+# library is shared (python loads it through ctypes), not sanitized and built for the host;
+# otherwise registered as skipped with the reason.
 set(LN_SKLEARN_SKIP "")
 if(NOT BUILD_SHARED_LIBS)
   set(LN_SKLEARN_SKIP "static build: python needs the shared library")
@@ -23,6 +23,12 @@ if(LN_SKLEARN_SKIP STREQUAL "")
            COMMAND /usr/bin/python3 "${CMAKE_CURRENT_SOURCE_DIR}/metrics_sklearn_check.py"
                    "$<TARGET_FILE:logitnorm>")
   set_tests_properties(metrics.sklearn_crosscheck PROPERTIES LABELS "crosscheck" TIMEOUT 300)
+  # calibration_curve (strategies uniform and quantile) against the reliability data
+  add_test(NAME calibration.sklearn_crosscheck
+           COMMAND /usr/bin/python3 "${CMAKE_CURRENT_SOURCE_DIR}/calibration_sklearn_check.py"
+                   "$<TARGET_FILE:logitnorm>")
+  set_tests_properties(calibration.sklearn_crosscheck PROPERTIES LABELS "crosscheck" TIMEOUT 300)
 else()
   ln_add_skip_test(metrics.sklearn_crosscheck "${LN_SKLEARN_SKIP}" LABELS "crosscheck")
+  ln_add_skip_test(calibration.sklearn_crosscheck "${LN_SKLEARN_SKIP}" LABELS "crosscheck")
 endif()

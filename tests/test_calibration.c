@@ -234,7 +234,7 @@ START_TEST(bad_input) {
   assert_unchanged(c, before, size);
   /* Values: unknown kind, empty accumulator, NULL out. */
   double v = 1234.5;
-  expect_fail(logitnorm_calibration_value(c, 6, &v), LOGITNORM_ERR_INVALID_ARGUMENT);
+  expect_fail(logitnorm_calibration_value(c, 8, &v), LOGITNORM_ERR_INVALID_ARGUMENT);
   expect_fail(logitnorm_calibration_value(b4, LOGITNORM_CALIBRATION_ECE, &v), LOGITNORM_ERR_INVALID_STATE);
   expect_fail(logitnorm_calibration_value(c, LOGITNORM_CALIBRATION_ECE, NULL), LOGITNORM_ERR_NULL_POINTER);
   expect_fail(logitnorm_calibration_get(c, 499, &v), LOGITNORM_ERR_INVALID_ARGUMENT);

@@ -204,6 +204,22 @@ logitnorm_status ln_check_masked_labelled_f32(const float *p, int64_t rows, int6
   return LOGITNORM_OK;
 }
 
+logitnorm_status ln_check_masked_labelled_f64(const double *p, int64_t rows, int64_t cols, int64_t ld,
+                                              const int32_t *labels, int64_t ignore_index, const char *name) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const double *row = p + i * ld;
+    if (ln_row_flagged_f64(row, cols)) {
+      logitnorm_status st = ln_masked_row_f64(row, i, cols, labels, ignore_index, name);
+      int64_t y = labels[i];
+      if (st == LOGITNORM_OK && y != ignore_index && row[y] == -(double)INFINITY)
+        st = ln_fail(LOGITNORM_ERR_INVALID_LABEL, "label %lld at row %lld names a masked class (%s[%lld][%lld] is -inf)",
+                     (long long)y, (long long)i, name, (long long)i, (long long)y);
+      if (st != LOGITNORM_OK) return st;
+    }
+  }
+  return LOGITNORM_OK;
+}
+
 logitnorm_status ln_check_labels(const int32_t *labels, int64_t n, int64_t num_classes, int64_t ignore_index) {
   for (int64_t i = 0; i < n; ++i) {
     int64_t y = labels[i];

@@ -35,6 +35,8 @@ logitnorm_status ln_check_masked_f64(const double *p, int64_t rows, int64_t cols
    texts as those two give, for the first bad row. */
 logitnorm_status ln_check_masked_labelled_f32(const float *p, int64_t rows, int64_t cols, int64_t ld,
                                               const int32_t *labels, int64_t ignore_index, const char *name);
+logitnorm_status ln_check_masked_labelled_f64(const double *p, int64_t rows, int64_t cols, int64_t ld,
+                                              const int32_t *labels, int64_t ignore_index, const char *name);
 /* Labels in [0, num_classes) or equal to ignore_index (pass INT64_MIN for "no ignore"). */
 logitnorm_status ln_check_labels(const int32_t *labels, int64_t n, int64_t num_classes, int64_t ignore_index);
 /* Bytes spanned by a rows x cols matrix with leading dimension ld (0 when rows == 0); only for

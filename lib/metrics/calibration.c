@@ -7,6 +7,7 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/validate.h"
+#include "radix_sort.h"
 
 logitnorm_status ln_calibration_alloc_bins(logitnorm_calibration *c, int64_t bins) {
   int64_t *count = ln_calloc(bins, sizeof *count);
@@ -52,24 +53,38 @@ LOGITNORM_API void logitnorm_calibration_free(logitnorm_calibration *c) {
   ln_free(c->bin_count);
   ln_free(c->bin_correct);
   ln_free(c->bin_conf);
+  ln_classwise_free(c);
+  ln_mass_free(c);
   ln_free(c);
 }
 
-/* Bins and temperature shape what is accumulated, so they can change only while empty. */
+/* Bins, temperature and binning shape what is accumulated, so they can change only while empty. */
 LOGITNORM_API logitnorm_status logitnorm_calibration_set(logitnorm_calibration *c, int param, double value) {
   logitnorm_status st = ln_check_ptr(c, "c");
   if (st != LOGITNORM_OK) return st;
-  if (param != LOGITNORM_CALIBRATION_BINS && param != LOGITNORM_CALIBRATION_TEMPERATURE)
-    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown calibration parameter %d", param);
   if (param == LOGITNORM_CALIBRATION_BINS) st = ln_check_param_int(value, 1, LN_CALIBRATION_MAX_BINS, "bins");
-  else
+  else if (param == LOGITNORM_CALIBRATION_TEMPERATURE)
     st = ln_check_param(value, LN_CALIBRATION_MIN_TEMPERATURE, 0, LN_CALIBRATION_MAX_TEMPERATURE, 0,
                         "temperature");
+  else if (param == LOGITNORM_CALIBRATION_BINNING)
+    st = ln_check_param_int(value, LOGITNORM_BINNING_EQUAL_WIDTH, LOGITNORM_BINNING_EQUAL_MASS, "binning");
+  else return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown calibration parameter %d", param);
   if (st != LOGITNORM_OK) return st;
   if (c->count > 0)
     return ln_fail(LOGITNORM_ERR_INVALID_STATE, "calibration parameter %d cannot change after %lld samples were "
                    "added; reset first", param, (long long)c->count);
-  if (param == LOGITNORM_CALIBRATION_BINS) return ln_calibration_alloc_bins(c, (int64_t)value);
+  if (param == LOGITNORM_CALIBRATION_BINS) {
+    st = ln_calibration_alloc_bins(c, (int64_t)value);
+    /* the classwise cells have the old shape: the next add allocates them anew */
+    if (st == LOGITNORM_OK) ln_classwise_free(c);
+    return st;
+  }
+  if (param == LOGITNORM_CALIBRATION_BINNING) {
+    c->binning = (int)value;
+    ln_classwise_free(c);
+    ln_mass_free(c);
+    return LOGITNORM_OK;
+  }
   c->temperature = value;
   return LOGITNORM_OK;
 }
@@ -80,6 +95,7 @@ LOGITNORM_API logitnorm_status logitnorm_calibration_get(const logitnorm_calibra
   if (st != LOGITNORM_OK) return st;
   if (param == LOGITNORM_CALIBRATION_BINS) *value = (double)c->bins;
   else if (param == LOGITNORM_CALIBRATION_TEMPERATURE) *value = c->temperature;
+  else if (param == LOGITNORM_CALIBRATION_BINNING) *value = (double)c->binning;
   else return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown calibration parameter %d", param);
   return LOGITNORM_OK;
 }
@@ -100,12 +116,14 @@ int64_t ln_calibration_bin(double conf, int64_t bins) {
      confidence = 1 / s                     (the softmax of the argmax, whose e is 1)
      NLL        = (m - z_y/T) + log s       (= -log softmax(z/T)_y, both terms >= 0)
      Brier      = sum_{c != y} e_c^2 / s^2 + (sum_{c != y} e_c / s)^2
-   The last form avoids 1 - p_y, which cancels when p_y is near 1.
+   The last form avoids 1 - p_y, which cancels when p_y is near 1. With classwise sums on, each
+   e_c is kept in c->probs and p_c = e_c / s goes to the (c, bin) cells.
    Masks: a -inf logit is a masked class. Validation leaves at least one finite logit and
    keeps y off the masked ones, so z[pred] is finite, a masked e_c is exp(-inf) = +0 exactly,
    and adding +0 or +0^2 to a positive sum changes no bit: every quantity is that of the row
-   with the masked columns removed, with no test in this loop. */
-static void ln_calibration_row(logitnorm_calibration *c, const float *z, int32_t y) {
+   with the masked columns removed, with no test in this loop (a masked class has p_c = 0 in
+   its classwise bin 0, and its label indicator is 0). */
+static void ln_calibration_row(logitnorm_calibration *c, const float *z, int32_t y, int classwise) {
   int64_t C = c->num_classes;
   double T = c->temperature;
   int64_t pred = 0;
@@ -115,6 +133,7 @@ static void ln_calibration_row(logitnorm_calibration *c, const float *z, int32_t
   double s = 0.0, s_other = 0.0, sq_other = 0.0;
   for (int64_t j = 0; j < C; ++j) {
     double e = exp((double)z[j] / T - m);
+    if (classwise) c->probs[j] = e;
     s += e;
     if (j != y) {
       s_other += e;
@@ -134,6 +153,12 @@ static void ln_calibration_row(logitnorm_calibration *c, const float *z, int32_t
   ln_xsum_add(&c->brier, brier);
   c->count++;
   c->correct += correct;
+  if (classwise) {
+    for (int64_t j = 0; j < C; ++j) c->probs[j] /= s;
+    ln_classwise_add(c, c->probs, y);
+  }
+  if (c->binning == LOGITNORM_BINNING_EQUAL_MASS)
+    c->mass_keys[correct][c->mass_count[correct]++] = ln_key_from_double(conf);
 }
 
 static void ln_calibration_normalize(logitnorm_calibration *c) {
@@ -142,8 +167,25 @@ static void ln_calibration_normalize(logitnorm_calibration *c) {
   ln_xsum_normalize(&c->brier);
 }
 
-/* Everything is validated first; with T within its range no row can overflow, so the
-   handle changes only when the whole batch is accepted. */
+/* Under EQUAL_MASS: room for the batch's keys, counted by correctness (the prediction is the
+   first argmax of z, as in ln_calibration_row). */
+static logitnorm_status ln_reserve_mass_rows(logitnorm_calibration *c, int64_t n, const float *logits, int64_t ld,
+                                             const int32_t *labels) {
+  int64_t right = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float *z = logits + i * ld;
+    int64_t pred = 0;
+    for (int64_t j = 1; j < c->num_classes; ++j)
+      if (z[j] > z[pred]) pred = j;
+    right += pred == labels[i];
+  }
+  logitnorm_status st = ln_mass_reserve(c, 0, n - right);
+  return st == LOGITNORM_OK ? ln_mass_reserve(c, 1, right) : st;
+}
+
+/* Everything is validated, and every buffer the batch needs allocated, first; with T within
+   its range no row can overflow, so the handle changes only when the whole batch is accepted
+   (a failed allocation leaves at most spare capacity behind). */
 LOGITNORM_API logitnorm_status logitnorm_calibration_add_f32(logitnorm_calibration *c, int64_t n,
     const float *logits, int64_t ld, const int32_t *labels) {
   logitnorm_status st = ln_check_ptr(c, "c");
@@ -157,69 +199,61 @@ LOGITNORM_API logitnorm_status logitnorm_calibration_add_f32(logitnorm_calibrati
   if (st == LOGITNORM_OK) st = ln_check_masked_labelled_f32(logits, n, c->num_classes, ld, labels, INT64_MIN, "logits");
   if (st == LOGITNORM_OK && n > INT64_MAX - c->count)
     st = ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%lld more samples overflow the count", (long long)n);
+  if (st != LOGITNORM_OK || n == 0) return st;
+  /* classwise sums from the first row on, or never until a reset (calibration.h) */
+  int classwise = c->binning == LOGITNORM_BINNING_EQUAL_WIDTH && (c->count == 0 || c->classwise != NULL);
+  if (classwise) st = ln_classwise_alloc(c);
+  if (st == LOGITNORM_OK && c->binning == LOGITNORM_BINNING_EQUAL_MASS)
+    st = ln_reserve_mass_rows(c, n, logits, ld, labels);
   if (st != LOGITNORM_OK) return st;
   for (int64_t i = 0; i < n; ++i) {
-    ln_calibration_row(c, logits + i * ld, labels[i]);
+    ln_calibration_row(c, logits + i * ld, labels[i], classwise);
     if ((i + 1) % LN_XSUM_ADDS_PER_NORMALIZE == 0) ln_calibration_normalize(c);
   }
   ln_calibration_normalize(c);
   return LOGITNORM_OK;
 }
 
-LOGITNORM_API logitnorm_status logitnorm_calibration_value(const logitnorm_calibration *c, int which, double *out) {
-  logitnorm_status st = ln_check_ptr(c, "c");
-  if (st == LOGITNORM_OK) st = ln_check_ptr(out, "out");
-  if (st != LOGITNORM_OK) return st;
-  if (which < LOGITNORM_CALIBRATION_ECE || which > LOGITNORM_CALIBRATION_COUNT)
-    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "unknown calibration value %d", which);
-  if (which == LOGITNORM_CALIBRATION_COUNT) {
-    *out = (double)c->count;
+/* The classwise part of a merge (calibration.h): the result keeps per-class sums only when
+   every row of both sides has them. */
+static logitnorm_status ln_merge_classwise(logitnorm_calibration *dst, const logitnorm_calibration *src) {
+  if (dst->binning != LOGITNORM_BINNING_EQUAL_WIDTH || src->count == 0) return LOGITNORM_OK;
+  int dst_has = dst->count == 0 || dst->classwise != NULL;
+  if (!dst_has || src->classwise == NULL) {
+    ln_classwise_free(dst);
     return LOGITNORM_OK;
   }
-  if (c->count == 0) return ln_fail(LOGITNORM_ERR_INVALID_STATE, "the calibration accumulator is empty");
-  double N = (double)c->count, v = 0.0;
-  switch (which) {
-    case LOGITNORM_CALIBRATION_ECE: {
-      /* sum_k (n_k / N) |conf_k - acc_k| = sum_k |S_k - A_k| / N, S_k the confidence sum,
-         A_k the number correct in bin k. */
-      double sum = 0.0;
-      for (int64_t k = 0; k < c->bins; ++k)
-        sum += fabs(ln_xsum_value(&c->bin_conf[k]) - (double)c->bin_correct[k]);
-      v = sum / N;
-      break;
-    }
-    case LOGITNORM_CALIBRATION_MCE:
-      /* max over non-empty bins of |conf_k - acc_k|. */
-      for (int64_t k = 0; k < c->bins; ++k)
-        if (c->bin_count[k] > 0) {
-          double gap = fabs(ln_xsum_value(&c->bin_conf[k]) - (double)c->bin_correct[k]) / (double)c->bin_count[k];
-          if (gap > v) v = gap;
-        }
-      break;
-    case LOGITNORM_CALIBRATION_ACCURACY: v = (double)c->correct / N; break;
-    case LOGITNORM_CALIBRATION_NLL: v = ln_xsum_value(&c->nll) / N; break;
-    case LOGITNORM_CALIBRATION_BRIER: v = ln_xsum_value(&c->brier) / N; break;
-  }
-  /* the exact NLL sum can exceed DBL_MAX (huge logits over a tiny temperature, or merges) */
-  if (!isfinite(v)) return ln_fail(LOGITNORM_ERR_NONFINITE, "calibration value %d overflows a double", which);
-  *out = v;
-  return LOGITNORM_OK;
+  logitnorm_status st = ln_classwise_alloc(dst); /* zeroed when dst had none */
+  if (st == LOGITNORM_OK) ln_classwise_merge(dst, src);
+  return st;
 }
 
-/* Exact: counts add as integers and the sums as exact fixed-point integers. The two handles
-   must agree on classes, bins and temperature. dst == src doubles the data. */
+/* Exact: counts add as integers and the sums as exact fixed-point integers; the equal-mass
+   keys are concatenated. The two handles must agree on classes, bins, temperature and
+   binning. dst == src doubles the data. */
 LOGITNORM_API logitnorm_status logitnorm_calibration_merge(logitnorm_calibration *dst,
                                                            const logitnorm_calibration *src) {
   logitnorm_status st = ln_check_ptr(dst, "dst");
   if (st == LOGITNORM_OK) st = ln_check_ptr(src, "src");
   if (st != LOGITNORM_OK) return st;
-  if (dst->num_classes != src->num_classes || dst->bins != src->bins || dst->temperature != src->temperature)
+  if (dst->num_classes != src->num_classes || dst->bins != src->bins || dst->temperature != src->temperature ||
+      dst->binning != src->binning)
     return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "cannot merge calibration accumulators with different classes "
-                   "(%lld, %lld), bins (%lld, %lld) or temperature (%g, %g)", (long long)dst->num_classes,
-                   (long long)src->num_classes, (long long)dst->bins, (long long)src->bins, dst->temperature,
-                   src->temperature);
+                   "(%lld, %lld), bins (%lld, %lld), temperature (%g, %g) or binning (%d, %d)",
+                   (long long)dst->num_classes, (long long)src->num_classes, (long long)dst->bins,
+                   (long long)src->bins, dst->temperature, src->temperature, dst->binning, src->binning);
   if (src->count > INT64_MAX - dst->count)
     return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "merged sample count overflows");
+  int64_t add[2] = {src->mass_count[0], src->mass_count[1]}; /* before dst grows: src may be dst */
+  for (int k = 0; k < 2 && st == LOGITNORM_OK; ++k) st = ln_mass_reserve(dst, k, add[k]);
+  /* the classwise cells last: after them nothing can fail */
+  if (st == LOGITNORM_OK) st = ln_merge_classwise(dst, src);
+  if (st != LOGITNORM_OK) return st;
+  for (int k = 0; k < 2; ++k) {
+    if (add[k] > 0)
+      memmove(dst->mass_keys[k] + dst->mass_count[k], src->mass_keys[k], (size_t)add[k] * sizeof(uint64_t));
+    dst->mass_count[k] += add[k];
+  }
   for (int64_t k = 0; k < dst->bins; ++k) {
     dst->bin_count[k] += src->bin_count[k];
     dst->bin_correct[k] += src->bin_correct[k];
@@ -240,6 +274,9 @@ LOGITNORM_API logitnorm_status logitnorm_calibration_reset(logitnorm_calibration
   memset(c->bin_conf, 0, (size_t)c->bins * sizeof *c->bin_conf);
   memset(&c->nll, 0, sizeof c->nll);
   memset(&c->brier, 0, sizeof c->brier);
+  if (c->classwise != NULL) memset(c->classwise, 0, (size_t)(c->num_classes * c->bins) * sizeof *c->classwise);
+  c->mass_count[0] = 0;
+  c->mass_count[1] = 0;
   c->count = 0;
   c->correct = 0;
   return LOGITNORM_OK;

@@ -440,6 +440,100 @@ static logitnorm_status bound_on_cross_entropy(void) {
   return s;
 }
 
+/* ---- 1.2: calibration ---- */
+
+/* A calibration accumulator of the fixture's shape holding the fixture's rows, for the cases
+   that need one with data: `binning` set before the add. */
+static logitnorm_calibration *filled_cal(int binning) {
+  logitnorm_calibration *c = NULL;
+  ck_assert_int_eq(logitnorm_calibration_create(&c, C), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_calibration_set(c, LOGITNORM_CALIBRATION_BINNING, binning), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_calibration_add_f32(c, N, LG, LD, Y), LOGITNORM_OK);
+  return c;
+}
+static logitnorm_status binning_after_add(void) {
+  logitnorm_calibration *c = filled_cal(LOGITNORM_BINNING_EQUAL_WIDTH);
+  logitnorm_status st = logitnorm_calibration_set(c, LOGITNORM_CALIBRATION_BINNING, LOGITNORM_BINNING_EQUAL_MASS);
+  logitnorm_calibration_free(c);
+  return st;
+}
+static logitnorm_status classwise_under_equal_mass(void) {
+  logitnorm_calibration *c = filled_cal(LOGITNORM_BINNING_EQUAL_MASS);
+  logitnorm_status st = logitnorm_calibration_value(c, LOGITNORM_CALIBRATION_CLASSWISE_ECE, &F.value);
+  logitnorm_calibration_free(c);
+  return st;
+}
+/* The fixture's 3 rows make 3 equal-mass bins of one row (default 15 bins, N < BINS): a
+   capacity of 2 is too small. */
+static logitnorm_status bins_with_capacity(int64_t capacity, int overlap) {
+  logitnorm_calibration *c = filled_cal(LOGITNORM_BINNING_EQUAL_MASS);
+  logitnorm_status st = logitnorm_calibration_bins(c, F.curve_x, overlap ? F.curve_x + 1 : F.curve_y, F.curve_t,
+                                                   capacity, &F.count);
+  logitnorm_calibration_free(c);
+  return st;
+}
+static logitnorm_status fit_with_logit(int f64, double v, int row, int col) {
+  if (f64) {
+    PUT(logits64[row * LD + col], v);
+    return logitnorm_calibration_fit_temperature_f64(N, C, LG64, LD, Y, &F.value);
+  }
+  PUT(logits[row * LD + col], (float)v);
+  return logitnorm_calibration_fit_temperature_f32(N, C, LG, LD, Y, &F.value);
+}
+/* Every label the argmax of its row (class 0 is each row's largest logit): no finite T. */
+static logitnorm_status fit_all_labels_argmax(int f64) {
+  const int32_t zeros[N] = {0, 0, 0};
+  return f64 ? logitnorm_calibration_fit_temperature_f64(N, C, LG64, LD, zeros, &F.value)
+             : logitnorm_calibration_fit_temperature_f32(N, C, LG, LD, zeros, &F.value);
+}
+
+#define FIT32(n, c, z, ld, y, t) logitnorm_calibration_fit_temperature_f32(n, c, z, ld, y, t)
+#define FIT64(n, c, z, ld, y, t) logitnorm_calibration_fit_temperature_f64(n, c, z, ld, y, t)
+
+/* Row 1's label is 3; row 2's is 1. */
+#define V12_CALIBRATION_CASES(X)                                                                                \
+  X("calibration_fit_temperature_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, FIT32(N, C, NULL, LD, Y, &F.value))   \
+  X("calibration_fit_temperature_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, FIT32(N, C, LG, LD, NULL, &F.value))  \
+  X("calibration_fit_temperature_f32", "NULL", LOGITNORM_ERR_NULL_POINTER, FIT32(N, C, LG, LD, Y, NULL))         \
+  X("calibration_fit_temperature_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                          \
+    FIT32(-1, C, LG, LD, Y, &F.value))                                                                           \
+  X("calibration_fit_temperature_f32", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                          \
+    FIT32(N, 0, LG, LD, Y, &F.value))                                                                            \
+  X("calibration_fit_temperature_f32", "bad sizes", LOGITNORM_ERR_INVALID_ARGUMENT, FIT32(0, C, LG, LD, Y, &F.value)) \
+  X("calibration_fit_temperature_f32", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                            \
+    FIT32(N, C, LG, C - 1, Y, &F.value))                                                                         \
+  X("calibration_fit_temperature_f32", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                                \
+    FIT32(N, C, LG, LD, ((const int32_t[]){0, 4, 1}), &F.value))                                                 \
+  X("calibration_fit_temperature_f32", "masked", LOGITNORM_ERR_INVALID_LABEL, fit_with_logit(0, -INFINITY, 1, 3)) \
+  X("calibration_fit_temperature_f32", "non-finite", LOGITNORM_ERR_NONFINITE, fit_with_logit(0, NAN, 2, 2))     \
+  X("calibration_fit_temperature_f32", "non-finite", LOGITNORM_ERR_NONFINITE, fit_with_logit(0, INFINITY, 0, 1)) \
+  X("calibration_fit_temperature_f32", "wrong state", LOGITNORM_ERR_INVALID_STATE, fit_all_labels_argmax(0))    \
+  X("calibration_fit_temperature_f64", "NULL", LOGITNORM_ERR_NULL_POINTER, FIT64(N, C, NULL, LD, Y, &F.value))   \
+  X("calibration_fit_temperature_f64", "NULL", LOGITNORM_ERR_NULL_POINTER, FIT64(N, C, LG64, LD, Y, NULL))       \
+  X("calibration_fit_temperature_f64", "bad sizes", LOGITNORM_ERR_INVALID_ARGUMENT,                              \
+    FIT64(0, C, LG64, LD, Y, &F.value))                                                                          \
+  X("calibration_fit_temperature_f64", "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                            \
+    FIT64(N, C, LG64, C - 1, Y, &F.value))                                                                       \
+  X("calibration_fit_temperature_f64", "bad labels", LOGITNORM_ERR_INVALID_LABEL,                                \
+    FIT64(N, C, LG64, LD, ((const int32_t[]){-1, 0, 1}), &F.value))                                              \
+  X("calibration_fit_temperature_f64", "masked", LOGITNORM_ERR_INVALID_LABEL, fit_with_logit(1, -INFINITY, 2, 1)) \
+  X("calibration_fit_temperature_f64", "non-finite", LOGITNORM_ERR_NONFINITE, fit_with_logit(1, INFINITY, 1, 0)) \
+  X("calibration_fit_temperature_f64", "wrong state", LOGITNORM_ERR_INVALID_STATE, fit_all_labels_argmax(1))    \
+  X("calibration_set", "bad params", LOGITNORM_ERR_INVALID_ARGUMENT,                                            \
+    logitnorm_calibration_set(F.cal, LOGITNORM_CALIBRATION_BINNING, 2.0))                                       \
+  X("calibration_set", "wrong state", LOGITNORM_ERR_INVALID_STATE, binning_after_add())                         \
+  X("calibration_value", "unsupported", LOGITNORM_ERR_UNSUPPORTED, classwise_under_equal_mass())                \
+  X("calibration_bins", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                     \
+    logitnorm_calibration_bins(NULL, F.curve_x, F.curve_y, F.curve_t, 8, &F.count))                             \
+  X("calibration_bins", "NULL", LOGITNORM_ERR_NULL_POINTER,                                                     \
+    logitnorm_calibration_bins(F.cal, F.curve_x, F.curve_y, F.curve_t, 8, NULL))                                \
+  X("calibration_bins", "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                        \
+    logitnorm_calibration_bins(F.cal, F.curve_x, F.curve_y, F.curve_t, -1, &F.count))                           \
+  X("calibration_bins", "wrong state", LOGITNORM_ERR_INVALID_STATE,                                             \
+    logitnorm_calibration_bins(F.cal, F.curve_x, F.curve_y, F.curve_t, 8, &F.count))                            \
+  X("calibration_bins", "bad sizes", LOGITNORM_ERR_BUFFER_TOO_SMALL, bins_with_capacity(2, 0))                  \
+  X("calibration_bins", "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT, bins_with_capacity(3, 1))
+
 /* X(function, class, expected status, call): one row of the table in docs/reliability.md. */
 #define LOSS_CASES(X)                                                                                            \
   X("loss_create", "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_loss_create(NULL, LOGITNORM_LOSS_LOGITNORM, C)) \
@@ -870,7 +964,7 @@ typedef struct bad_case {
 } bad_case;
 
 #define LN_ROW(fn, cls, st, call) {fn, cls, st},
-static const bad_case CASES[] = {LOSS_CASES(LN_ROW) V11_CASES(LN_ROW) OTHER_CASES(LN_ROW)};
+static const bad_case CASES[] = {LOSS_CASES(LN_ROW) V11_CASES(LN_ROW) OTHER_CASES(LN_ROW) V12_CALIBRATION_CASES(LN_ROW)};
 #undef LN_ROW
 enum { N_CASES = (int)(sizeof CASES / sizeof CASES[0]) };
 
@@ -881,6 +975,7 @@ static logitnorm_status run_case(int i) {
   LOSS_CASES(LN_CALL)
   V11_CASES(LN_CALL)
   OTHER_CASES(LN_CALL)
+  V12_CALIBRATION_CASES(LN_CALL)
 #undef LN_CALL
   ck_abort_msg("no case %d", i);
   return LOGITNORM_OK;
@@ -926,6 +1021,15 @@ END_TEST
 /* The fixture itself is valid: the same calls with the broken argument restored succeed,
    so every case above fails because of the one argument it breaks. */
 START_TEST(test_fixture_is_valid) {
+  /* 1.2 calibration (first: a case below writes gradients over the logits in place): the fit
+     has a finite minimiser on the fixture, and its 3 rows make 3 equal-mass bins */
+  ck_assert_int_eq(logitnorm_calibration_fit_temperature_f32(N, C, LG, LD, Y, &F.value), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_calibration_fit_temperature_f64(N, C, LG64, LD, Y, &F.value), LOGITNORM_OK);
+  ck_assert_int_eq(bins_with_capacity(3, 0), LOGITNORM_OK);
+  ck_assert_int_eq(F.count, 3);
+  logitnorm_calibration *mass = filled_cal(LOGITNORM_BINNING_EQUAL_MASS);
+  ck_assert_int_eq(logitnorm_calibration_value(mass, LOGITNORM_CALIBRATION_ECE, &F.value), LOGITNORM_OK);
+  logitnorm_calibration_free(mass);
   ck_assert_int_eq(logitnorm_loss_forward_f32(L, N, LG, LD, Y, &F.loss_out, RL), LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, 1.0f, 0.0f, G, LD),
                    LOGITNORM_OK);

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-_Static_assert(LOGITNORM_VERSION_NUMBER == 10100, "version number");
+_Static_assert(LOGITNORM_VERSION_NUMBER == 10200, "version number");
 _Static_assert(LOGITNORM_ERR_UNSUPPORTED == 9, "status values are fixed");
 _Static_assert(LOGITNORM_LOSS_THREADS == 106, "loss parameter values are fixed");
 _Static_assert(LOGITNORM_SCORE_DICE == 33, "score kinds are fixed");

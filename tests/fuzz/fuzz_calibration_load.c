@@ -1,12 +1,13 @@
-/* logitnorm_calibration_load on arbitrary bytes: never a crash or an over-read; a failed
-   load writes nothing to *out; a loaded accumulator gives finite values (or a failing
-   status) and saves to a blob that loads and saves to the same bytes. */
+/* logitnorm_calibration_load on arbitrary bytes (blob format versions 1 and 2): never a crash
+   or an over-read; a failed load writes nothing to *out; a loaded accumulator gives finite
+   values (or a failing status) and consistent reliability data, and saves to a blob that loads
+   and saves to the same bytes. */
 #include <math.h>
 
 #include "fuzz_common.h"
 
 static void exercise(const logitnorm_calibration *c) {
-  for (int which = LOGITNORM_CALIBRATION_ECE; which <= LOGITNORM_CALIBRATION_COUNT; ++which) {
+  for (int which = LOGITNORM_CALIBRATION_ECE; which <= LOGITNORM_CALIBRATION_CLASSWISE_ECE; ++which) {
     double v = NAN;
     logitnorm_status st = logitnorm_calibration_value(c, which, &v);
     if (st == LOGITNORM_OK)
@@ -14,11 +15,34 @@ static void exercise(const logitnorm_calibration *c) {
     else
       FUZZ_CHECK_FAILED(st);
   }
-  for (int p = LOGITNORM_CALIBRATION_BINS; p <= LOGITNORM_CALIBRATION_TEMPERATURE; ++p) {
+  for (int p = LOGITNORM_CALIBRATION_BINS; p <= LOGITNORM_CALIBRATION_BINNING; ++p) {
     double v = NAN;
     FUZZ_CHECK(logitnorm_calibration_get(c, p, &v) == LOGITNORM_OK);
-    FUZZ_CHECK(isfinite(v) && v > 0.0);
+    FUZZ_CHECK(p == LOGITNORM_CALIBRATION_BINNING ? (v == 0.0 || v == 1.0) : (isfinite(v) && v > 0.0));
   }
+  /* the reliability data: at most BINS bins, counts that add up to COUNT, ratios in [0, 1] */
+  double bins_param = 0.0, count = 0.0;
+  FUZZ_CHECK(logitnorm_calibration_get(c, LOGITNORM_CALIBRATION_BINS, &bins_param) == LOGITNORM_OK);
+  FUZZ_CHECK(logitnorm_calibration_value(c, LOGITNORM_CALIBRATION_COUNT, &count) == LOGITNORM_OK);
+  int64_t n = -1;
+  logitnorm_status st = logitnorm_calibration_bins(c, NULL, NULL, NULL, 0, &n);
+  if (st != LOGITNORM_OK) {
+    FUZZ_CHECK_FAILED(st);
+    return;
+  }
+  FUZZ_CHECK(n >= 1 && (double)n <= bins_param);
+  double *cnt = malloc((size_t)n * sizeof *cnt), *conf = malloc((size_t)n * sizeof *conf);
+  double *acc = malloc((size_t)n * sizeof *acc), total = 0.0;
+  int64_t again = -1;
+  FUZZ_CHECK(logitnorm_calibration_bins(c, cnt, conf, acc, n, &again) == LOGITNORM_OK && again == n);
+  for (int64_t k = 0; k < n; ++k) {
+    FUZZ_CHECK(cnt[k] >= 1.0 && conf[k] >= 0.0 && conf[k] <= 1.0 && acc[k] >= 0.0 && acc[k] <= 1.0);
+    total += cnt[k];
+  }
+  FUZZ_CHECK(total == count);
+  free(cnt);
+  free(conf);
+  free(acc);
 }
 
 static int one_input(const uint8_t *data, size_t size) {

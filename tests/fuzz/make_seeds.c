@@ -2,6 +2,7 @@
    every scorer kind, and a few loss API inputs; with a second directory, also the
    regression inputs that are made rather than found (see regression_seeds).
    Usage: make_fuzz_seeds <corpus directory> [<regressions directory>]. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,19 +61,31 @@ static void metrics_seeds(void) {
   logitnorm_metrics_free(m);
 }
 
+/* Format version 2 (an accumulator with rows saves so) for both binnings; "empty" is of
+   version 1, as an accumulator that never had rows saves. The corpus also keeps v1_small and
+   v1_settings, blobs of format version 1 written by liblogitnorm 1.1 from the accumulators of
+   "small" and "settings", which this library cannot write any more. */
 static void calibration_seeds(void) {
-  logitnorm_calibration *c;
-  logitnorm_calibration_create(&c, 4);
-  SAVE_SEED("fuzz_calibration_load", "empty", logitnorm_calibration_save, c);
   float z[6 * 4];
   int32_t y[6] = {0, 1, 2, 3, 1, 0};
   for (int i = 0; i < 24; ++i) z[i] = wave(i);
-  logitnorm_calibration_add_f32(c, 6, z, 4, y);
-  SAVE_SEED("fuzz_calibration_load", "small", logitnorm_calibration_save, c);
-  logitnorm_calibration_set(c, LOGITNORM_CALIBRATION_BINS, 3);
-  logitnorm_calibration_set(c, LOGITNORM_CALIBRATION_TEMPERATURE, 1.5);
-  SAVE_SEED("fuzz_calibration_load", "settings", logitnorm_calibration_save, c);
-  logitnorm_calibration_free(c);
+  z[9] = -INFINITY; /* a masked class in row 2 (label 2) */
+  for (int binning = 0; binning < 2; ++binning) {
+    const char *names[3][2] = {{"empty", "equal_mass_empty"}, {"small", "equal_mass_small"},
+                               {"settings", "equal_mass_settings"}};
+    logitnorm_calibration *c;
+    logitnorm_calibration_create(&c, 4);
+    logitnorm_calibration_set(c, LOGITNORM_CALIBRATION_BINNING, binning);
+    SAVE_SEED("fuzz_calibration_load", names[0][binning], logitnorm_calibration_save, c);
+    logitnorm_calibration_add_f32(c, 6, z, 4, y);
+    SAVE_SEED("fuzz_calibration_load", names[1][binning], logitnorm_calibration_save, c);
+    logitnorm_calibration_reset(c);
+    logitnorm_calibration_set(c, LOGITNORM_CALIBRATION_BINS, 3);
+    logitnorm_calibration_set(c, LOGITNORM_CALIBRATION_TEMPERATURE, 1.5);
+    logitnorm_calibration_add_f32(c, 6, z, 4, y);
+    SAVE_SEED("fuzz_calibration_load", names[2][binning], logitnorm_calibration_save, c);
+    logitnorm_calibration_free(c);
+  }
 }
 
 static void scorer_seeds(void) {
