@@ -4,6 +4,7 @@
      logitnorm-eval scores --id-logits ID --ood-logits OOD1 [...]       logits -> every score -> OOD metrics
      logitnorm-eval selective --confidence C --correct K                risk-coverage metrics
      logitnorm-eval selective --logits Z --labels Y                     (confidence from the logits)
+     logitnorm-eval calibration --logits Z --labels Y [--fit-logits ...]  calibration before and after T
 
    Inputs are .npy, CSV/TSV or raw files (examples/eval/load.h). Every option is one entry of
    option_table, which the parser searches and --help prints, so the two cannot disagree. This
@@ -27,7 +28,7 @@
 
 typedef enum opt_id {
   OPT_ID, OPT_OOD, OPT_ID_LOGITS, OPT_OOD_LOGITS, OPT_LABEL, OPT_CONFIDENCE, OPT_CORRECT, OPT_LOGITS, OPT_LABELS,
-  OPT_SCORE, OPT_TPR, OPT_CONVENTION, OPT_ALL_CONVENTIONS, OPT_COVERAGE, OPT_RISK, OPT_RULE, OPT_ODIN_TEMPERATURE,
+  OPT_SCORE, OPT_FIT_LOGITS, OPT_FIT_LABELS, OPT_BINS, OPT_TPR, OPT_CONVENTION, OPT_ALL_CONVENTIONS, OPT_COVERAGE, OPT_RISK, OPT_RULE, OPT_ODIN_TEMPERATURE,
   OPT_THREADS, OPT_JSON, OPT_SVG, OPT_DTYPE, OPT_SHAPE, OPT_DELIMITER, OPT_HELP, OPT_VERSION
 } opt_id;
 
@@ -43,6 +44,7 @@ typedef struct eval_option {
 #define CMD_OOD EVAL_CMD_OOD
 #define CMD_SCORES EVAL_CMD_SCORES
 #define CMD_SELECTIVE EVAL_CMD_SELECTIVE
+#define CMD_CALIBRATION EVAL_CMD_CALIBRATION
 #define CMD_DETECT EVAL_CMD_DETECT
 #define CMD_ANY EVAL_CMD_ANY
 
@@ -61,13 +63,21 @@ static const eval_option option_table[] = {
      .help = "each sample's confidence in its prediction, 1-D (higher = more confident)"},
     {.name = "--correct", .id = OPT_CORRECT, .arg = "FILE", .commands = CMD_SELECTIVE,
      .help = "1 where the prediction was right and 0 where it was wrong, 1-D, with --confidence"},
-    {.name = "--logits", .id = OPT_LOGITS, .arg = "FILE", .commands = CMD_SELECTIVE,
-     .help = "logits, 2-D: the prediction is the argmax of a row, the confidence its --score"},
-    {.name = "--labels", .id = OPT_LABELS, .arg = "FILE", .commands = CMD_SELECTIVE,
+    {.name = "--logits", .id = OPT_LOGITS, .arg = "FILE", .commands = CMD_SELECTIVE | CMD_CALIBRATION,
+     .help = "logits, 2-D (one row per sample): the prediction is the argmax of a row; selective: the "
+             "confidence is its --score"},
+    {.name = "--labels", .id = OPT_LABELS, .arg = "FILE", .commands = CMD_SELECTIVE | CMD_CALIBRATION,
      .help = "the true class of each row of --logits, 1-D integers in [0, columns)"},
     {.name = "--score", .id = OPT_SCORE, .arg = "NAME", .commands = CMD_SELECTIVE,
      .help = "the confidence taken from --logits: msp (default), max_logit, energy, entropy, gen, max_cosine "
              "or odin"},
+    {.name = "--fit-logits", .id = OPT_FIT_LOGITS, .arg = "FILE", .commands = CMD_CALIBRATION,
+     .help = "held-out logits to fit the temperature on, with --logits' columns (default: fit on --logits "
+             "itself, which flatters the values after scaling)"},
+    {.name = "--fit-labels", .id = OPT_FIT_LABELS, .arg = "FILE", .commands = CMD_CALIBRATION,
+     .help = "the labels of --fit-logits"},
+    {.name = "--bins", .id = OPT_BINS, .arg = "N", .commands = CMD_CALIBRATION,
+     .help = "bins of ECE, MCE, RMSCE and the reliability diagram, in [1, 10000] (default 15)"},
     {.name = "--tpr", .id = OPT_TPR, .arg = "LEVEL", .commands = CMD_DETECT,
      .help = "the TPR level of the FPR and its threshold, in (0, 1] (default 0.95)"},
     {.name = "--convention", .id = OPT_CONVENTION, .arg = "NAME", .commands = CMD_DETECT,
@@ -89,7 +99,7 @@ static const eval_option option_table[] = {
      .help = "JSON on standard output instead of the tables (numbers round-trip as doubles)"},
     {.name = "--svg", .id = OPT_SVG, .arg = "FILE", .commands = CMD_ANY,
      .help = "also write the figures as an SVG file: score histograms and ROC curves (ood, scores), the "
-             "risk-coverage curve (selective)"},
+             "risk-coverage curve (selective), reliability diagrams (calibration)"},
     {.name = "--dtype", .id = OPT_DTYPE, .arg = "TYPE", .commands = CMD_ANY,
      .help = "read files that are neither .npy nor .csv/.tsv/.txt as raw little-endian f16, f32, f64, i32 or i64"},
     {.name = "--shape", .id = OPT_SHAPE, .arg = "N|NxC", .commands = CMD_ANY,
@@ -106,7 +116,8 @@ static const eval_option option_table[] = {
 static const struct {
   const char *name;
   int bit;
-} commands[] = {{"ood", CMD_OOD}, {"scores", CMD_SCORES}, {"selective", CMD_SELECTIVE}};
+} commands[] = {{"ood", CMD_OOD}, {"scores", CMD_SCORES}, {"selective", CMD_SELECTIVE},
+                {"calibration", CMD_CALIBRATION}};
 #define NUM_COMMANDS (int)(sizeof commands / sizeof *commands)
 
 static const char *const risk_rule_names[] = {"trapezoid", "geifman", "per-sample"}; /* logitnorm_risk_rule */
@@ -116,6 +127,7 @@ static void print_help(FILE *f) {
           "Usage: " PROG " ood --id FILE --ood FILE [--ood FILE ...] [options]\n"
           "       " PROG " scores --id-logits FILE --ood-logits FILE [--ood-logits FILE ...] [options]\n"
           "       " PROG " selective (--confidence FILE --correct FILE | --logits FILE --labels FILE) [options]\n"
+          "       " PROG " calibration --logits FILE --labels FILE [--fit-logits FILE --fit-labels FILE] [options]\n"
           "\n"
           "Metrics from saved outputs, computed by liblogitnorm.\n"
           "  ood        reads scores (higher = more in-distribution) and prints AUROC, AUPR-In, AUPR-Out,\n"
@@ -127,6 +139,9 @@ static void print_help(FILE *f) {
           "  selective  reads confidences and whether each prediction was right (or logits and labels:\n"
           "             right = the argmax is the label) and prints the risk-coverage metrics AURC,\n"
           "             E-AURC, AUGRC, the risk at a coverage and the coverage at a risk, and the accuracy.\n"
+          "  calibration  reads logits and labels, fits the temperature T of temperature scaling, and\n"
+          "             prints accuracy, NLL, Brier, ECE, MCE, RMSCE and classwise ECE under equal-width\n"
+          "             and equal-mass bins, before and after dividing the logits by T.\n"
           "\n"
           "Files: .npy (versions 1.0, 2.0, 3.0; float16, float32, float64, int32, int64; C order);\n"
           "CSV/TSV text (one value per line for scores, one row per sample for logits; blank lines,\n"
@@ -247,6 +262,15 @@ static int apply_option(eval_settings *s, const eval_option *o, const char *v) {
     case OPT_CORRECT: return set_path(&s->correct_path, o, v);
     case OPT_LOGITS: return set_path(&s->logits_path, o, v);
     case OPT_LABELS: return set_path(&s->labels_path, o, v);
+    case OPT_FIT_LOGITS: return set_path(&s->fit_logits_path, o, v);
+    case OPT_FIT_LABELS: return set_path(&s->fit_labels_path, o, v);
+    case OPT_BINS: {
+      double b;
+      if (parse_double(v, &b) != 0 || b != floor(b) || b < 1 || b > 10000)
+        return usage_error("--bins %s is not an integer in [1, 10000]", v);
+      s->bins = (int)b;
+      return 0;
+    }
     case OPT_SCORE:
       for (int k = 0; k < EVAL_NUM_SCORE_KINDS; ++k)
         if (strcmp(v, eval_score_kinds[k].key) == 0) {
@@ -352,6 +376,15 @@ static int check_selective(const eval_settings *s) {
   return -1;
 }
 
+/* calibration takes --logits and --labels, and --fit-logits with --fit-labels or neither. */
+static int check_calibration(const eval_settings *s) {
+  if (s->logits_path == NULL) return usage_error("missing --logits FILE");
+  if (s->labels_path == NULL) return usage_error("missing --labels FILE");
+  if ((s->fit_logits_path == NULL) != (s->fit_labels_path == NULL))
+    return usage_error("give --fit-logits and --fit-labels together");
+  return -1;
+}
+
 /* Parses argv into s; returns -1 when done, or an exit status (0 after --help or --version). */
 static int parse_args(int argc, char **argv, eval_settings *s) {
   for (int i = 1; i < argc; ++i)
@@ -362,11 +395,11 @@ static int parse_args(int argc, char **argv, eval_settings *s) {
       printf(PROG " %s (liblogitnorm %s)\n", LOGITNORM_VERSION_STRING, logitnorm_version_string());
       return 0;
     }
-  if (argc < 2) return usage_error("missing the command: ood, scores or selective");
+  if (argc < 2) return usage_error("missing the command: ood, scores, selective or calibration");
   const char *cmd = argv[1];
   for (int c = 0; c < NUM_COMMANDS; ++c)
     if (strcmp(cmd, commands[c].name) == 0) s->command = commands[c].bit;
-  if (s->command == 0) return usage_error("unknown command '%s' (ood, scores or selective)", cmd);
+  if (s->command == 0) return usage_error("unknown command '%s' (ood, scores, selective or calibration)", cmd);
   for (int i = 2; i < argc; ++i) {
     const char *arg = argv[i], *value = NULL;
     char name[64];
@@ -396,7 +429,9 @@ static int parse_args(int argc, char **argv, eval_settings *s) {
     int st = apply_option(s, o, value);
     if (st != 0) return st;
   }
-  return s->command == CMD_SELECTIVE ? check_selective(s) : check_detect(s);
+  return s->command == CMD_SELECTIVE     ? check_selective(s)
+         : s->command == CMD_CALIBRATION ? check_calibration(s)
+                                         : check_detect(s);
 }
 
 int main(int argc, char **argv) {
@@ -407,12 +442,14 @@ int main(int argc, char **argv) {
                      .coverage = 0.8,
                      .risk = 0.05,
                      .risk_rule = LOGITNORM_RISK_RULE_TRAPEZOID,
+                     .bins = 15,
                      .read = {.delimiter = EVAL_TEXT_AUTO, .raw_rows = -1, .raw_cols = 0}};
   int st = parse_args(argc, argv, &s);
   if (st >= 0) return st;
   switch (s.command) {
     case CMD_OOD: return eval_run_ood(&s);
     case CMD_SCORES: return eval_run_scores(&s);
-    default: return eval_run_selective(&s);
+    case CMD_SELECTIVE: return eval_run_selective(&s);
+    default: return eval_run_calibration(&s);
   }
 }

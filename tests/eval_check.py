@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 from sklearn import metrics
+from sklearn.calibration import calibration_curve
 
 exe, work = sys.argv[1], sys.argv[2]
 os.makedirs(work, exist_ok=True)
@@ -365,11 +366,133 @@ labels_path = os.path.join(work, "sel-labels.csv")
 write_npy(logits_path, sel_logits, 1)
 write_text(labels_path, sel_labels.astype(np.float64), ",", True)
 right = (np.argmax(sel_logits, axis=1) == sel_labels).astype(np.int64)
-ref = reference_scores(sel_logits)
+with np.errstate(invalid="ignore"):  # max-cosine of the all-zero rows, which is not used here
+    ref = reference_scores(sel_logits)
 for key, rule in (("msp", "trapezoid"), ("energy", "per-sample"), ("max_logit", "geifman")):
     args = ["selective", "--logits", logits_path, "--labels", labels_path, "--rule", rule]
     doc = run(args + (["--score", key] if key != "msp" else []))
     assert doc["inputs"]["score"] == key and doc["inputs"]["classes"] == C, doc["inputs"]
     check_selective(doc, ref[key], right, rule, 0.8, 0.05, ("selective logits", key))
 
-print("logitnorm-eval: %d values equal to scikit-learn, the Hendrycks rule and the risk-coverage formulas" % checked)
+# ---------------------------------------------------------------- calibration
+
+
+def softmax64(z32, t):
+    z = z32.astype(np.float64) / t
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def mean_nll(z32, y, t):
+    z = z32.astype(np.float64) / t
+    m = z.max(axis=1)
+    return float(np.mean(m + np.log(np.exp(z - m[:, None]).sum(axis=1)) - z[np.arange(len(y)), y]))
+
+
+def fit_temperature(z32, y):
+    """The T minimising the mean NLL, by golden-section search on log T, written here (no library
+    code): the NLL is convex in 1/T, so unimodal in log T."""
+    lo, hi = np.log(1e-3), np.log(1e3)
+    g = (np.sqrt(5) - 1) / 2
+    a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+    fa, fb = mean_nll(z32, y, np.exp(a)), mean_nll(z32, y, np.exp(b))
+    for _ in range(200):
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - g * (hi - lo)
+            fa = mean_nll(z32, y, np.exp(a))
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + g * (hi - lo)
+            fb = mean_nll(z32, y, np.exp(b))
+    return float(np.exp((lo + hi) / 2))
+
+
+def binned_errors(conf, right, bins):
+    """(ECE, MCE, RMSCE, count, mean confidence, accuracy) over the bins that hold rows; bins is
+    a list of index arrays."""
+    n = len(conf)
+    cnt = np.array([len(b) for b in bins if len(b)], dtype=np.float64)
+    mc = np.array([conf[b].mean() for b in bins if len(b)])
+    acc = np.array([right[b].mean() for b in bins if len(b)])
+    gap = np.abs(mc - acc)
+    return (float(np.sum(cnt / n * gap)), float(gap.max()), float(np.sqrt(np.sum(cnt / n * gap**2))), cnt, mc, acc)
+
+
+def equal_width_bins(values, nbins):
+    """(k/B, (k+1)/B] with edges k/B as doubles; 0 goes to the first bin."""
+    edges = np.arange(1, nbins) / nbins
+    k = np.searchsorted(edges, values, side="left")
+    return [np.nonzero(k == j)[0] for j in range(nbins)]
+
+
+def calibration_reference(z32, y, t, nbins):
+    p = softmax64(z32, t)
+    conf = p.max(axis=1)
+    right = (np.argmax(z32, axis=1) == y).astype(np.float64)
+    onehot = np.eye(z32.shape[1])[y]
+    out = {"accuracy": right.mean(), "nll": mean_nll(z32, y, t), "brier": float(np.mean(np.sum((p - onehot) ** 2, axis=1)))}
+    ece, mce, rms, cnt, mc, acc = binned_errors(conf, right, equal_width_bins(conf, nbins))
+    cw = np.mean([binned_errors(p[:, c], onehot[:, c], equal_width_bins(p[:, c], nbins))[0] for c in range(z32.shape[1])])
+    out["equal_width"] = {"ece": ece, "mce": mce, "rmsce": rms, "classwise_ece": cw,
+                          "reliability": {"count": cnt, "confidence": mc, "accuracy": acc}}
+    order = np.lexsort((right, conf))  # by confidence, then the wrong rows first
+    ece, mce, rms, cnt, mc, acc = binned_errors(conf, right, np.array_split(order, nbins))
+    out["equal_mass"] = {"ece": ece, "mce": mce, "rmsce": rms,
+                         "reliability": {"count": cnt, "confidence": mc, "accuracy": acc}}
+    return out, conf, right
+
+
+def check_calibration(doc, z32, y, nbins, fit_z, fit_y, what):
+    global checked
+    t_fit = doc["fit"]["temperature"]
+    t_ref = fit_temperature(fit_z, fit_y)
+    assert abs(t_fit - t_ref) <= 1e-6 * t_ref, (what, "temperature", t_fit, t_ref)
+    assert doc["bins"] == nbins and doc["inputs"]["count"] == len(y) and doc["fit"]["count"] == len(fit_y), what
+    assert [r["temperature"] for r in doc["results"]] == [1.0, t_fit], what
+    for res in doc["results"]:
+        want, conf, right = calibration_reference(z32, y, res["temperature"], nbins)
+        for key in ("accuracy", "nll", "brier"):
+            assert abs(res[key] - want[key]) <= 1e-12 * max(1.0, abs(want[key])), (what, key, res[key], want[key])
+            checked += 1
+        for binning in ("equal_width", "equal_mass"):
+            got, w = res[binning], want[binning]
+            for key in [k for k in w if k != "reliability"]:
+                assert abs(got[key] - w[key]) <= 1e-12, (what, binning, key, got[key], w[key])
+                checked += 1
+            assert ("classwise_ece" in got) == (binning == "equal_width"), (what, binning)
+            for key in ("count", "confidence", "accuracy"):
+                g, wr = np.array(got["reliability"][key]), w["reliability"][key]
+                assert g.shape == wr.shape and np.allclose(g, wr, rtol=0, atol=1e-12), (what, binning, key)
+                checked += 1
+        # the equal-width reliability data is scikit-learn's calibration_curve(strategy="uniform")
+        prob_true, prob_pred = calibration_curve(right, conf, n_bins=nbins, strategy="uniform")
+        rel = res["equal_width"]["reliability"]
+        assert np.allclose(rel["accuracy"], prob_true, rtol=0, atol=1e-12), (what, "sklearn prob_true")
+        assert np.allclose(rel["confidence"], prob_pred, rtol=0, atol=1e-12), (what, "sklearn prob_pred")
+        checked += 2
+
+
+cal_rng = np.random.default_rng(5)
+for case, (n, C, scale, nbins) in enumerate(((1500, 10, 4.0, 15), (800, 4, 0.6, 10), (300, 25, 9.0, 7))):
+    centres = cal_rng.normal(0, 1, (C, C))
+    y_all = cal_rng.integers(0, C, n + 600)
+    z_all = ((centres[y_all] + 1.5 * np.eye(C)[y_all] + cal_rng.normal(0, 1.2, (n + 600, C))) * scale)
+    z_all = z_all.astype(np.float32)
+    z, y, fz, fy = z_all[:n], y_all[:n], z_all[n:], y_all[n:]
+    zp, yp = os.path.join(work, "cal-z-%d.npy" % case), os.path.join(work, "cal-y-%d.csv" % case)
+    fzp, fyp = os.path.join(work, "cal-fz-%d.npy" % case), os.path.join(work, "cal-fy-%d.npy" % case)
+    write_npy(zp, z, 1)
+    write_text(yp, y.astype(np.float64), ",", case == 1)
+    write_npy(fzp, fz.astype(np.float64), 2)
+    write_npy(fyp, fy.astype(np.int32), 3)
+    doc = run(["calibration", "--logits", zp, "--labels", yp, "--bins", str(nbins)])
+    assert doc["fit"]["logits"] is None, doc["fit"]
+    check_calibration(doc, z, y, nbins, z, y, ("calibration", case, "self-fit"))
+    doc = run(["calibration", "--logits", zp, "--labels", yp, "--fit-logits", fzp, "--fit-labels", fyp,
+               "--bins", str(nbins)])
+    assert doc["fit"]["logits"] == fzp, doc["fit"]
+    check_calibration(doc, z, y, nbins, fz, fy, ("calibration", case, "held-out fit"))
+
+print("logitnorm-eval: %d values equal to scikit-learn, the Hendrycks rule, the risk-coverage and calibration formulas"
+      % checked)

@@ -144,12 +144,29 @@ bad_selective = [  # (arguments, the file the message names, words it must conta
     (["--logits", write("logits_inf.npy", npy(shape="(2, 3)", data=struct.pack("<6f", 1, 2, float("inf"), 0, 0, 0))),
       "--labels", good_labels], "logits_inf.npy", ["inf"]),
 ]
-for extra, named, words in bad_selective:
-    p = run(["selective"] + extra)
+# calibration: cal_logits has right and wrong rows, so T has a finite minimiser; labels that are
+# every row's argmax (three_cols with label 0) leave none
+cal_logits = write("cal_logits.npy", npy(shape="(4, 3)", data=struct.pack("<12f", 2, 0, 0, 0, 2, 0, 0, 0, 2, 2, 0, 0)))
+cal_labels = write("cal_labels.csv", "0\n1\n2\n1\n")
+three_cols = write("three_cols.npy", npy(shape="(1, 3)", data=struct.pack("<3f", 1, 0, 0)))
+bad_calibration = [
+    (["--logits", good_logits, "--labels", write("cal_labels_range.csv", "0\n7\n")], "cal_labels_range.csv",
+     ["label 1 ", "not a class in [0, 3)"]),
+    (["--logits", good_logits, "--labels", good_labels, "--fit-logits",
+      write("fit_cols.npy", npy(shape="(3, 2)", data=struct.pack("<6f", *range(6)))), "--fit-labels",
+      write("fit_cols_labels.csv", "0\n1\n0\n")], "fit_cols.npy", ["2 columns", "have 3"]),
+    (["--logits", good_logits, "--labels", good_labels, "--fit-logits", three_cols, "--fit-labels",
+      write("fit_argmax.csv", "0\n")], "three_cols.npy", ["invalid state"]),
+    (["--logits", good_logits, "--labels", write("cal_labels_short.csv", "1\n")], "cal_labels_short.csv",
+     ["1 labels", "2 rows"]),
+]
+for extra, named, words in [(["selective"] + a, n, w) for a, n, w in bad_selective] + \
+        [(["calibration"] + a, n, w) for a, n, w in bad_calibration]:
+    p = run(extra)
     err = p.stderr
     if (p.returncode != 1 or named not in err or any(w not in err for w in words) or "Sanitizer" in err
             or err.count("\n") != 1 or p.stdout):
-        failures.append("selective %s: exit %d, stderr: %s" % (extra, p.returncode, err.strip()))
+        failures.append("%s: exit %d, stderr: %s" % (extra, p.returncode, err.strip()))
 
 # usage errors: exit 2 with a message and a pointer to --help
 table = open(source).read()
@@ -160,6 +177,7 @@ assert len(options) >= 23, options
 with_arg = [name for name, _, arg in options if arg]
 # the first command each option belongs to, from its table entry
 command_bits = {"CMD_OOD": ["ood"], "CMD_SCORES": ["scores"], "CMD_SELECTIVE": ["selective"],
+                "CMD_CALIBRATION": ["calibration"],
                 "CMD_DETECT": ["ood", "scores"], "CMD_ANY": ["ood"]}
 command_of = {name: command_bits[bits.split("|")[0].strip()][0] for name, _, _, bits in found}
 usage_cases = [
@@ -200,6 +218,17 @@ usage_cases = [
     ["selective", "--logits", good_logits, "--labels", good, "--score", "mahalanobis"],
     ["selective", "--confidence", good, "--correct", good, "--tpr", "0.9"],
     ["ood", "--id", good, "--ood", good, "--coverage", "0.5"],
+    ["calibration"],
+    ["calibration", "--logits", good_logits],
+    ["calibration", "--labels", good],
+    ["calibration", "--logits", good_logits, "--labels", good, "--fit-logits", good_logits],
+    ["calibration", "--logits", good_logits, "--labels", good, "--fit-labels", good],
+    ["calibration", "--logits", good_logits, "--labels", good, "--bins", "0"],
+    ["calibration", "--logits", good_logits, "--labels", good, "--bins", "2.5"],
+    ["calibration", "--logits", good_logits, "--labels", good, "--bins", "10001"],
+    ["calibration", "--logits", good_logits, "--labels", good, "--confidence", good],
+    ["calibration", "--logits", good_logits, "--labels", good, "--rule", "trapezoid"],
+    ["selective", "--logits", good_logits, "--labels", good, "--bins", "10"],
     ["scores", "--id-logits", good, "--ood-logits", good, "--labels", good],
 ]
 # every option that takes an argument, given last without one
@@ -266,6 +295,23 @@ try:
 except (OSError, xml.parsers.expat.ExpatError) as e:
     failures.append("selective SVG: %r (exit %d, %s)" % (e, p.returncode, p.stderr))
 
+# the reliability SVG: four panels with labelled axes
+svg = os.path.join(work, "calibration.svg")
+p = run(["calibration", "--logits", cal_logits, "--labels", cal_labels, "--svg", svg])
+try:
+    if p.returncode != 0 or "ECE" not in p.stdout or "fitted on the evaluated rows" not in p.stdout:
+        failures.append("calibration run: exit %d, %s%s" % (p.returncode, p.stdout, p.stderr))
+    tree = xml.dom.minidom.parse(svg)
+    texts = [t.firstChild.data for t in tree.getElementsByTagName("text") if t.firstChild]
+    for label in ("mean confidence of the bin", "accuracy of the bin"):
+        if sum(label in t for t in texts) != 4:
+            failures.append("the calibration SVG has not 4 times the text %r" % label)
+    for label in ("equal-width bins", "equal-mass bins"):
+        if sum(t.startswith(label) for t in texts) != 2:
+            failures.append("the calibration SVG has not 2 panels of %r" % label)
+except (OSError, xml.parsers.expat.ExpatError) as e:
+    failures.append("calibration SVG: %r (exit %d, %s)" % (e, p.returncode, p.stderr))
+
 # a good run, for contrast: exit 0 and a table on stdout
 p = run(["ood", "--id", good, "--ood", write("good2.csv", "0.5\n2.5\n1\n")])
 if p.returncode != 0 or "AUROC" not in p.stdout:
@@ -275,4 +321,4 @@ if failures:
     print("\n".join(failures))
     sys.exit(1)
 print("logitnorm-eval: %d bad files, %d usage errors and --help (%d options) behave"
-      % (len(bad_files) * 2 + len(bad_logits) + len(bad_selective), len(usage_cases), len(accepted)))
+      % (len(bad_files) * 2 + len(bad_logits) + len(bad_selective) + len(bad_calibration), len(usage_cases), len(accepted)))
