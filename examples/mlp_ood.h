@@ -61,11 +61,24 @@ typedef struct ood_result {
   int64_t roc_n;
 } ood_result;
 
+/* Reliability-diagram data (logitnorm_calibration_bins): the bins that hold rows. */
+#define RELIABILITY_BINS 15
+typedef struct reliability {
+  int64_t bins;
+  double count[RELIABILITY_BINS], confidence[RELIABILITY_BINS], accuracy[RELIABILITY_BINS];
+} reliability;
+
 typedef struct model_result {
   int logitnorm;        /* 0: cross-entropy, 1: LogitNorm */
   double tau;
   int num_classes;
   double accuracy, ece;
+  double aurc, e_aurc; /* selective classification by MSP on the ID test set (risk rule TRAPEZOID) */
+  double temperature;  /* of temperature scaling, fitted on the n_fit held-out training images */
+  int64_t n_fit;
+  double ece_scaled;   /* ECE of the ID test set at that temperature (15 equal-width bins, as ece) */
+  char no_temperature[256]; /* why no finite temperature exists (then temperature and ece_scaled are NaN) */
+  reliability reliability[2]; /* the ID test set: [0] the raw logits, [1] at the temperature (none without) */
   double train_seconds, eval_seconds;
   int epochs;
   double *norm_by_epoch; /* epochs values: mean ||z|| of the training logits the loss saw in that epoch */
@@ -84,6 +97,19 @@ typedef struct model_result {
 } model_result;
 
 void model_result_free(model_result *r);
+
+/* AURC and E-AURC of the MSP on the ID test set into r: msp, logits (n x classes) and labels of
+   every test row; a prediction is right when the row's first largest logit is its label.
+   Returns 0 or -1 (the library's message in logitnorm_last_error()). */
+int selective_metrics(const float *msp, const float *logits, const int32_t *labels, int64_t n, int64_t classes,
+                      model_result *r);
+/* Temperature scaling: fits r->temperature on n_fit rows (fit_logits, fit_labels), then sets
+   r->ece_scaled and r->reliability of the n test rows (logits, labels) before and after it.
+   When no finite temperature exists (every held-out row classified right, say), the reason goes
+   to r->no_temperature, the temperature and ece_scaled are NaN and there is no "after" data.
+   Returns 0 or -1 (the library's message in logitnorm_last_error()). */
+int temperature_scaling(const float *fit_logits, const int32_t *fit_labels, int64_t n_fit, const float *logits,
+                        const int32_t *labels, int64_t n, int64_t classes, model_result *r);
 
 /* The --json file: {"models":[{"loss":..., "tau":..., ...}]}. Returns 0 or -1. */
 int write_json(const char *path, const model_result *models, int num_models);

@@ -23,7 +23,12 @@ static void json_model(FILE *f, const model_result *r) {
     fprintf(f, "\"tau\":%.17g,", r->tau);
   else
     fprintf(f, "\"tau\":null,"); /* cross-entropy has no temperature */
-  fprintf(f, "\"accuracy\":%.6f,\"ece\":%.6f,\"ood\":{", r->accuracy, r->ece);
+  fprintf(f, "\"accuracy\":%.6f,\"ece\":%.6f,\"aurc\":%.6f,\"e_aurc\":%.6f,", r->accuracy, r->ece, r->aurc, r->e_aurc);
+  if (isnan(r->temperature)) /* no finite minimiser on the held-out images */
+    fprintf(f, "\"temperature\":null,\"held_out\":%lld,\"ece_scaled\":null,\"ood\":{", (long long)r->n_fit);
+  else
+    fprintf(f, "\"temperature\":%.17g,\"held_out\":%lld,\"ece_scaled\":%.6f,\"ood\":{", r->temperature,
+            (long long)r->n_fit, r->ece_scaled);
   for (int k = 0; k < r->num_ood; k++)
     fprintf(f, "%s\"%s\":{\"fpr95\":%.6f,\"auroc\":%.6f,\"aupr_in\":%.6f}", k ? "," : "", r->ood[k].name,
             r->ood[k].fpr95, r->ood[k].auroc, r->ood[k].aupr_in);
@@ -476,6 +481,71 @@ static double score_table_section(const report *rp, double y) {
 
 /* ---------------------------------------------------------------- the report */
 
+/* ---------------------------------------------------------------- 5. calibration */
+
+/* One reliability curve: a dot per bin at (mean confidence, accuracy), area by the bin's rows. */
+static void reliability_curve(FILE *f, const frame *fr, const scale *unit, const reliability *rel, const char *colour) {
+  double total = 0.0;
+  for (int64_t k = 0; k < rel->bins; k++) total += rel->count[k];
+  fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.3' points='", colour);
+  for (int64_t k = 0; k < rel->bins; k++)
+    fprintf(f, "%.1f,%.1f ", frame_x(fr, unit, rel->confidence[k]), frame_y(fr, unit, rel->accuracy[k]));
+  fprintf(f, "'/>\n");
+  for (int64_t k = 0; k < rel->bins; k++)
+    fprintf(f, "<circle cx='%.1f' cy='%.1f' r='%.1f' fill='%s' fill-opacity='0.6'/>\n",
+            frame_x(fr, unit, rel->confidence[k]), frame_y(fr, unit, rel->accuracy[k]),
+            1.5 + 7.0 * sqrt(total > 0 ? rel->count[k] / total : 0.0), colour);
+}
+
+/* One model's reliability diagram: the raw logits in grey, at the fitted T in its colour. */
+static void reliability_panel(const report *rp, int i, const frame *fr) {
+  FILE *f = rp->f;
+  const model_result *r = &rp->models[i];
+  scale unit = {.lo = 0.0, .hi = 1.0, .step = 0.25, .fmt = "%g", .mult = 1.0};
+  char title[64];
+  model_title(r, title, sizeof title);
+  svg_text(f, fr->x, fr->y - 8, "", "", "%s", title);
+  svg_line(f, fr->x, fr->y + fr->h, fr->x + fr->w, fr->y, "stroke='#bbb' stroke-dasharray='4 3'");
+  reliability_curve(f, fr, &unit, &r->reliability[0], "#999999");
+  if (!isnan(r->temperature)) reliability_curve(f, fr, &unit, &r->reliability[1], model_colour(rp->models, i));
+  svg_box(f, fr);
+  svg_x_axis(f, fr, &unit, "mean confidence (MSP) of the bin");
+  svg_y_axis(f, fr, &unit, "accuracy of the bin");
+  double y = fr->y + fr->h + X_AXIS_ROOM + LINE;
+  svg_legend_entry(f, fr->x, y, "#999999", "small", "raw logits");
+  char line[96];
+  snprintf(line, sizeof line, "ECE %.1f%%", 100 * r->ece);
+  svg_text(f, fr->x + fr->w * 0.6, y, "small", "", "%s", line);
+  if (isnan(r->temperature)) {
+    svg_text(f, fr->x, y + LINE, "small", "", "no finite temperature");
+  } else {
+    snprintf(line, sizeof line, "logits / T, T = %.3g", r->temperature);
+    svg_legend_entry(f, fr->x, y + LINE, model_colour(rp->models, i), "small", line);
+    svg_text(f, fr->x + fr->w * 0.6, y + LINE, "small", "", "ECE %.1f%%", 100 * r->ece_scaled);
+  }
+  svg_text(f, fr->x, y + 2 * LINE, "small", "", "AURC (MSP) %.2f%%, E-AURC %.2f%%", 100 * r->aurc, 100 * r->e_aurc);
+}
+
+/* Section 5: one reliability diagram per model, MAX_COLS panels a row. */
+static double calibration_section(const report *rp, double y) {
+  FILE *f = rp->f;
+  int cols = rp->num_models < MAX_COLS ? rp->num_models : MAX_COLS;
+  grid g = grid_across(rp->width, cols < 2 ? 2 : cols);
+  double side = fmin(g.w * 0.85, 200.0), row_h = PANEL_TITLE_H + side + X_AXIS_ROOM + 3 * LINE + 24;
+  char intro[256];
+  snprintf(intro, sizeof intro,
+           "The ID test set in %d equal-width bins of the MSP; a dot's area is its bin's share of the images. "
+           "T is fitted on the %lld held-out training images. Dashed: perfect calibration.",
+           RELIABILITY_BINS, (long long)rp->models[0].n_fit);
+  fprintf(f, "<g id='panel-reliability'>\n");
+  double top = section_head(f, y, "5. Calibration: reliability before and after temperature scaling", intro) +
+               PANEL_TITLE_H;
+  for (int i = 0; i < rp->num_models; i++)
+    reliability_panel(rp, i, &(frame){.x = grid_x(&g, i), .y = top + (i / cols) * row_h, .w = side, .h = side});
+  fprintf(f, "</g>\n");
+  return top + ((rp->num_models + cols - 1) / cols) * row_h;
+}
+
 static void svg_header(FILE *f, double width, double height) {
   fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' viewBox='0 0 %.0f %.0f'>\n", width,
           height, width, height);
@@ -527,6 +597,7 @@ int write_svg_report(const char *path, const model_result *models, int num_model
   y = msp_section(&rp, y);
   y = roc_section(&rp, y);
   y = score_table_section(&rp, y);
+  y = calibration_section(&rp, y);
   FILE *f = fopen(path, "w");
   if (!f) {
     fprintf(stderr, "mlp_ood: cannot write %s\n", path);

@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 from sklearn import metrics
+from sklearn.calibration import calibration_curve
 
 exe, work = sys.argv[1], sys.argv[2]
 os.makedirs(work, exist_ok=True)
@@ -247,4 +248,251 @@ for res in doc["results"]:
             want = reference(refs[0][s["score"]], refs[k + 1][s["score"]], res["convention"], 0.9)
             compare(st["values"], want, ("scores", res["convention"], s["score"], k))
 
-print("logitnorm-eval: %d values equal to scikit-learn and the Hendrycks rule" % checked)
+# ---------------------------------------------------------------- selective classification
+
+
+def per_sample_errors(conf, right):
+    """e_k, the errors among the k most confident samples, k = 1..N; within a tie block of d
+    samples with d_e errors, entered after E' errors, the j-th has E' + j d_e / d (the mean over
+    the orders of the tied samples, docs/metrics.md)."""
+    order = np.argsort(-conf, kind="mergesort")
+    c, wrong = conf[order], 1 - right[order]
+    e = np.empty(len(c))
+    start, before = 0, 0
+    while start < len(c):
+        end = start
+        while end + 1 < len(c) and c[end + 1] == c[start]:
+            end += 1
+        d, de = end - start + 1, int(wrong[start:end + 1].sum())
+        e[start:end + 1] = before + np.arange(1, d + 1) * de / d
+        before += de
+        start = end + 1
+    return e
+
+
+def trapezoid(x, y):
+    return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2))
+
+
+def selective_reference(conf, right, rule, coverage, risk):
+    """AURC, E-AURC, AUGRC, risk at a coverage and coverage at a risk from the formulas of
+    docs/metrics.md, written with numpy; conf float64, right 0/1."""
+    n, nr = len(conf), int(right.sum())
+    k = np.arange(1, n + 1)
+    perfect_e = np.maximum(0, k - nr).astype(np.float64)
+    # tie-block points: the last sample of each block of equal confidence
+    order = np.argsort(-conf, kind="mergesort")
+    c = conf[order]
+    errors = np.cumsum(1 - right[order])
+    last = np.r_[np.nonzero(np.diff(c))[0], n - 1]
+    cov, rsk, grs = (last + 1) / n, errors[last] / (last + 1), errors[last] / n
+    out = {}
+    if rule == "trapezoid" or rule == "geifman":
+        out["augrc"] = trapezoid(cov, grs)
+        out["risk_at_coverage"] = rsk[np.argmax(cov >= coverage)]
+        ok = rsk <= risk
+        out["coverage_at_risk"] = cov[ok].max() if ok.any() else 0.0
+    if rule == "trapezoid":
+        out["aurc"] = trapezoid(cov, rsk)
+        out["e_aurc"] = out["aurc"] - trapezoid(k / n, perfect_e / k)
+    elif rule == "geifman":
+        e = per_sample_errors(conf, right)
+        out["aurc"] = float(np.sum(e / (k + (k < n)))) / n
+        r = (n - nr) / n
+        out["e_aurc"] = out["aurc"] - (1.0 if r == 1 else r + (1 - r) * np.log(1 - r))
+    else:  # per-sample, torch-uncertainty
+        e = per_sample_errors(conf, right)
+        rk = e / k
+        out["aurc"] = float(np.sum((rk[:-1] + rk[1:]) / 2)) / (n - 1)
+        pk = perfect_e / k
+        out["e_aurc"] = out["aurc"] - float(np.sum((pk[:-1] + pk[1:]) / 2)) / (n - 1)
+        out["augrc"] = float(np.sum((e[:-1] + e[1:]) / 2)) / (n * (n - 1))
+        out["risk_at_coverage"] = rk[int(np.ceil(n * coverage)) - 1]
+        ok = rk <= risk
+        out["coverage_at_risk"] = (k[ok] / n).max() if ok.any() else 0.0
+    return out
+
+
+def check_selective(doc, conf, right, rule, coverage, risk, what):
+    global checked
+    want = selective_reference(conf, right, rule, coverage, risk)
+    assert doc["command"] == "selective" and doc["rule"] == rule, what
+    assert doc["count"] == len(conf) and doc["right"] == int(right.sum()), (what, doc["count"], doc["right"])
+    assert doc["accuracy"] == int(right.sum()) / len(conf), what
+    assert doc["coverage_level"] == coverage and doc["risk_level"] == risk, what
+    for key in ("aurc", "e_aurc", "augrc"):
+        g, w = doc["values"][key], want[key]
+        assert abs(g - w) <= 1e-12 * max(1.0, abs(w)), (what, key, g, w)
+    for key in ("risk_at_coverage", "coverage_at_risk"):  # quotients of counts, compared exactly
+        assert doc["values"][key] == float(want[key]), (what, key, doc["values"][key], want[key])
+    checked += 5
+
+
+sel_rules = ["trapezoid", "geifman", "per-sample"]
+sel_levels = [(0.8, 0.05), (0.5, 0.2), (1.0, 0.0), (0.33, 0.5)]
+for case in range(6):
+    n = int(rng.integers(50, 900))
+    if case % 3 == 0:  # a few confidence levels: large tie blocks
+        conf = rng.integers(0, 8, n) / 8.0
+    elif case % 3 == 1:  # saturated at 1.0 for many samples, as MSP often is
+        conf = np.where(rng.random(n) < 0.4, 1.0, rng.random(n))
+    else:
+        conf = rng.random(n)
+    right = (rng.random(n) < 0.3 + 0.6 * conf).astype(np.int64)
+    if case == 5:
+        right[:] = 1  # one class alone is enough
+    conf_path = os.path.join(work, "sel-conf-%d.npy" % case)
+    right_path = os.path.join(work, "sel-right-%d.csv" % case)
+    write_npy(conf_path, conf.astype(np.float32 if case % 2 else np.float64), 1 + case % 3)
+    write_text(right_path, right.astype(np.float64), ",", case % 2 == 1)
+    conf64 = conf.astype(np.float32).astype(np.float64) if case % 2 else conf
+    for r, rule in enumerate(sel_rules):
+        coverage, risk = sel_levels[(case + r) % len(sel_levels)]
+        doc = run(["selective", "--confidence", conf_path, "--correct", right_path, "--rule", rule,
+                   "--coverage", repr(coverage), "--risk", repr(risk)])
+        check_selective(doc, conf64, right, rule, coverage, risk, ("selective", case, rule))
+    assert doc["inputs"] == {"confidence": conf_path, "correct": right_path}
+
+# logits and labels: right = numpy's argmax is the label (tied maxima included); the confidence
+# is the chosen score, as `scores` computes it
+n, C = 700, 6
+sel_logits = rng.normal(0, 2, (n, C)).astype(np.float32)
+sel_labels = rng.integers(0, C, n)
+sel_logits[np.arange(n), sel_labels] += 1.5
+sel_logits[:40, 1] = sel_logits[:40, 0] = sel_logits[:40].max(axis=1)  # tied maxima: the first wins
+sel_logits[40:45] = 0.0  # equal rows: argmax 0
+logits_path = os.path.join(work, "sel-logits.npy")
+labels_path = os.path.join(work, "sel-labels.csv")
+write_npy(logits_path, sel_logits, 1)
+write_text(labels_path, sel_labels.astype(np.float64), ",", True)
+right = (np.argmax(sel_logits, axis=1) == sel_labels).astype(np.int64)
+with np.errstate(invalid="ignore"):  # max-cosine of the all-zero rows, which is not used here
+    ref = reference_scores(sel_logits)
+for key, rule in (("msp", "trapezoid"), ("energy", "per-sample"), ("max_logit", "geifman")):
+    args = ["selective", "--logits", logits_path, "--labels", labels_path, "--rule", rule]
+    doc = run(args + (["--score", key] if key != "msp" else []))
+    assert doc["inputs"]["score"] == key and doc["inputs"]["classes"] == C, doc["inputs"]
+    check_selective(doc, ref[key], right, rule, 0.8, 0.05, ("selective logits", key))
+
+# ---------------------------------------------------------------- calibration
+
+
+def softmax64(z32, t):
+    z = z32.astype(np.float64) / t
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def mean_nll(z32, y, t):
+    z = z32.astype(np.float64) / t
+    m = z.max(axis=1)
+    return float(np.mean(m + np.log(np.exp(z - m[:, None]).sum(axis=1)) - z[np.arange(len(y)), y]))
+
+
+def fit_temperature(z32, y):
+    """The T minimising the mean NLL, by golden-section search on log T, written here (no library
+    code): the NLL is convex in 1/T, so unimodal in log T."""
+    lo, hi = np.log(1e-3), np.log(1e3)
+    g = (np.sqrt(5) - 1) / 2
+    a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+    fa, fb = mean_nll(z32, y, np.exp(a)), mean_nll(z32, y, np.exp(b))
+    for _ in range(200):
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - g * (hi - lo)
+            fa = mean_nll(z32, y, np.exp(a))
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + g * (hi - lo)
+            fb = mean_nll(z32, y, np.exp(b))
+    return float(np.exp((lo + hi) / 2))
+
+
+def binned_errors(conf, right, bins):
+    """(ECE, MCE, RMSCE, count, mean confidence, accuracy) over the bins that hold rows; bins is
+    a list of index arrays."""
+    n = len(conf)
+    cnt = np.array([len(b) for b in bins if len(b)], dtype=np.float64)
+    mc = np.array([conf[b].mean() for b in bins if len(b)])
+    acc = np.array([right[b].mean() for b in bins if len(b)])
+    gap = np.abs(mc - acc)
+    return (float(np.sum(cnt / n * gap)), float(gap.max()), float(np.sqrt(np.sum(cnt / n * gap**2))), cnt, mc, acc)
+
+
+def equal_width_bins(values, nbins):
+    """(k/B, (k+1)/B] with edges k/B as doubles; 0 goes to the first bin."""
+    edges = np.arange(1, nbins) / nbins
+    k = np.searchsorted(edges, values, side="left")
+    return [np.nonzero(k == j)[0] for j in range(nbins)]
+
+
+def calibration_reference(z32, y, t, nbins):
+    p = softmax64(z32, t)
+    conf = p.max(axis=1)
+    right = (np.argmax(z32, axis=1) == y).astype(np.float64)
+    onehot = np.eye(z32.shape[1])[y]
+    out = {"accuracy": right.mean(), "nll": mean_nll(z32, y, t), "brier": float(np.mean(np.sum((p - onehot) ** 2, axis=1)))}
+    ece, mce, rms, cnt, mc, acc = binned_errors(conf, right, equal_width_bins(conf, nbins))
+    cw = np.mean([binned_errors(p[:, c], onehot[:, c], equal_width_bins(p[:, c], nbins))[0] for c in range(z32.shape[1])])
+    out["equal_width"] = {"ece": ece, "mce": mce, "rmsce": rms, "classwise_ece": cw,
+                          "reliability": {"count": cnt, "confidence": mc, "accuracy": acc}}
+    order = np.lexsort((right, conf))  # by confidence, then the wrong rows first
+    ece, mce, rms, cnt, mc, acc = binned_errors(conf, right, np.array_split(order, nbins))
+    out["equal_mass"] = {"ece": ece, "mce": mce, "rmsce": rms,
+                         "reliability": {"count": cnt, "confidence": mc, "accuracy": acc}}
+    return out, conf, right
+
+
+def check_calibration(doc, z32, y, nbins, fit_z, fit_y, what):
+    global checked
+    t_fit = doc["fit"]["temperature"]
+    t_ref = fit_temperature(fit_z, fit_y)
+    assert abs(t_fit - t_ref) <= 1e-6 * t_ref, (what, "temperature", t_fit, t_ref)
+    assert doc["bins"] == nbins and doc["inputs"]["count"] == len(y) and doc["fit"]["count"] == len(fit_y), what
+    assert [r["temperature"] for r in doc["results"]] == [1.0, t_fit], what
+    for res in doc["results"]:
+        want, conf, right = calibration_reference(z32, y, res["temperature"], nbins)
+        for key in ("accuracy", "nll", "brier"):
+            assert abs(res[key] - want[key]) <= 1e-12 * max(1.0, abs(want[key])), (what, key, res[key], want[key])
+            checked += 1
+        for binning in ("equal_width", "equal_mass"):
+            got, w = res[binning], want[binning]
+            for key in [k for k in w if k != "reliability"]:
+                assert abs(got[key] - w[key]) <= 1e-12, (what, binning, key, got[key], w[key])
+                checked += 1
+            assert ("classwise_ece" in got) == (binning == "equal_width"), (what, binning)
+            for key in ("count", "confidence", "accuracy"):
+                g, wr = np.array(got["reliability"][key]), w["reliability"][key]
+                assert g.shape == wr.shape and np.allclose(g, wr, rtol=0, atol=1e-12), (what, binning, key)
+                checked += 1
+        # the equal-width reliability data is scikit-learn's calibration_curve(strategy="uniform")
+        prob_true, prob_pred = calibration_curve(right, conf, n_bins=nbins, strategy="uniform")
+        rel = res["equal_width"]["reliability"]
+        assert np.allclose(rel["accuracy"], prob_true, rtol=0, atol=1e-12), (what, "sklearn prob_true")
+        assert np.allclose(rel["confidence"], prob_pred, rtol=0, atol=1e-12), (what, "sklearn prob_pred")
+        checked += 2
+
+
+cal_rng = np.random.default_rng(5)
+for case, (n, C, scale, nbins) in enumerate(((1500, 10, 4.0, 15), (800, 4, 0.6, 10), (300, 25, 9.0, 7))):
+    centres = cal_rng.normal(0, 1, (C, C))
+    y_all = cal_rng.integers(0, C, n + 600)
+    z_all = ((centres[y_all] + 1.5 * np.eye(C)[y_all] + cal_rng.normal(0, 1.2, (n + 600, C))) * scale)
+    z_all = z_all.astype(np.float32)
+    z, y, fz, fy = z_all[:n], y_all[:n], z_all[n:], y_all[n:]
+    zp, yp = os.path.join(work, "cal-z-%d.npy" % case), os.path.join(work, "cal-y-%d.csv" % case)
+    fzp, fyp = os.path.join(work, "cal-fz-%d.npy" % case), os.path.join(work, "cal-fy-%d.npy" % case)
+    write_npy(zp, z, 1)
+    write_text(yp, y.astype(np.float64), ",", case == 1)
+    write_npy(fzp, fz.astype(np.float64), 2)
+    write_npy(fyp, fy.astype(np.int32), 3)
+    doc = run(["calibration", "--logits", zp, "--labels", yp, "--bins", str(nbins)])
+    assert doc["fit"]["logits"] is None, doc["fit"]
+    check_calibration(doc, z, y, nbins, z, y, ("calibration", case, "self-fit"))
+    doc = run(["calibration", "--logits", zp, "--labels", yp, "--fit-logits", fzp, "--fit-labels", fyp,
+               "--bins", str(nbins)])
+    assert doc["fit"]["logits"] == fzp, doc["fit"]
+    check_calibration(doc, z, y, nbins, fz, fy, ("calibration", case, "held-out fit"))
+
+print("logitnorm-eval: %d values equal to scikit-learn, the Hendrycks rule, the risk-coverage and calibration formulas"
+      % checked)

@@ -117,11 +117,69 @@ for name, content, words in bad_logits:
     if p.returncode != 1 or path not in err or any(w not in err for w in words) or "Sanitizer" in err:
         failures.append("scores with %s: exit %d, stderr: %s" % (name, p.returncode, err.strip()))
 
+# selective: bad confidences, correctness, logits and labels (good_logits has 2 rows of 3)
+good_right = write("good_right.csv", "1\n0\n1\n")
+good_labels = write("good_labels.npy", npy(descr="<i8", shape="(2,)", data=struct.pack("<2q", 2, 0)))
+one = write("one.csv", "0.5\n")
+bad_selective = [  # (arguments, the file the message names, words it must contain)
+    (["--confidence", good, "--correct", write("right_two.csv", "1\n2\n0\n")], "right_two.csv",
+     ["value 1 ", "not 1 (right) or 0"]),
+    (["--confidence", good, "--correct", write("right_short.csv", "1\n0\n")], "right_short.csv",
+     ["2 values", "are 3"]),
+    (["--confidence", write("conf_nan.npy", npy(data=struct.pack("<3f", 1.0, 2.0, float("nan")))),
+      "--correct", good_right], "conf_nan.npy", ["confidence 2 ", "NaN"]),
+    (["--confidence", good, "--correct", write("right_2d.csv", "1,0\n0,1\n1,1\n")], "right_2d.csv",
+     ["expected 1-D"]),
+    (["--confidence", one, "--correct", write("right_one.csv", "1\n"), "--rule", "per-sample"], "one.csv",
+     ["invalid state"]),
+    (["--logits", good_logits, "--labels", write("labels_range.csv", "2\n3\n")], "labels_range.csv",
+     ["label 1 ", "not a class in [0, 3)"]),
+    (["--logits", good_logits, "--labels", write("labels_frac.csv", "0.5\n1\n")], "labels_frac.csv",
+     ["label 0 ", "0.5"]),
+    (["--logits", good_logits, "--labels", write("labels_neg.csv", "1\n-1\n")], "labels_neg.csv",
+     ["label 1 ", "-1"]),
+    (["--logits", good_logits, "--labels", write("labels_count.csv", "1\n1\n1\n")], "labels_count.csv",
+     ["3 labels", "2 rows"]),
+    (["--logits", good, "--labels", good_labels], "good.npy", ["expected 2-D logits"]),
+    (["--logits", write("logits_inf.npy", npy(shape="(2, 3)", data=struct.pack("<6f", 1, 2, float("inf"), 0, 0, 0))),
+      "--labels", good_labels], "logits_inf.npy", ["inf"]),
+]
+# calibration: cal_logits has right and wrong rows, so T has a finite minimiser; labels that are
+# every row's argmax (three_cols with label 0) leave none
+cal_logits = write("cal_logits.npy", npy(shape="(4, 3)", data=struct.pack("<12f", 2, 0, 0, 0, 2, 0, 0, 0, 2, 2, 0, 0)))
+cal_labels = write("cal_labels.csv", "0\n1\n2\n1\n")
+three_cols = write("three_cols.npy", npy(shape="(1, 3)", data=struct.pack("<3f", 1, 0, 0)))
+bad_calibration = [
+    (["--logits", good_logits, "--labels", write("cal_labels_range.csv", "0\n7\n")], "cal_labels_range.csv",
+     ["label 1 ", "not a class in [0, 3)"]),
+    (["--logits", good_logits, "--labels", good_labels, "--fit-logits",
+      write("fit_cols.npy", npy(shape="(3, 2)", data=struct.pack("<6f", *range(6)))), "--fit-labels",
+      write("fit_cols_labels.csv", "0\n1\n0\n")], "fit_cols.npy", ["2 columns", "have 3"]),
+    (["--logits", good_logits, "--labels", good_labels, "--fit-logits", three_cols, "--fit-labels",
+      write("fit_argmax.csv", "0\n")], "three_cols.npy", ["invalid state"]),
+    (["--logits", good_logits, "--labels", write("cal_labels_short.csv", "1\n")], "cal_labels_short.csv",
+     ["1 labels", "2 rows"]),
+]
+for extra, named, words in [(["selective"] + a, n, w) for a, n, w in bad_selective] + \
+        [(["calibration"] + a, n, w) for a, n, w in bad_calibration]:
+    p = run(extra)
+    err = p.stderr
+    if (p.returncode != 1 or named not in err or any(w not in err for w in words) or "Sanitizer" in err
+            or err.count("\n") != 1 or p.stdout):
+        failures.append("%s: exit %d, stderr: %s" % (extra, p.returncode, err.strip()))
+
 # usage errors: exit 2 with a message and a pointer to --help
 table = open(source).read()
-options = re.findall(r'\{\.name = "(--[a-z-]+)"(?:, \.alias = "(-[a-z])")?, \.id = \w+, (\.arg = "[^"]+", )?', table)
-assert len(options) >= 15, options
+found = re.findall(r'\{\.name = "(--[a-z-]+)"(?:, \.alias = "(-[a-z])")?, \.id = \w+, (\.arg = "[^"]+", )?'
+                   r'\.commands = ([A-Z_ |]+),', table)
+options = [(name, alias, arg) for name, alias, arg, _ in found]
+assert len(options) >= 23, options
 with_arg = [name for name, _, arg in options if arg]
+# the first command each option belongs to, from its table entry
+command_bits = {"CMD_OOD": ["ood"], "CMD_SCORES": ["scores"], "CMD_SELECTIVE": ["selective"],
+                "CMD_CALIBRATION": ["calibration"],
+                "CMD_DETECT": ["ood", "scores"], "CMD_ANY": ["ood"]}
+command_of = {name: command_bits[bits.split("|")[0].strip()][0] for name, _, _, bits in found}
 usage_cases = [
     [],
     ["evaluate"],
@@ -145,11 +203,37 @@ usage_cases = [
     ["ood", "--id", good, "--ood", good, "--delimiter", "|"],
     ["scores", "--id-logits", good, "--ood-logits", good, "--threads", "0"],
     ["scores", "--id-logits", good, "--ood-logits", good, "--odin-temperature", "-1"],
+    ["selective"],
+    ["selective", "--confidence", good],
+    ["selective", "--correct", good],
+    ["selective", "--logits", good_logits],
+    ["selective", "--labels", good],
+    ["selective", "--confidence", good, "--correct", good, "--logits", good_logits, "--labels", good],
+    ["selective", "--confidence", good, "--correct", good, "--confidence", good],
+    ["selective", "--confidence", good, "--correct", good, "--coverage", "0"],
+    ["selective", "--confidence", good, "--correct", good, "--coverage", "1.01"],
+    ["selective", "--confidence", good, "--correct", good, "--risk", "-0.1"],
+    ["selective", "--confidence", good, "--correct", good, "--rule", "step"],
+    ["selective", "--confidence", good, "--correct", good, "--score", "energy"],
+    ["selective", "--logits", good_logits, "--labels", good, "--score", "mahalanobis"],
+    ["selective", "--confidence", good, "--correct", good, "--tpr", "0.9"],
+    ["ood", "--id", good, "--ood", good, "--coverage", "0.5"],
+    ["calibration"],
+    ["calibration", "--logits", good_logits],
+    ["calibration", "--labels", good],
+    ["calibration", "--logits", good_logits, "--labels", good, "--fit-logits", good_logits],
+    ["calibration", "--logits", good_logits, "--labels", good, "--fit-labels", good],
+    ["calibration", "--logits", good_logits, "--labels", good, "--bins", "0"],
+    ["calibration", "--logits", good_logits, "--labels", good, "--bins", "2.5"],
+    ["calibration", "--logits", good_logits, "--labels", good, "--bins", "10001"],
+    ["calibration", "--logits", good_logits, "--labels", good, "--confidence", good],
+    ["calibration", "--logits", good_logits, "--labels", good, "--rule", "trapezoid"],
+    ["selective", "--logits", good_logits, "--labels", good, "--bins", "10"],
+    ["scores", "--id-logits", good, "--ood-logits", good, "--labels", good],
 ]
 # every option that takes an argument, given last without one
 for name in with_arg:
-    cmd = "scores" if name in ("--id-logits", "--ood-logits", "--odin-temperature", "--threads") else "ood"
-    usage_cases.append([cmd, name])
+    usage_cases.append([command_of[name], name])
 for args in usage_cases:
     p = run(args)
     if p.returncode != 2 or "--help" not in p.stderr or p.stdout or "Sanitizer" in p.stderr:
@@ -176,7 +260,7 @@ for name in sorted(accepted):
         if q.returncode != 0:
             failures.append("%s exits %d" % (name, q.returncode))
         continue
-    q = run(["ood", name, "x"] if name in with_arg else ["ood", name])
+    q = run([command_of[name], name, "x"] if name in with_arg else [command_of[name], name])
     if "unknown option" in q.stderr:
         failures.append("%s is documented but unknown to the parser" % name)
 
@@ -196,6 +280,38 @@ try:
 except (ValueError, KeyError, IndexError, OSError, xml.parsers.expat.ExpatError) as e:
     failures.append("JSON or SVG with an odd name: %r (exit %d, %s)" % (e, p.returncode, p.stderr))
 
+# the risk-coverage SVG is well-formed and its axes are labelled
+svg = os.path.join(work, "selective.svg")
+p = run(["selective", "--confidence", write("conf.csv", "0.9\n0.8\n0.2\n0.8\n0.5\n0.2\n"), "--correct",
+         write("right.csv", "1\n1\n1\n0\n0\n0\n"), "--svg", svg])
+try:
+    if p.returncode != 0 or "AURC" not in p.stdout:
+        failures.append("selective run: exit %d, %s" % (p.returncode, p.stderr))
+    tree = xml.dom.minidom.parse(svg)
+    texts = " ".join(t.firstChild.data for t in tree.getElementsByTagName("text") if t.firstChild)
+    for label in ("coverage: share of the samples accepted", "errors accepted / accepted", "E-AURC", "29.167%"):
+        if label not in texts:
+            failures.append("the selective SVG lacks the text %r" % label)
+except (OSError, xml.parsers.expat.ExpatError) as e:
+    failures.append("selective SVG: %r (exit %d, %s)" % (e, p.returncode, p.stderr))
+
+# the reliability SVG: four panels with labelled axes
+svg = os.path.join(work, "calibration.svg")
+p = run(["calibration", "--logits", cal_logits, "--labels", cal_labels, "--svg", svg])
+try:
+    if p.returncode != 0 or "ECE" not in p.stdout or "fitted on the evaluated rows" not in p.stdout:
+        failures.append("calibration run: exit %d, %s%s" % (p.returncode, p.stdout, p.stderr))
+    tree = xml.dom.minidom.parse(svg)
+    texts = [t.firstChild.data for t in tree.getElementsByTagName("text") if t.firstChild]
+    for label in ("mean confidence of the bin", "accuracy of the bin"):
+        if sum(label in t for t in texts) != 4:
+            failures.append("the calibration SVG has not 4 times the text %r" % label)
+    for label in ("equal-width bins", "equal-mass bins"):
+        if sum(t.startswith(label) for t in texts) != 2:
+            failures.append("the calibration SVG has not 2 panels of %r" % label)
+except (OSError, xml.parsers.expat.ExpatError) as e:
+    failures.append("calibration SVG: %r (exit %d, %s)" % (e, p.returncode, p.stderr))
+
 # a good run, for contrast: exit 0 and a table on stdout
 p = run(["ood", "--id", good, "--ood", write("good2.csv", "0.5\n2.5\n1\n")])
 if p.returncode != 0 or "AUROC" not in p.stdout:
@@ -205,4 +321,4 @@ if failures:
     print("\n".join(failures))
     sys.exit(1)
 print("logitnorm-eval: %d bad files, %d usage errors and --help (%d options) behave"
-      % (len(bad_files) * 2 + len(bad_logits), len(usage_cases), len(accepted)))
+      % (len(bad_files) * 2 + len(bad_logits) + len(bad_selective) + len(bad_calibration), len(usage_cases), len(accepted)))

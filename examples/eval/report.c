@@ -273,7 +273,7 @@ void eval_print_tables(FILE *f, const eval_report *r) {
 
 /* ---------------------------------------------------------------- JSON */
 
-static void json_string(FILE *f, const char *s) {
+void eval_json_string(FILE *f, const char *s) {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; ++p) {
     if (*p == '"' || *p == '\\')
@@ -287,7 +287,7 @@ static void json_string(FILE *f, const char *s) {
 }
 
 /* A number that reads back as the same double; null for NaN and the infinities, which JSON lacks. */
-static void json_number(FILE *f, double v) {
+void eval_json_number(FILE *f, double v) {
   if (isfinite(v))
     fprintf(f, "%.17g", v);
   else
@@ -296,27 +296,27 @@ static void json_number(FILE *f, double v) {
 
 static void json_values(FILE *f, const eval_values *v, int with_threshold) {
   fputs("{\"auroc\": ", f);
-  json_number(f, v->auroc);
+  eval_json_number(f, v->auroc);
   fputs(", \"aupr_in\": ", f);
-  json_number(f, v->aupr_in);
+  eval_json_number(f, v->aupr_in);
   fputs(", \"aupr_out\": ", f);
-  json_number(f, v->aupr_out);
+  eval_json_number(f, v->aupr_out);
   fputs(", \"fpr\": ", f);
-  json_number(f, v->fpr);
+  eval_json_number(f, v->fpr);
   if (with_threshold) {
     fputs(", \"threshold\": ", f);
-    json_number(f, v->threshold);
+    eval_json_number(f, v->threshold);
   }
   fputs(", \"detection_error\": ", f);
-  json_number(f, v->detection_error);
+  eval_json_number(f, v->detection_error);
   fputs("}", f);
 }
 
 static void json_set(FILE *f, const eval_set *s) {
   fputs("{\"name\": ", f);
-  json_string(f, s->name);
+  eval_json_string(f, s->name);
   fputs(", \"file\": ", f);
-  json_string(f, s->file);
+  eval_json_string(f, s->file);
   fprintf(f, ", \"count\": %lld}", (long long)s->count);
 }
 
@@ -325,7 +325,7 @@ static void json_sets(FILE *f, const eval_report *r, int c, int s, const char *i
   fprintf(f, "%s\"sets\": [", indent);
   for (int k = 0; k < r->num_ood; ++k) {
     fprintf(f, "%s\n%s  {\"name\": ", k ? "," : "", indent);
-    json_string(f, r->ood[k].name);
+    eval_json_string(f, r->ood[k].name);
     fputs(", \"values\": ", f);
     json_values(f, eval_report_value(r, c, s, k), 1);
     fputs("}", f);
@@ -337,14 +337,14 @@ static void json_sets(FILE *f, const eval_report *r, int c, int s, const char *i
 void eval_print_json(FILE *f, const eval_report *r) {
   int scores = strcmp(r->command, "scores") == 0;
   fputs("{\n  \"command\": ", f);
-  json_string(f, r->command);
+  eval_json_string(f, r->command);
   fputs(",\n  \"library_version\": ", f);
-  json_string(f, logitnorm_version_string());
+  eval_json_string(f, logitnorm_version_string());
   fputs(",\n  \"tpr_level\": ", f);
-  json_number(f, r->tpr_level);
+  eval_json_number(f, r->tpr_level);
   if (scores) {
     fprintf(f, ",\n  \"classes\": %lld,\n  \"odin_temperature\": ", (long long)r->classes);
-    json_number(f, r->odin_temperature);
+    eval_json_number(f, r->odin_temperature);
   }
   fputs(",\n  \"id\": ", f);
   json_set(f, &r->id);
@@ -357,11 +357,11 @@ void eval_print_json(FILE *f, const eval_report *r) {
   for (int c = 0; c < r->num_conventions; ++c) {
     const eval_convention *cv = &eval_conventions[r->conventions[c]];
     fprintf(f, "%s\n    {\"convention\": ", c ? "," : "");
-    json_string(f, cv->name);
+    eval_json_string(f, cv->name);
     fprintf(f, ", \"positive\": \"%s\", \"fpr_rule\": ", cv->positive == LOGITNORM_POSITIVE_ID ? "id" : "ood");
-    json_string(f, cv->fpr_rule_name);
+    eval_json_string(f, cv->fpr_rule_name);
     fputs(", \"aupr_rule\": ", f);
-    json_string(f, cv->aupr_rule_name);
+    eval_json_string(f, cv->aupr_rule_name);
     if (!scores) {
       fputs(",\n", f);
       json_sets(f, r, c, 0, "     ");
@@ -369,7 +369,7 @@ void eval_print_json(FILE *f, const eval_report *r) {
       fputs(",\n     \"scores\": [", f);
       for (int s = 0; s < r->num_scores; ++s) {
         fprintf(f, "%s\n      {\"score\": ", s ? "," : "");
-        json_string(f, r->score_keys[s]);
+        eval_json_string(f, r->score_keys[s]);
         fputs(",\n", f);
         json_sets(f, r, c, s, "       ");
         fputs("}", f);

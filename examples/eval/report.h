@@ -55,4 +55,9 @@ const eval_values *eval_report_value(const eval_report *r, int c, int s, int k);
 void eval_print_tables(FILE *f, const eval_report *r);
 void eval_print_json(FILE *f, const eval_report *r);
 
+/* A JSON string, escaped; a number that reads back as the same double (null for NaN and the
+   infinities, which JSON lacks). */
+void eval_json_string(FILE *f, const char *s);
+void eval_json_number(FILE *f, double v);
+
 #endif

@@ -4,7 +4,10 @@
    Every text sits outside the boxes, so no label covers a curve. */
 #include "eval/svg.h"
 
+#include "eval/svg_draw.h"
+
 #include <errno.h>
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,87 +22,6 @@
 #define LINE 13
 #define HIST_BINS 40
 #define ROW_HEAD 34 /* from a row's heading to its boxes */
-
-static const char *const id_colour = "#1b9e77";
-static const char *const ood_colours[] = {"#d95f02", "#7570b3", "#e7298a", "#66a61e",
-                                          "#e6ab02", "#a6761d", "#666666", "#1f78b4"};
-#define NUM_OOD_COLOURS (int)(sizeof ood_colours / sizeof *ood_colours)
-
-static const char *ood_colour(int k) { return ood_colours[k % NUM_OOD_COLOURS]; }
-
-/* Text with XML's special characters escaped. */
-static void put_escaped(FILE *f, const char *s) {
-  for (; *s; ++s) {
-    switch (*s) {
-      case '<': fputs("&lt;", f); break;
-      case '>': fputs("&gt;", f); break;
-      case '&': fputs("&amp;", f); break;
-      case '\'': fputs("&apos;", f); break;
-      case '"': fputs("&quot;", f); break;
-      default: fputc(*s, f);
-    }
-  }
-}
-
-/* <text> at (x, y) with a class ("" for the default), an anchor ("" for start), a rotation in
-   degrees about (x, y), and printf arguments. */
-static void text_rot(FILE *f, double x, double y, double rotate, const char *cls, const char *anchor, const char *fmt,
-                     va_list ap) {
-  char buf[512];
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  fprintf(f, "<text x='%.1f' y='%.1f'", x, y);
-  if (cls[0]) fprintf(f, " class='%s'", cls);
-  if (anchor[0]) fprintf(f, " text-anchor='%s'", anchor);
-  if (rotate != 0.0) fprintf(f, " transform='rotate(%g %.1f %.1f)'", rotate, x, y);
-  fputc('>', f);
-  put_escaped(f, buf);
-  fputs("</text>\n", f);
-}
-
-static void text(FILE *f, double x, double y, const char *cls, const char *anchor, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  text_rot(f, x, y, 0.0, cls, anchor, fmt, ap);
-  va_end(ap);
-}
-
-/* A y-axis title, written upward, centred on the box's left side. */
-static void y_title(FILE *f, double x, double y, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  text_rot(f, x, y, -90.0, "small", "middle", fmt, ap);
-  va_end(ap);
-}
-
-static void box(FILE *f, double x0, double y0, double w, double h) {
-  fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='none' stroke='#444'/>\n", x0, y0, w, h);
-}
-
-static void legend_entry(FILE *f, double x, double y, const char *colour, const char *label) {
-  fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' stroke-width='2'/>\n", x, y - 4, x + 16,
-          y - 4, colour);
-  text(f, x + 20, y, "small", "", "%s", label);
-}
-
-/* A round step for about `ticks` intervals over [0, hi]. */
-static double nice_step(double hi, int ticks) {
-  double raw = hi / ticks, p = pow(10.0, floor(log10(raw))), m = raw / p;
-  return (m <= 1.0 ? 1.0 : m <= 2.0 ? 2.0 : m <= 2.5 ? 2.5 : m <= 5.0 ? 5.0 : 10.0) * p;
-}
-
-/* Ticks lo, lo + step, ... up to hi on the left side of a box, labels printed with fmt after
-   multiplying by scale. */
-static void y_ticks(FILE *f, double x0, double y0, double lo, double hi, double step, const char *fmt, double scale) {
-  for (int i = 0;; ++i) {
-    double v = lo + i * step;
-    if (v > hi * (1 + 1e-9) + 1e-300) break;
-    double y = y0 + PANEL_H - (v - lo) / (hi - lo) * PANEL_H;
-    fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#444'/>\n", x0 - 4, y, x0, y);
-    char buf[32];
-    snprintf(buf, sizeof buf, fmt, v * scale);
-    text(f, x0 - 6, y + 3.5, "small", "end", "%s", buf);
-  }
-}
 
 static double value_at(const eval_plot_set *s, int64_t i) { return s->f32 != NULL ? (double)s->f32[i] : s->f64[i]; }
 
@@ -168,24 +90,24 @@ static int hist_panel(FILE *f, const eval_plot *p, const eval_plot_row *r, doubl
     histogram(k < 0 ? &r->id : &r->ood[k], lo, hi, bins[k + 1]);
     for (int b = 0; b < HIST_BINS; ++b) ymax = fmax(ymax, bins[k + 1][b]);
   }
-  double step = nice_step(ymax > 0 ? ymax : 1.0, 4);
+  double step = eval_svg_nice_step(ymax > 0 ? ymax : 1.0, 4);
   ymax = step * ceil((ymax > 0 ? ymax : 1.0) / step - 1e-9);
-  text(f, x0, y0 - 8, "", "", "Distribution of %s", r->score);
-  hist_outline(f, bins[0], ymax, x0, y0, id_colour, 1);
-  for (int k = 0; k < p->num_ood; ++k) hist_outline(f, bins[k + 1], ymax, x0, y0, ood_colour(k), 0);
-  box(f, x0, y0, HIST_W, PANEL_H);
-  y_ticks(f, x0, y0, 0.0, ymax, step, step * 100 >= 1 ? "%g%%" : "%.2g%%", 100.0);
-  y_title(f, x0 - 46, y0 + PANEL_H / 2.0, "share of the set per bin");
+  eval_svg_text(f, x0, y0 - 8, "", "", "Distribution of %s", r->score);
+  hist_outline(f, bins[0], ymax, x0, y0, eval_svg_id_colour, 1);
+  for (int k = 0; k < p->num_ood; ++k) hist_outline(f, bins[k + 1], ymax, x0, y0, eval_svg_ood_colour(k), 0);
+  eval_svg_box(f, x0, y0, HIST_W, PANEL_H);
+  eval_svg_y_ticks(f, x0, y0, PANEL_H, 0.0, ymax, step, step * 100 >= 1 ? "%g%%" : "%.2g%%", 100.0);
+  eval_svg_y_title(f, x0 - 46, y0 + PANEL_H / 2.0, "share of the set per bin");
   /* round ticks inside [lo, hi], with the decimals their step needs */
-  double xstep = nice_step(hi - lo, 6);
+  double xstep = eval_svg_nice_step(hi - lo, 6);
   int decimals = xstep >= 1 ? 0 : (int)ceil(-log10(xstep) - 1e-9);
   for (double v = ceil(lo / xstep) * xstep; v <= hi + 1e-9 * xstep; v += xstep) {
     double x = x0 + (v - lo) / (hi - lo) * HIST_W;
     fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#444'/>\n", x, y0 + PANEL_H, x,
             y0 + PANEL_H + 4);
-    text(f, x, y0 + PANEL_H + 14, "small", "middle", "%.*f", decimals, fabs(v) < 1e-9 * xstep ? 0.0 : v);
+    eval_svg_text(f, x, y0 + PANEL_H + 14, "small", "middle", "%.*f", decimals, fabs(v) < 1e-9 * xstep ? 0.0 : v);
   }
-  text(f, x0 + HIST_W / 2.0, y0 + PANEL_H + 14 + LINE, "small", "middle",
+  eval_svg_text(f, x0 + HIST_W / 2.0, y0 + PANEL_H + 14 + LINE, "small", "middle",
        "%s (higher = more in-distribution); the end bins hold the tails", r->score);
   free(bins);
   return 0;
@@ -194,7 +116,7 @@ static int hist_panel(FILE *f, const eval_plot *p, const eval_plot_row *r, doubl
 /* The ROC box of one row: a curve per OOD set, the chance diagonal, the TPR level dotted. */
 static void roc_panel(FILE *f, const eval_plot *p, const eval_plot_row *r, double x0, double y0) {
   const double side = PANEL_H;
-  text(f, x0, y0 - 8, "", "", "ROC, %s positive", p->ood_positive ? "OOD" : "ID");
+  eval_svg_text(f, x0, y0 - 8, "", "", "ROC, %s positive", p->ood_positive ? "OOD" : "ID");
   fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#bbb' stroke-dasharray='4 3'/>\n", x0,
           y0 + side, x0 + side, y0);
   double ly = y0 + (1.0 - p->tpr_level) * side;
@@ -202,55 +124,55 @@ static void roc_panel(FILE *f, const eval_plot *p, const eval_plot_row *r, doubl
           x0 + side, ly);
   for (int k = 0; k < p->num_ood; ++k) {
     const eval_plot_set *s = &r->ood[k];
-    fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.5' points='", ood_colour(k));
+    fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.5' points='", eval_svg_ood_colour(k));
     for (int64_t i = 0; i < s->roc_n; ++i)
       fprintf(f, "%.1f,%.1f ", x0 + s->roc_x[i] * side, y0 + (1.0 - s->roc_y[i]) * side);
     fprintf(f, "'/>\n");
   }
-  box(f, x0, y0, side, side);
-  y_ticks(f, x0, y0, 0.0, 1.0, 0.5, "%g", 1.0);
+  eval_svg_box(f, x0, y0, side, side);
+  eval_svg_y_ticks(f, x0, y0, PANEL_H, 0.0, 1.0, 0.5, "%g", 1.0);
   for (int i = 0; i <= 2; ++i) {
     double x = x0 + side * i / 2.0;
     fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#444'/>\n", x, y0 + side, x, y0 + side + 4);
-    text(f, x, y0 + side + 14, "small", i == 0 ? "start" : i == 2 ? "end" : "middle", "%g", i / 2.0);
+    eval_svg_text(f, x, y0 + side + 14, "small", i == 0 ? "start" : i == 2 ? "end" : "middle", "%g", i / 2.0);
   }
   if (p->ood_positive) {
-    y_title(f, x0 - 30, y0 + side / 2.0, "TPR: OOD flagged");
-    text(f, x0 + side / 2.0, y0 + side + 14 + LINE, "small", "middle", "FPR: ID flagged as OOD");
+    eval_svg_y_title(f, x0 - 30, y0 + side / 2.0, "TPR: OOD flagged");
+    eval_svg_text(f, x0 + side / 2.0, y0 + side + 14 + LINE, "small", "middle", "FPR: ID flagged as OOD");
   } else {
-    y_title(f, x0 - 30, y0 + side / 2.0, "TPR: ID accepted");
-    text(f, x0 + side / 2.0, y0 + side + 14 + LINE, "small", "middle", "FPR: OOD accepted as ID");
+    eval_svg_y_title(f, x0 - 30, y0 + side / 2.0, "TPR: ID accepted");
+    eval_svg_text(f, x0 + side / 2.0, y0 + side + 14 + LINE, "small", "middle", "FPR: OOD accepted as ID");
   }
 }
 
 /* The metrics column of one row: per OOD set its colour, name, AUROC and FPR (bold: the best). */
 static double metrics_column(FILE *f, const eval_plot *p, const eval_plot_row *r, double x0, double y0) {
   double col1 = x0 + 150, col2 = x0 + 225;
-  text(f, x0, y0 - 8, "", "", "Per OOD set");
-  text(f, col1, y0 + 4, "small", "end", "AUROC");
-  text(f, col2, y0 + 4, "small", "end", "FPR@%g%%", 100.0 * p->tpr_level);
+  eval_svg_text(f, x0, y0 - 8, "", "", "Per OOD set");
+  eval_svg_text(f, col1, y0 + 4, "small", "end", "AUROC");
+  eval_svg_text(f, col2, y0 + 4, "small", "end", "FPR@%g%%", 100.0 * p->tpr_level);
   fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#444'/>\n", x0, y0 + 8, col2 + 4, y0 + 8);
   double y = y0 + 8 + LINE + 2;
   for (int k = 0; k < p->num_ood; ++k, y += LINE + 3) {
     const eval_plot_set *s = &r->ood[k];
     char name[24];
     snprintf(name, sizeof name, "%s", s->name);
-    legend_entry(f, x0, y, ood_colour(k), name);
-    text(f, col1, y, s->best_auroc ? "small bold" : "small", "end", "%.2f%%", 100.0 * s->auroc);
-    text(f, col2, y, s->best_fpr ? "small bold" : "small", "end", "%.2f%%", 100.0 * s->fpr);
+    eval_svg_legend(f, x0, y, eval_svg_ood_colour(k), name);
+    eval_svg_text(f, col1, y, s->best_auroc ? "small bold" : "small", "end", "%.2f%%", 100.0 * s->auroc);
+    eval_svg_text(f, col2, y, s->best_fpr ? "small bold" : "small", "end", "%.2f%%", 100.0 * s->fpr);
   }
   return y - y0;
 }
 
 static void set_legend(FILE *f, const eval_plot *p, double x, double y) {
-  text(f, x, y, "small", "", "Colours:");
+  eval_svg_text(f, x, y, "small", "", "Colours:");
   char id_label[160];
   snprintf(id_label, sizeof id_label, "%s (ID)", p->rows[0].id.name);
-  legend_entry(f, x + 50, y, id_colour, id_label);
+  eval_svg_legend(f, x + 50, y, eval_svg_id_colour, id_label);
   double at = x + 50 + 40 + 6.0 * (double)strlen(id_label);
   for (int k = 0; k < p->num_ood; ++k) {
     const char *name = p->rows[0].ood[k].name;
-    legend_entry(f, at, y, ood_colour(k), name);
+    eval_svg_legend(f, at, y, eval_svg_ood_colour(k), name);
     at += 40 + 6.0 * (double)strlen(name);
   }
 }
@@ -265,16 +187,11 @@ int eval_svg_write(const char *path, const eval_plot *p, eval_error *err) {
   double row_h = ROW_HEAD + fmax(PANEL_H + below, metrics_h + 24);
   double top = 110, height = top + p->num_rows * row_h + 10;
 
-  fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' viewBox='0 0 %.0f %.0f'>\n", width,
-          height, width, height);
-  fprintf(f, "<style>text{font-family:sans-serif;font-size:13px} .small{font-size:10px} "
-             ".title{font-size:17px;font-weight:bold} .section{font-size:15px;font-weight:bold} "
-             ".bold{font-weight:bold}</style>\n");
-  fprintf(f, "<rect width='100%%' height='100%%' fill='white'/>\n");
-  text(f, LEFT, 26, "title", "", "%s", p->title);
-  text(f, LEFT, 46, "", "", "%s", p->subtitle);
+  eval_svg_begin(f, width, height);
+  eval_svg_text(f, LEFT, 26, "title", "", "%s", p->title);
+  eval_svg_text(f, LEFT, 46, "", "", "%s", p->subtitle);
   set_legend(f, p, LEFT, 70);
-  text(f, LEFT, 88, "small", "",
+  eval_svg_text(f, LEFT, 88, "small", "",
        "Histograms: ID filled, OOD sets outlined. ROC: dashed = chance, dotted = TPR %g%%.%s", 100.0 * p->tpr_level,
        p->num_rows > 1 ? " Bold: the best score for the set." : "");
   int st = 0;
@@ -283,9 +200,9 @@ int eval_svg_write(const char *path, const eval_plot *p, eval_error *err) {
     double y = top + i * row_h;
     fprintf(f, "<g id='row-%d'>\n", i + 1);
     if (p->num_rows > 1)
-      text(f, LEFT, y + 12, "section", "", "%d. %s", i + 1, r->score);
+      eval_svg_text(f, LEFT, y + 12, "section", "", "%d. %s", i + 1, r->score);
     else
-      text(f, LEFT, y + 12, "section", "", "Scores of the ID set against each OOD set");
+      eval_svg_text(f, LEFT, y + 12, "section", "", "Scores of the ID set against each OOD set");
     double y0 = y + ROW_HEAD + 14;
     st = hist_panel(f, p, r, hist_x, y0);
     roc_panel(f, p, r, roc_x, y0);
