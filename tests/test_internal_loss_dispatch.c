@@ -278,6 +278,72 @@ START_TEST(finite_scan_first_bad_row) {
       }
 }
 END_TEST
+
+/* The class of a half bit pattern, from the format: exponent field of 8 bits (bf16: 1-8-7) or
+   5 bits (f16: 1-5-10) all ones is an infinity when the mantissa is 0, else a NaN. */
+enum { H_FINITE = 0, H_NAN = 1, H_PINF = 2, H_NINF = 3 };
+static int half_class(int f16, uint16_t h) {
+  const unsigned mbits = f16 ? 10u : 7u, ebits = f16 ? 5u : 8u;
+  const unsigned exp = (h >> mbits) & ((1u << ebits) - 1u), mant = h & ((1u << mbits) - 1u);
+  if (exp != (1u << ebits) - 1u) return H_FINITE;
+  return mant ? H_NAN : (h & 0x8000u) ? H_NINF : H_PINF;
+}
+
+/* A random finite half: random bits, redrawn while the exponent field is all ones. */
+static uint16_t random_finite_half(int f16) {
+  uint16_t h;
+  do h = (uint16_t)(uniform() * 65536.0); while (half_class(f16, h) != H_FINITE);
+  return h;
+}
+
+/* The AVX2 half scan names the same first bad row as a plain loop over the classes above
+   (without masks: any NaN or infinity; with masks: NaN or +inf) and, on a clean scan with
+   masks, whether a -inf is present. One non-finite pattern (NaNs of both signs and several
+   payloads, +inf, -inf) is planted at every column of a row (so at every position modulo the
+   16- and 32-lane steps and in the scalar tails), on rows contiguous (the flat scan, in blocks
+   of 2048 halves, which 3 x 1000 and 2 x 2100 cross) and padded (padding NaN and -inf never
+   count); the largest finite patterns (exponent all ones but one bit) sit among the others. */
+START_TEST(finite_scan_half_first_bad_row) {
+  rng_state = 7 + (uint64_t)_i;
+  const int f16 = _i;
+  const uint16_t exp1 = f16 ? 0x7c00u : 0x7f80u;
+  const uint16_t plant[] = {(uint16_t)(exp1 | 1u), (uint16_t)(0x8000u | exp1 | 1u), 0x7fffu, 0xffffu,
+                            (uint16_t)(exp1 | (f16 ? 0x200u : 0x40u)), exp1, (uint16_t)(0x8000u | exp1)};
+  const int64_t shapes[][2] = {{1, 1}, {2, 15}, {2, 16}, {3, 17}, {2, 31}, {2, 32}, {3, 33}, {3, 47},
+                               {2, 64}, {4, 70}, {3, 1000}, {2, 2100}};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
+    for (int pad = 0; pad < 2; ++pad) {
+      const int64_t rows = shapes[s][0], cols = shapes[s][1], ld = cols + 5 * pad;
+      uint16_t *h = malloc((size_t)(rows * ld) * sizeof *h);
+      const int64_t step = cols > 100 ? 7 : 1; /* long rows: every 7th column, still every residue */
+      for (size_t k = 0; k < sizeof plant / sizeof plant[0]; ++k)
+        for (int64_t c = -1; c < cols; c += c < 0 ? 1 : step) { /* c = -1: nothing planted */
+          for (int64_t j = 0; j < rows * ld; ++j)
+            h[j] = j % ld >= cols ? (j % 2 ? 0x7fffu : (uint16_t)(0x8000u | exp1)) /* padding */
+                                  : j % 11 == 0 ? (uint16_t)((j % 2 ? 0x8000u : 0u) | (exp1 - 1u))
+                                                : random_finite_half(f16);
+          const int64_t r = rows - 1 - (c % rows + rows) % rows;
+          if (c >= 0) h[r * ld + c] = plant[k];
+          int64_t want = -1, want_masked = -1;
+          int want_neginf = 0;
+          for (int64_t i = rows - 1; i >= 0; --i)
+            for (int64_t j = 0; j < cols; ++j) {
+              const int cl = half_class(f16, h[i * ld + j]);
+              if (cl != H_FINITE) want = i;
+              if (cl == H_NAN || cl == H_PINF) want_masked = i;
+              want_neginf |= cl == H_NINF;
+            }
+          const ln_half_kind kind = f16 ? LN_HALF_F16 : LN_HALF_BF16;
+          int ni = 0;
+          ck_assert_int_eq(ln_first_nonfinite_row_half_avx2(kind, h, rows, cols, ld, 0, &ni), want);
+          ni = 0;
+          ck_assert_int_eq(ln_first_nonfinite_row_half_avx2(kind, h, rows, cols, ld, 1, &ni), want_masked);
+          if (want_masked < 0) ck_assert_int_eq(ni, want_neginf);
+        }
+      free(h);
+    }
+}
+END_TEST
 #endif /* LN_HAVE_AVX2 */
 
 int main(void) {
@@ -299,6 +365,7 @@ int main(void) {
   tcase_set_timeout(avx2, 300);
   tcase_add_test(avx2, avx2_matches_generic);
   tcase_add_test(avx2, finite_scan_first_bad_row);
+  tcase_add_loop_test(avx2, finite_scan_half_first_bad_row, 0, 2);
   suite_add_tcase(s, avx2);
   return tu_run_suite(s);
 #else

@@ -94,7 +94,8 @@ static int ln_loss_threads(const logitnorm_loss *L, const ln_loss_call *k) {
 
 #if defined(LN_HAVE_AVX2)
 typedef struct ln_finite_ctx {
-  int f64, masks;
+  ln_elem_type elem;
+  int masks;
   const void *p;
   int64_t rows, cols, ld;
   int64_t first_bad[LN_PARTS]; /* per part: first row with a bad entry, or -1 */
@@ -107,9 +108,13 @@ static void ln_finite_part(void *ctx, int part) {
   f->first_bad[part] = -1;
   f->neginf[part] = 0;
   if (b == e) return; /* empty part: p + b * ld may lie far outside the matrix (UB to form) */
-  if (f->f64)
+  if (f->elem == LN_ELEM_F64)
     r = ln_first_nonfinite_row_f64_avx2((const double *)f->p + b * f->ld, e - b, f->cols, f->ld, f->masks,
                                         &f->neginf[part]);
+  else if (f->elem == LN_ELEM_BF16 || f->elem == LN_ELEM_F16)
+    r = ln_first_nonfinite_row_half_avx2(f->elem == LN_ELEM_BF16 ? LN_HALF_BF16 : LN_HALF_F16,
+                                         (const uint16_t *)f->p + b * f->ld, e - b, f->cols, f->ld, f->masks,
+                                         &f->neginf[part]);
   else
     r = ln_first_nonfinite_row_f32_avx2((const float *)f->p + b * f->ld, e - b, f->cols, f->ld, f->masks,
                                         &f->neginf[part]);
@@ -150,13 +155,12 @@ static logitnorm_status ln_check_finite_scalar(const ln_finite_check *m, int64_t
    on the calling thread, so the message names the first bad entry. A row masked whole is not
    looked for there: the label and target checks reject it. *neginf (may be NULL) is set to 0
    when the check passed and the matrix holds no -inf, else to 1 (always 1 without the AVX2
-   scan, which is the only one that looks). The half types take the scalar check, which scans
-   their 16-bit patterns at memory speed, on every path. */
+   scan, which is the only one that looks). */
 static logitnorm_status ln_check_finite(const ln_finite_check *m, int threads, int *neginf) {
   if (neginf) *neginf = 1;
 #if defined(LN_HAVE_AVX2)
-  if (ln_use_avx2() && (m->elem == LN_ELEM_F32 || m->elem == LN_ELEM_F64)) {
-    ln_finite_ctx f = {.f64 = m->elem == LN_ELEM_F64, .masks = m->masks, .p = m->p, .rows = m->rows,
+  if (ln_use_avx2()) {
+    ln_finite_ctx f = {.elem = m->elem, .masks = m->masks, .p = m->p, .rows = m->rows,
                        .cols = m->cols, .ld = m->ld};
     ln_parallel_parts(threads, LN_PARTS, ln_finite_part, &f);
     int any = 0;
@@ -176,7 +180,8 @@ static logitnorm_status ln_check_finite(const ln_finite_check *m, int threads, i
    looks). */
 static int ln_finite_scan_reports_neginf(ln_elem_type e) {
 #if defined(LN_HAVE_AVX2)
-  return ln_use_avx2() && (e == LN_ELEM_F32 || e == LN_ELEM_F64);
+  (void)e; /* every element type has an AVX2 scan */
+  return ln_use_avx2();
 #else
   (void)e;
   return 0;

@@ -107,6 +107,77 @@ LN_ANY_NONFINITE(double, f64, __m256d, pd, 4, ln_tail64, DBL_MAX)
 LN_FIRST_BAD_ROW(float, f32)
 LN_FIRST_BAD_ROW(double, f64)
 
+/* The same scan for bf16 and f16, on the 16-bit patterns in integer lanes, 16 per vector. A half
+   with all-ones exponent field E (bf16 0x7f80, f16 0x7c00) is an infinity (mantissa 0) or a NaN;
+   with a = bits & 0x7fff (a signed 16-bit compare is exact, a <= 0x7fff):
+     not finite   a > E - 1;
+     NaN or +inf  a > E, or bits == E (+inf);
+     -inf         bits == 0x8000 | E.
+   Tails of fewer than 16 entries take the same tests in
+   scalar code, since AVX2 has no 16-bit masked load. */
+static inline __attribute__((always_inline)) int ln_any_bad_half(const uint16_t *p, int64_t n, uint16_t e, int masks,
+                                                                 int *neginf) {
+  const __m256i absm = _mm256_set1_epi16(0x7fff), lim = _mm256_set1_epi16((short)(masks ? e : e - 1));
+  const __m256i pinf = _mm256_set1_epi16((short)e), minf = _mm256_set1_epi16((short)(0x8000u | e));
+  __m256i bad = _mm256_setzero_si256(), ni = _mm256_setzero_si256();
+  int64_t c = 0;
+  for (; c + 32 <= n; c += 32) {
+    const __m256i x0 = _mm256_loadu_si256((const __m256i *)(p + c));
+    const __m256i x1 = _mm256_loadu_si256((const __m256i *)(p + c + 16));
+    bad = _mm256_or_si256(bad, _mm256_cmpgt_epi16(_mm256_and_si256(x0, absm), lim));
+    bad = _mm256_or_si256(bad, _mm256_cmpgt_epi16(_mm256_and_si256(x1, absm), lim));
+    if (masks) {
+      bad = _mm256_or_si256(bad, _mm256_or_si256(_mm256_cmpeq_epi16(x0, pinf), _mm256_cmpeq_epi16(x1, pinf)));
+      ni = _mm256_or_si256(ni, _mm256_or_si256(_mm256_cmpeq_epi16(x0, minf), _mm256_cmpeq_epi16(x1, minf)));
+    }
+  }
+  for (; c + 16 <= n; c += 16) {
+    const __m256i x = _mm256_loadu_si256((const __m256i *)(p + c));
+    bad = _mm256_or_si256(bad, _mm256_cmpgt_epi16(_mm256_and_si256(x, absm), lim));
+    if (masks) {
+      bad = _mm256_or_si256(bad, _mm256_cmpeq_epi16(x, pinf));
+      ni = _mm256_or_si256(ni, _mm256_cmpeq_epi16(x, minf));
+    }
+  }
+  unsigned tail_bad = 0, tail_ni = 0;
+  for (; c < n; ++c) {
+    const unsigned h = p[c], a = h & 0x7fffu;
+    tail_bad |= masks ? (a > e) | (h == e) : a >= e;
+    tail_ni |= h == (0x8000u | e);
+  }
+  if (masks && (tail_ni || !_mm256_testz_si256(ni, ni))) *neginf = 1;
+  return tail_bad || !_mm256_testz_si256(bad, bad);
+}
+
+static int ln_any_bad_half_masks(const uint16_t *p, int64_t n, uint16_t e, int *neginf) {
+  return ln_any_bad_half(p, n, e, 1, neginf);
+}
+
+static int ln_any_bad_half_plain(const uint16_t *p, int64_t n, uint16_t e, int *neginf) {
+  return ln_any_bad_half(p, n, e, 0, neginf);
+}
+
+int64_t ln_first_nonfinite_row_half_avx2(ln_half_kind kind, const uint16_t *p, int64_t rows, int64_t cols, int64_t ld,
+                                         int masks, int *neginf) {
+  if (rows <= 0 || cols <= 0) return -1;
+  const uint16_t e = kind == LN_HALF_BF16 ? 0x7f80u : 0x7c00u;
+  int (*any_bad)(const uint16_t *, int64_t, uint16_t, int *) = masks ? ln_any_bad_half_masks : ln_any_bad_half_plain;
+  if (ld != cols) {
+    for (int64_t i = 0; i < rows; ++i)
+      if (any_bad(p + i * ld, cols, e, neginf)) return i;
+    return -1;
+  }
+  /* contiguous rows: one flat array in blocks of 2 LN_FLAT_BLOCK halves (the float scan's bytes) */
+  const int64_t total = rows * cols, block = 2 * LN_FLAT_BLOCK;
+  for (int64_t b = 0; b < total; b += block) {
+    const int64_t n = total - b < block ? total - b : block;
+    if (!any_bad(p + b, n, e, neginf)) continue;
+    for (int64_t i = b / cols; i < (b + n + cols - 1) / cols; ++i) /* the rows this block touches */
+      if (any_bad(p + i * cols, cols, e, neginf)) return i;
+  }
+  return -1;
+}
+
 /* Labels, 8 at a time: kept = y != ignore; bad = kept and (y < 0 or y > C - 1), in signed
    compares; the ignored lanes are counted from the compare masks (-1 per hit, added up per
    block of 2^28 labels so that no lane can overflow). */
