@@ -2,7 +2,7 @@
 # The LibTorch CNN study (docs/reproduction.md, "LibTorch CNN"): cnn_ood once per cell of
 #   network {plain, bn} x epochs {5, 20} x seed {1, 2, 3},
 # each run training cross-entropy and LogitNorm at tau = 0.1, 0.2, 0.5 and 1.0 from the same
-# initial weights and batches, on the first 12,000 Fashion-MNIST training images, with one
+# initial weights and batches, on the first 6,000 Fashion-MNIST training images, with one
 # LibTorch intra-op thread. One JSON per cell goes into OUT_DIR, with the program's output beside
 # it; cnn_study_table.py turns the folder into the tables of the doc.
 #
@@ -23,7 +23,7 @@ out="$2"
 shift 2
 seeds="${SEEDS:-1 2 3}"
 epochs_list="${EPOCHS:-5 20}"
-train_limit="${TRAIN_LIMIT:-12000}"
+train_limit="${TRAIN_LIMIT:-6000}"
 taus=0.1,0.2,0.5,1.0
 mkdir -p "$out"
 
