@@ -10,8 +10,10 @@
 #
 # Cells whose JSON already exists are skipped, so an interrupted study resumes where it stopped;
 # a cell's JSON appears only when its run succeeded. The extra options (e.g. --mnist-dir) go to
-# every run. SEEDS, EPOCHS and TRAIN_LIMIT in the environment replace the recipe's values, for a
-# quick check of the script; the study itself uses the defaults.
+# every run. SEEDS, EPOCHS and TRAIN_LIMIT in the environment replace the recipe's values: SEEDS
+# to share the study between two copies of the script on the 2 cores (each with its own seeds and
+# folder; gather the JSONs into one folder for the summariser), EPOCHS and TRAIN_LIMIT only for a
+# quick check of the script.
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
