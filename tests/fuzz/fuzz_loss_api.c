@@ -8,7 +8,8 @@
        because |u| <= 1/tau and the row scale is at most 1/(tau eps).
    Then the 1.1 entry points (forward_stats, backward_stats, probs) on the same inputs, see
    fuzz_stats_calls, the bf16 and f16 twin of the call, see fuzz_half_call, and the fused
-   linear head with sizes small or impossible, see fuzz_head_call. */
+   linear head with sizes small or impossible, see fuzz_head_call. The temperature fit runs on
+   the same logits and labels. */
 #include <float.h>
 #include <math.h>
 
@@ -293,6 +294,19 @@ static void fuzz_head_call(fuzz_bytes *b, const logitnorm_loss *h, int64_t C, in
   free(labels);
 }
 
+/* The temperature fit on the same logits and labels: OK with a T in TEMPERATURE's range
+   [1e-100, 1e100], or a failure with nothing written. */
+static void fuzz_fit_temperature(int64_t n, int64_t C, const float *logits, int64_t ld, const int32_t *labels) {
+  double t = -1.0;
+  logitnorm_status st = logitnorm_calibration_fit_temperature_f32(n, C, logits, ld, labels, &t);
+  if (st == LOGITNORM_OK) {
+    FUZZ_CHECK(t >= 1e-100 && t <= 1e100);
+  } else {
+    FUZZ_CHECK_FAILED(st);
+    FUZZ_CHECK(t == -1.0);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_bytes b = {data, size, 0};
   uint8_t head = fuzz_u8(&b);
@@ -429,7 +443,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                              .ld = ld, .ldt = ldt, .ldg = ldg, .lspan = lspan, .tspan = tspan, .gspan = gspan,
                              .logits = logits, .targets = targets, .grad0 = grad_copy, .rs = rs, .labels = labels,
                              .alpha = alpha, .beta = beta};
-  if (!in_place) fuzz_half_call(&b, &ha); /* in place, logits now hold the f32 call's gradient */
+  if (!in_place) { /* in place, logits now hold the f32 call's gradient */
+    fuzz_half_call(&b, &ha);
+    fuzz_fit_temperature(n, C, logits, ld, labels);
+  }
   fuzz_head_call(&b, h, C, ignore);
   logitnorm_loss_free(h);
   free(logits);
