@@ -14,12 +14,7 @@
 #include <time.h>
 
 #include "logitnorm.h"
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
+#include "timing.h"
 
 int main(int argc, char **argv) {
   int64_t n = 64, C = 10;
