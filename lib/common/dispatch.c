@@ -20,12 +20,20 @@ int ln_dispatch_decide(ln_dispatch_request request, int cpu_avx2) {
   return (request == LN_DISPATCH_AUTO || request == LN_DISPATCH_AVX2) && cpu_avx2;
 }
 
-static int ln_cpu_avx2(void) {
 #if defined(LN_HAVE_AVX2) && (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <cpuid.h>
+#define LN_X86_CPUID 1
+#endif
+
+static int ln_cpu_avx2(void) {
+#if defined(LN_X86_CPUID)
   __builtin_cpu_init();
   /* F16C converts the f16 kernels' loads and stores; every CPU with AVX2 and FMA has it, but it
-     is a feature of its own */
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+     is a feature of its own: CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports does not
+     name it) */
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  int f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
 #else
   return 0;
 #endif

@@ -47,10 +47,17 @@ int tu_quick(void) {
   return v != NULL && v[0] != '\0' && !(v[0] == '0' && v[1] == '\0');
 }
 
-int tu_cpu_has_avx2(void) {
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#include <cpuid.h>
+#define TU_X86_CPUID 1
+#endif
+
+int tu_cpu_has_avx2(void) {
+#if defined(TU_X86_CPUID)
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  unsigned a = 0, b = 0, c = 0, d = 0; /* F16C: CPUID leaf 1, ECX bit 29 */
+  int f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
 #else
   return 0;
 #endif
