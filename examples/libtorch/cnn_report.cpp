@@ -50,9 +50,10 @@ int write_cnn_json(const char *path, const cnn_run_info &run, const std::vector<
     std::perror(path);
     return -1;
   }
-  std::fprintf(f, "{\"run\": {\"data\": \"%s\", \"train\": %lld, \"test\": %lld, \"epochs\": %d, \"batch\": %d, "
-                  "\"lr\": %g, \"threads\": %d, \"seed\": %llu},\n \"models\": [",
-               run.data.c_str(), run.train_n, run.test_n, run.epochs, run.batch, run.lr, run.threads, run.seed);
+  std::fprintf(f, "{\"run\": {\"data\": \"%s\", \"net\": \"%s\", \"train\": %lld, \"test\": %lld, \"epochs\": %d, "
+                  "\"batch\": %d, \"lr\": %g, \"threads\": %d, \"seed\": %llu},\n \"models\": [",
+               run.data.c_str(), run.net.c_str(), run.train_n, run.test_n, run.epochs, run.batch, run.lr, run.threads,
+               run.seed);
   for (size_t i = 0; i < models.size(); i++) {
     const cnn_model_result &m = models[i];
     std::fprintf(f, "%s\n  {\"loss\": \"%s\", \"tau\": ", i ? "," : "", m.loss.c_str());
@@ -68,6 +69,8 @@ int write_cnn_json(const char *path, const cnn_run_info &run, const std::vector<
     num(f, m.train_seconds);
     std::fputs(", \"last_epoch_loss\": ", f);
     num(f, m.last_epoch_loss);
+    std::fputs(", \"logit_norm\": ", f);
+    num(f, m.logit_norm);
     std::fputs(",\n   \"avg_fpr95\": ", f);
     num(f, m.avg_fpr95[CNN_MSP]);
     std::fputs(", \"avg_auroc\": ", f);
@@ -80,6 +83,8 @@ int write_cnn_json(const char *path, const cnn_run_info &run, const std::vector<
     for (size_t k = 0; k < m.ood.size(); k++) {
       std::fprintf(f, "%s\n    \"%s\": {", k ? "," : "", m.ood[k].name.c_str());
       set_metrics(f, m.ood[k], CNN_MSP);
+      std::fputs(", \"logit_norm\": ", f);
+      num(f, m.ood[k].logit_norm);
       std::fputs(", \"energy\": {", f);
       set_metrics(f, m.ood[k], CNN_ENERGY);
       std::fputs("}}", f);
@@ -109,8 +114,8 @@ int write_cnn_svg(const char *path, const cnn_run_info &run, const std::vector<c
   std::fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
                   "font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
                width, height);
-  std::fprintf(f, "<text x=\"20\" y=\"25\" font-size=\"16\">LibTorch CNN on %s: cross-entropy vs LogitNorm</text>\n",
-               run.data.c_str());
+  std::fprintf(f, "<text x=\"20\" y=\"25\" font-size=\"16\">LibTorch CNN%s on %s: cross-entropy vs LogitNorm</text>\n",
+               run.net == "bn" ? " with batch normalisation" : "", run.data.c_str());
   std::fprintf(f, "<text x=\"20\" y=\"43\" fill=\"#555\">%lld training images, %d epoch(s), batch %d, lr %g, seed %llu; "
                   "FPR95 by MSP (ID positive), averages over %zu OOD sets; E. = energy score</text>\n",
                run.train_n, run.epochs, run.batch, run.lr, run.seed, sets);
