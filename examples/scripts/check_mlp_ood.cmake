@@ -3,7 +3,8 @@
 # The JSON is read with CMake's own JSON parser, independent of the program that wrote it.
 # Checked: every model's rates, the logit norms (one per epoch, one per test set), the loss's
 # lower bound (null for cross-entropy; for LogitNorm at most the final training loss and rising
-# with tau), all eight scores, and that the SVG report (and with --tau-sweep the -tau SVG) has
+# with tau), all twenty scores (the eight logit scores and the twelve feature scores: every one
+# present, with finite rates), the fitted scorers' row counts and DML's lambda, and that the SVG report (and with --tau-sweep the -tau SVG) has
 # every panel, in the order of the argument; that its histograms and ROC frames have ticks and
 # axis labels, that the score table shows the JSON's values, and that bold marks exactly the best
 # value of each table row and sweep panel.
@@ -56,7 +57,8 @@ function(check_positive value where)
   endif()
 endfunction()
 
-set(score_names msp max_logit energy entropy gen max_cosine odin gradnorm)
+set(score_names msp max_logit energy entropy gen max_cosine kl_matching odin
+                gradnorm mahalanobis rmds knn vim react ash dice nnguide fdbd scale dml)
 set(ln_taus "")
 set(ln_bounds "")
 math(EXPR last "${num_models} - 1")
@@ -141,6 +143,23 @@ foreach(i RANGE ${last})
     list(APPEND ln_bounds "${bound}")
   endif()
 
+  # The fitted scorers: every training image, the first bank_rows of them in the KNN and NNGUIDE
+  # banks (as many as NNGUIDE's K = 100 at least), and DML's lambda a finite number >= 0.
+  string(JSON fit_rows ERROR_VARIABLE jerr GET "${text}" models ${i} feature_fit_rows)
+  string(JSON bank_rows ERROR_VARIABLE jerr2 GET "${text}" models ${i} bank_rows)
+  if(jerr OR jerr2 OR NOT fit_rows MATCHES "^[0-9]+$" OR NOT bank_rows MATCHES "^[0-9]+$"
+     OR bank_rows LESS 100 OR bank_rows GREATER fit_rows)
+    message(FATAL_ERROR "results.json: model ${i}: feature_fit_rows '${fit_rows}', bank_rows '${bank_rows}'")
+  endif()
+  string(JSON lambda ERROR_VARIABLE jerr GET "${text}" models ${i} dml_lambda)
+  if(jerr OR NOT lambda MATCHES "^[0-9.eE+-]+$" OR lambda LESS 0)
+    message(FATAL_ERROR "results.json: models[${i}].dml_lambda = '${lambda}' is not a number >= 0")
+  endif()
+  string(JSON num_scores LENGTH "${text}" models ${i} scores)
+  list(LENGTH score_names want_scores)
+  if(NOT num_scores EQUAL want_scores)
+    message(FATAL_ERROR "results.json: models[${i}].scores has ${num_scores} entries, expected ${want_scores}")
+  endif()
   foreach(score IN LISTS score_names)
     foreach(key avg_fpr95 avg_auroc)
       string(JSON v ERROR_VARIABLE jerr GET "${text}" models ${i} scores ${score} ${key})
