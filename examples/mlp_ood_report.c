@@ -528,16 +528,15 @@ static void reliability_panel(const report *rp, int i, const frame *fr) {
   svg_x_axis(f, fr, &unit, "mean confidence (MSP) of the bin");
   svg_y_axis(f, fr, &unit, "accuracy of the bin");
   double y = fr->y + fr->h + X_AXIS_ROOM + LINE;
-  svg_legend_entry(f, fr->x, y, "#999999", "small", "raw logits");
+  /* one text per line, the ECE after its label: a narrow panel has no room for a second column */
   char line[96];
-  snprintf(line, sizeof line, "ECE %.1f%%", 100 * r->ece);
-  svg_text(f, fr->x + fr->w * 0.6, y, "small", "", "%s", line);
+  snprintf(line, sizeof line, "raw logits: ECE %.1f%%", 100 * r->ece);
+  svg_legend_entry(f, fr->x, y, "#999999", "small", line);
   if (isnan(r->temperature)) {
     svg_text(f, fr->x, y + LINE, "small", "", "no finite temperature");
   } else {
-    snprintf(line, sizeof line, "logits / T, T = %.3g", r->temperature);
+    snprintf(line, sizeof line, "logits / %.3g: ECE %.1f%%", r->temperature, 100 * r->ece_scaled);
     svg_legend_entry(f, fr->x, y + LINE, model_colour(rp->models, i), "small", line);
-    svg_text(f, fr->x + fr->w * 0.6, y + LINE, "small", "", "ECE %.1f%%", 100 * r->ece_scaled);
   }
   svg_text(f, fr->x, y + 2 * LINE, "small", "", "AURC (MSP) %.2f%%, E-AURC %.2f%%", 100 * r->aurc, 100 * r->e_aurc);
 }

@@ -262,7 +262,7 @@ check_count("${roc_text}" "axis-label'[^>]*>TPR [^<]*<" ${num_sets} "ROC y label
 panel_text("${svg}" panel-reliability reliability_text)
 check_count("${reliability_text}" "class='small xtick'" ${norm_ticks} "x tick numbers of the reliability diagrams")
 check_count("${reliability_text}" "axis-label'[^>]*>accuracy of the bin<" ${num_models} "reliability y labels" EXACT)
-check_count("${reliability_text}" ">ECE [0-9.]+%<" ${num_models} "ECE values of the reliability diagrams")
+check_count("${reliability_text}" "raw logits: ECE [0-9.]+%<" ${num_models} "ECE values of the reliability diagrams")
 
 # Bold marks the best value shown (lowest if LOWER, else highest) and only where another value
 # shows worse. `matches`: the <text ...>value texts, in model order.
