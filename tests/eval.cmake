@@ -6,42 +6,13 @@
 # numpy and scikit-learn (python3-sklearn). Both run the program, never load the library into
 # python, so they also run in sanitized and static builds.
 
-# The fuzz target of the readers, registered the way tests/hardening.cmake registers its targets
-# (a replay test with any compiler, a libFuzzer run with clang). It compiles the reader sources
-# itself, so it exists with or without the examples. Deferred to the end of this directory, where
-# hardening.cmake has defined LN_FUZZ_DIR, LOGITNORM_FUZZ_SECONDS and LOGITNORM_FUZZ_COVERAGE.
-function(ln_eval_register_fuzz)
-  set(target fuzz_eval_readers)
-  set(readers array.c npy.c text.c load.c)
-  list(TRANSFORM readers PREPEND "${PROJECT_SOURCE_DIR}/examples/eval/")
-  set(corpora "${LN_FUZZ_DIR}/corpus/${target}")
-  if(EXISTS "${LN_FUZZ_DIR}/regressions/${target}")
-    list(APPEND corpora "${LN_FUZZ_DIR}/regressions/${target}")
-  endif()
-
-  add_executable(replay_${target} "${LN_FUZZ_DIR}/${target}.c" "${LN_FUZZ_DIR}/replay_main.c" ${readers})
-  target_include_directories(replay_${target} PRIVATE "${LN_FUZZ_DIR}" "${PROJECT_SOURCE_DIR}/examples")
-  target_link_libraries(replay_${target} PRIVATE logitnorm_testing logitnorm_warnings m)
-  add_test(NAME fuzz_replay.${target} COMMAND replay_${target} ${corpora})
-  set_tests_properties(fuzz_replay.${target} PROPERTIES LABELS "fuzz_replay")
-
-  if(CMAKE_C_COMPILER_ID MATCHES "Clang")
-    add_executable(${target} "${LN_FUZZ_DIR}/${target}.c" ${readers})
-    target_include_directories(${target} PRIVATE "${PROJECT_SOURCE_DIR}/examples")
-    target_compile_options(${target} PRIVATE -fsanitize=fuzzer)
-    target_link_options(${target} PRIVATE -fsanitize=fuzzer)
-    target_link_libraries(${target} PRIVATE logitnorm_warnings m)
-    set(work "${CMAKE_CURRENT_BINARY_DIR}/fuzz-work/${target}")
-    file(MAKE_DIRECTORY "${work}/corpus" "${work}/artifacts")
-    add_test(NAME fuzz.${target}
-             COMMAND ${target} -max_total_time=${LOGITNORM_FUZZ_SECONDS} -seed=1 -max_len=8192
-                     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
-                     -artifact_prefix=${work}/artifacts/ "${work}/corpus" ${corpora})
-    math(EXPR fuzz_timeout "${LOGITNORM_FUZZ_SECONDS} * 3 + 60")
-    set_tests_properties(fuzz.${target} PROPERTIES LABELS "fuzz" TIMEOUT ${fuzz_timeout})
-  endif()
-endfunction()
-cmake_language(DEFER CALL ln_eval_register_fuzz)
+# The fuzz target of the readers (tests/hardening.cmake's ln_add_fuzz_target). It compiles the
+# reader sources itself, so it exists with or without the examples. Deferred to the end of this
+# directory, where hardening.cmake has defined the function.
+set(LN_EVAL_READERS array.c npy.c text.c load.c)
+list(TRANSFORM LN_EVAL_READERS PREPEND "${PROJECT_SOURCE_DIR}/examples/eval/")
+cmake_language(DEFER CALL ln_add_fuzz_target fuzz_eval_readers SOURCES ${LN_EVAL_READERS}
+               INCLUDES "${PROJECT_SOURCE_DIR}/examples" LIBS m)
 
 if(NOT LOGITNORM_BUILD_EXAMPLES)
   return()

@@ -11,24 +11,28 @@ option(LOGITNORM_FUZZ_COVERAGE "Instrument the library objects for libFuzzer (cl
 set(LN_FUZZ_DIR "${CMAKE_CURRENT_SOURCE_DIR}/fuzz")
 set(LN_FUZZ_TARGETS fuzz_loss_api fuzz_metrics_load fuzz_calibration_load fuzz_scorer_load)
 
-foreach(target IN LISTS LN_FUZZ_TARGETS)
+# ln_add_fuzz_target(<target> [SOURCES <file>...] [INCLUDES <dir>...] [LIBS <lib>...]):
+# tests/fuzz/<target>.c, with the extra sources, include folders and libraries it needs, as a
+# replay test with any compiler and, with clang, as a libFuzzer run from its corpora.
+function(ln_add_fuzz_target target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;INCLUDES;LIBS")
   set(corpora "${LN_FUZZ_DIR}/corpus/${target}")
   if(EXISTS "${LN_FUZZ_DIR}/regressions/${target}")
     list(APPEND corpora "${LN_FUZZ_DIR}/regressions/${target}")
   endif()
 
-  add_executable(replay_${target} "${LN_FUZZ_DIR}/${target}.c" "${LN_FUZZ_DIR}/replay_main.c")
-  target_include_directories(replay_${target} PRIVATE "${LN_FUZZ_DIR}")
-  target_link_libraries(replay_${target} PRIVATE logitnorm_testing logitnorm_warnings)
+  add_executable(replay_${target} "${LN_FUZZ_DIR}/${target}.c" "${LN_FUZZ_DIR}/replay_main.c" ${arg_SOURCES})
+  target_include_directories(replay_${target} PRIVATE "${LN_FUZZ_DIR}" ${arg_INCLUDES})
+  target_link_libraries(replay_${target} PRIVATE logitnorm_testing logitnorm_warnings ${arg_LIBS})
   add_test(NAME fuzz_replay.${target} COMMAND replay_${target} ${corpora})
   set_tests_properties(fuzz_replay.${target} PROPERTIES LABELS "fuzz_replay")
 
   if(CMAKE_C_COMPILER_ID MATCHES "Clang")
-    add_executable(${target} "${LN_FUZZ_DIR}/${target}.c")
-    target_include_directories(${target} PRIVATE "${LN_FUZZ_DIR}")
+    add_executable(${target} "${LN_FUZZ_DIR}/${target}.c" ${arg_SOURCES})
+    target_include_directories(${target} PRIVATE "${LN_FUZZ_DIR}" ${arg_INCLUDES})
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer)
     target_link_options(${target} PRIVATE -fsanitize=fuzzer)
-    target_link_libraries(${target} PRIVATE logitnorm_testing logitnorm_warnings)
+    target_link_libraries(${target} PRIVATE logitnorm_testing logitnorm_warnings ${arg_LIBS})
     set(work "${CMAKE_CURRENT_BINARY_DIR}/fuzz-work/${target}")
     file(MAKE_DIRECTORY "${work}/corpus" "${work}/artifacts")
     add_test(NAME fuzz.${target}
@@ -38,6 +42,10 @@ foreach(target IN LISTS LN_FUZZ_TARGETS)
     math(EXPR fuzz_timeout "${LOGITNORM_FUZZ_SECONDS} * 3 + 60")
     set_tests_properties(fuzz.${target} PROPERTIES LABELS "fuzz" TIMEOUT ${fuzz_timeout})
   endif()
+endfunction()
+
+foreach(target IN LISTS LN_FUZZ_TARGETS)
+  ln_add_fuzz_target(${target})
 endforeach()
 
 # Writes the seed corpora (valid blobs of every object, loss API inputs); run by hand after a
