@@ -28,6 +28,18 @@
 #if !defined(LN_NO_RLIMIT)
 enum { C = 8 << 20 }; /* 32 MB of float logits: the cache needs as much again */
 
+/* Limits this process's address space to what is mapped now (/proc/self/statm, in pages)
+   plus 8 MB. 0 when set, else the child's exit code for the step that failed. */
+static int limit_address_space(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long pages = 0;
+  if (f == NULL || fscanf(f, "%lu", &pages) != 1) return 12;
+  fclose(f);
+  rlim_t limit = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (8u << 20);
+  struct rlimit rl = {limit, limit};
+  return setrlimit(RLIMIT_AS, &rl) != 0 ? 13 : 0;
+}
+
 /* The child: logits allocated first, then the address space limited to what is mapped now
    plus a margin far below the cache's size. Exit code 0 when the call failed as it must. */
 static int child(int beta_one) {
@@ -42,14 +54,8 @@ static int child(int beta_one) {
   if (logitnorm_loss_create(&L, LOGITNORM_LOSS_CROSS_ENTROPY, C) != LOGITNORM_OK) return 11;
   double loss = -7.0;
   float row_loss = -7.0f;
-  /* the current mapping, from /proc/self/statm (pages), plus 8 MB */
-  FILE *f = fopen("/proc/self/statm", "r");
-  unsigned long pages = 0;
-  if (f == NULL || fscanf(f, "%lu", &pages) != 1) return 12;
-  fclose(f);
-  rlim_t limit = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (8u << 20);
-  struct rlimit rl = {limit, limit};
-  if (setrlimit(RLIMIT_AS, &rl) != 0) return 13;
+  int err = limit_address_space();
+  if (err != 0) return err;
   logitnorm_status st = logitnorm_loss_forward_backward_f32(L, 1, z, C, &label, &loss, &row_loss, 1.0f,
                                                             beta_one ? 1.0f : 0.0f, g, C);
   if (st != LOGITNORM_ERR_OUT_OF_MEMORY) return 20 + (int)st;
@@ -74,13 +80,8 @@ static int child_half(void) {
   if (logitnorm_loss_create(&L, LOGITNORM_LOSS_LOGITNORM, C) != LOGITNORM_OK) return 11;
   double loss = -7.0;
   float row_loss = -7.0f;
-  FILE *f = fopen("/proc/self/statm", "r");
-  unsigned long pages = 0;
-  if (f == NULL || fscanf(f, "%lu", &pages) != 1) return 12;
-  fclose(f);
-  rlim_t limit = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (8u << 20);
-  struct rlimit rl = {limit, limit};
-  if (setrlimit(RLIMIT_AS, &rl) != 0) return 13;
+  int err = limit_address_space();
+  if (err != 0) return err;
   logitnorm_status st = logitnorm_loss_forward_backward_bf16(L, 1, z, C, &label, &loss, &row_loss, 1.0f, 0.0f, g, C);
   if (st != LOGITNORM_ERR_OUT_OF_MEMORY) return 20 + (int)st;
   if (strstr(logitnorm_last_error(), "memory") == NULL) return 40;
@@ -96,13 +97,7 @@ static int address_limit_holds(void) {
   pid_t pid = fork();
   if (pid < 0) return 0;
   if (pid == 0) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long pages = 0;
-    if (f == NULL || fscanf(f, "%lu", &pages) != 1) _exit(2);
-    fclose(f);
-    rlim_t limit = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (8u << 20);
-    struct rlimit rl = {limit, limit};
-    if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(2);
+    if (limit_address_space() != 0) _exit(2);
     void *volatile p = malloc((size_t)64 << 20); /* volatile: a compiler may not drop the call */
     _exit(p == NULL ? 0 : 1);
   }
