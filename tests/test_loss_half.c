@@ -571,6 +571,25 @@ START_TEST(test_f16_overflow) {
 }
 END_TEST
 
+/* A matrix addressable as halves but not as floats (2 rows, ld = INT64_MAX / 3: 6e18 bytes as
+   halves, 1.2e19 as floats) gets the _f32 call's status, INVALID_ARGUMENT, and is never read. */
+START_TEST(test_unaddressable_as_float) {
+  logitnorm_loss *L = NULL;
+  ck_assert_int_eq(logitnorm_loss_create(&L, LOGITNORM_LOSS_LOGITNORM, 1), LOGITNORM_OK);
+  const int64_t ld = INT64_MAX / 3;
+  uint16_t z[1] = {0x3f80u};
+  float zf[1] = {1.0f};
+  const int32_t y[2] = {0, 0};
+  double loss = -1.0;
+  ck_assert_int_eq(logitnorm_loss_forward_f32(L, 2, zf, ld, y, &loss, NULL), LOGITNORM_ERR_INVALID_ARGUMENT);
+  logitnorm_status st = _i ? logitnorm_loss_forward_f16(L, 2, z, ld, y, &loss, NULL)
+                           : logitnorm_loss_forward_bf16(L, 2, z, ld, y, &loss, NULL);
+  ck_assert_int_eq(st, LOGITNORM_ERR_INVALID_ARGUMENT);
+  ck_assert(loss == -1.0);
+  logitnorm_loss_free(L);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("loss_half");
   TCase *t = tcase_create("half");
@@ -582,6 +601,7 @@ static Suite *suite(void) {
   tcase_add_loop_test(t, test_bad_input, 0, 2);
   tcase_add_loop_test(t, test_nonfinite_message, 0, 2);
   tcase_add_loop_test(t, test_f16_overflow, 0, 2);
+  tcase_add_loop_test(t, test_unaddressable_as_float, 0, 2);
   suite_add_tcase(s, t);
   return s;
 }

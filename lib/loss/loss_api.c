@@ -403,7 +403,9 @@ static logitnorm_status ln_loss_check_labels(const logitnorm_loss *L, const ln_l
 /* Everything a call reads or writes is checked here, before any output is touched. With n = 0
    nothing is read, so the data pointers may be NULL (an empty std::vector's data()). */
 static logitnorm_status ln_loss_validate(const logitnorm_loss *L, const ln_loss_call *k, double *divisor) {
-  size_t elem = ln_elem_bytes(k->elem);
+  /* Sizes are checked in the wide type's bytes: a half matrix must be addressable as floats
+     too, so that a half call has the status of the _f32 call on the widened values. */
+  size_t elem = ln_wide_bytes(k->elem);
   logitnorm_status st = ln_check_ptr(L, "loss");
   if (st == LOGITNORM_OK) st = ln_dispatch_check();
   if (st == LOGITNORM_OK) st = ln_check_count(k->n, "n");
