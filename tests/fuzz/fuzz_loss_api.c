@@ -7,7 +7,8 @@
      - with finite inputs under LogitNorm (eps >= 1e-7, tau >= 1e-6) every output is finite,
        because |u| <= 1/tau and the row scale is at most 1/(tau eps).
    Then the 1.1 entry points (forward_stats, backward_stats, probs) on the same inputs, see
-   fuzz_stats_calls, the bf16 and f16 twin of the call, see fuzz_half_call, and the fused
+   fuzz_stats_calls, the bf16 and f16 twins of the call and of those (in place when the call
+   is), see fuzz_half_call and fuzz_half_stats_calls, and the fused
    linear head with sizes small or impossible, see fuzz_head_call. The temperature fit runs on
    the same logits and labels. */
 #include <float.h>
@@ -111,6 +112,94 @@ static void fuzz_half_call(fuzz_bytes *b, const fuzz_half_args *a) {
       }
   }
   free(zh), free(th), free(gh_own), free(gcopy), free(zf), free(tf), free(gf_own), free(rlh), free(rlf);
+}
+
+/* The inputs rounded to the half type: h gets the half values, f their exact widening. */
+static void fuzz_round(int f16, const float *src, int64_t count, uint16_t *h, float *f) {
+  for (int64_t i = 0; i < count; ++i) f[i] = fuzz_widen(f16, h[i] = fuzz_narrow(f16, src[i]));
+}
+
+/* On success every half output equals the f32 one rounded once (NaN for NaN); on failure the
+   half output is as it was. */
+static void fuzz_check_half_out(int f16, logitnorm_status st, const uint16_t *out, const uint16_t *before,
+                                const float *want, int64_t count) {
+  if (st != LOGITNORM_OK) {
+    FUZZ_CHECK(memcmp(out, before, (size_t)count * 2) == 0);
+    return;
+  }
+  for (int64_t i = 0; i < count; ++i)
+    FUZZ_CHECK(out[i] == fuzz_narrow(f16, want[i]) || (isnan(fuzz_widen(f16, out[i])) && isnan(want[i])));
+}
+
+/* The half twins of the 1.1 entry points on the inputs rounded to bf16 or f16, against the
+   _f32 calls on the widened values, in place when the call was: forward_stats gives the same
+   status and the same loss, row loss and statistics bits (a failure writes none of them);
+   backward_stats, given the f32 call's statistics (they are interchangeable), and probs give
+   the same status and each half output the f32 one rounded once. */
+static void fuzz_half_stats_calls(fuzz_bytes *b, const fuzz_half_args *a) {
+  const int f16 = fuzz_u8(b) & 1;
+  const logitnorm_loss *h = a->h;
+  const int64_t rows = a->n > 0 ? a->n : 0, gsp = a->in_place ? a->lspan : a->gspan;
+  const int64_t nstats = (rows + 1) * LOGITNORM_LOSS_ROW_STATS;
+  uint16_t *zh = malloc((size_t)a->lspan * 2), *th = malloc((size_t)a->tspan * 2);
+  uint16_t *gh_own = malloc((size_t)gsp * 2), *before = malloc((size_t)gsp * 2);
+  float *zf = malloc((size_t)a->lspan * 4), *tf = malloc((size_t)a->tspan * 4), *gf_own = malloc((size_t)gsp * 4);
+  float *rlh = malloc((size_t)(rows + 1) * 4), *rlf = malloc((size_t)(rows + 1) * 4);
+  double *sh = malloc((size_t)nstats * sizeof *sh), *sf = malloc((size_t)nstats * sizeof *sf);
+  fuzz_round(f16, a->logits, a->lspan, zh, zf);
+  fuzz_round(f16, a->targets, a->tspan, th, tf);
+  for (int64_t i = 0; i <= rows; ++i) rlh[i] = rlf[i] = -12345.0f;
+  for (int64_t i = 0; i < nstats; ++i) sh[i] = sf[i] = -777.0;
+  double lh = -12345.0, lf = -12345.0;
+#define HALF(name, ...) (f16 ? logitnorm_loss_##name##_f16(__VA_ARGS__) : logitnorm_loss_##name##_bf16(__VA_ARGS__))
+  logitnorm_status stf, sth;
+  if (a->soft) {
+    stf = logitnorm_loss_forward_stats_soft_f32(h, a->n, zf, a->ld, tf, a->ldt, &lf, rlf, sf);
+    sth = HALF(forward_stats_soft, h, a->n, zh, a->ld, th, a->ldt, &lh, rlh, sh);
+  } else {
+    stf = logitnorm_loss_forward_stats_f32(h, a->n, zf, a->ld, a->labels, &lf, rlf, sf);
+    sth = HALF(forward_stats, h, a->n, zh, a->ld, a->labels, &lh, rlh, sh);
+  }
+  FUZZ_CHECK(sth == stf);
+  if (sth == LOGITNORM_OK) {
+    FUZZ_CHECK(memcmp(&lh, &lf, sizeof lh) == 0);
+    FUZZ_CHECK(memcmp(rlh, rlf, (size_t)rows * 4) == 0);
+    FUZZ_CHECK(memcmp(sh, sf, (size_t)nstats * sizeof *sh) == 0);
+  } else {
+    FUZZ_CHECK_FAILED(sth);
+    FUZZ_CHECK(lh == -12345.0);
+    for (int64_t i = 0; i < nstats; ++i) FUZZ_CHECK(sh[i] == -777.0);
+  }
+
+  /* backward_stats; in place the gradient overwrites each call's own copy of the logits */
+  uint16_t *gh = a->in_place ? zh : gh_own;
+  float *gf = a->in_place ? zf : gf_own;
+  if (!a->in_place) fuzz_round(f16, a->grad0, gsp, gh, gf);
+  memcpy(before, gh, (size_t)gsp * 2);
+  if (a->soft) {
+    stf = logitnorm_loss_backward_stats_soft_f32(h, a->n, zf, a->ld, tf, a->ldt, sf, a->rs, a->alpha, a->beta, gf,
+                                                 a->ldg);
+    sth = HALF(backward_stats_soft, h, a->n, zh, a->ld, th, a->ldt, sf, a->rs, a->alpha, a->beta, gh, a->ldg);
+  } else {
+    stf = logitnorm_loss_backward_stats_f32(h, a->n, zf, a->ld, a->labels, sf, a->rs, a->alpha, a->beta, gf, a->ldg);
+    sth = HALF(backward_stats, h, a->n, zh, a->ld, a->labels, sf, a->rs, a->alpha, a->beta, gh, a->ldg);
+  }
+  FUZZ_CHECK(sth == stf);
+  if (sth != LOGITNORM_OK) FUZZ_CHECK_FAILED(sth);
+  fuzz_check_half_out(f16, sth, gh, before, gf, gsp);
+
+  /* probs on fresh logits, into the gradient's buffer or in place */
+  fuzz_round(f16, a->logits, a->lspan, zh, zf);
+  if (!a->in_place) fuzz_round(f16, a->grad0, gsp, gh, gf);
+  memcpy(before, gh, (size_t)gsp * 2);
+  stf = logitnorm_loss_probs_f32(h, a->n, zf, a->ld, gf, a->ldg);
+  sth = HALF(probs, h, a->n, zh, a->ld, gh, a->ldg);
+#undef HALF
+  FUZZ_CHECK(sth == stf);
+  if (sth != LOGITNORM_OK) FUZZ_CHECK_FAILED(sth);
+  fuzz_check_half_out(f16, sth, gh, before, gf, gsp);
+  free(zh), free(th), free(gh_own), free(before), free(zf), free(tf), free(gf_own), free(rlh), free(rlf);
+  free(sh), free(sf);
 }
 
 /* The 1.1 entry points on the same inputs: forward_stats, backward_stats with the saved
@@ -383,6 +472,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   float *row_scale = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *row_scale);
   int32_t *labels = malloc((size_t)(rows > 0 ? rows : 1) * sizeof *labels);
   for (int64_t i = 0; i < lspan; ++i) logits[i] = pick_value(&b);
+  float *logits0 = malloc((size_t)lspan * sizeof *logits0); /* as drawn: in place, the call overwrites logits */
+  memcpy(logits0, logits, (size_t)lspan * sizeof *logits0);
   for (int64_t i = 0; i < tspan; ++i) targets[i] = fuzz_u8(&b) < 200 ? (float)(fuzz_u8(&b) % 5) * 0.25f : pick_value(&b);
   if (!in_place)
     for (int64_t i = 0; i < gspan; ++i) grad[i] = (float)(i % 7) - 3.0f; /* finite old gradient for beta */
@@ -441,15 +532,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                    use_row_scale ? row_scale : NULL, alpha, beta, grad_copy, in_place ? lspan : gspan);
   const fuzz_half_args ha = {.h = h, .soft = soft, .backward = backward, .in_place = in_place, .n = n, .C = C,
                              .ld = ld, .ldt = ldt, .ldg = ldg, .lspan = lspan, .tspan = tspan, .gspan = gspan,
-                             .logits = logits, .targets = targets, .grad0 = grad_copy, .rs = rs, .labels = labels,
+                             .logits = logits0, .targets = targets, .grad0 = grad_copy, .rs = rs, .labels = labels,
                              .alpha = alpha, .beta = beta};
-  if (!in_place) { /* in place, logits now hold the f32 call's gradient */
-    fuzz_half_call(&b, &ha);
-    fuzz_fit_temperature(n, C, logits, ld, labels);
-  }
+  fuzz_half_call(&b, &ha);
+  fuzz_half_stats_calls(&b, &ha);
+  fuzz_fit_temperature(n, C, logits0, ld, labels);
   fuzz_head_call(&b, h, C, ignore);
   logitnorm_loss_free(h);
   free(logits);
+  free(logits0);
   free(targets);
   if (!in_place) free(grad);
   free(grad_copy);
