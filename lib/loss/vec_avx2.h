@@ -195,19 +195,46 @@ static inline void ln_sstore_f16(uint16_t *p, __m256 v) { _mm_storeu_si128((__m1
 
 static inline __m256 ln_smload_f32(const float *p, __m256i m) { return _mm256_maskload_ps(p, m); }
 static inline __m256d ln_smload_f64(const double *p, __m256i m) { return _mm256_maskload_pd(p, m); }
+/* The first n (0 to 4) 16-bit elements at p as the low lanes of a 64-bit integer (x86 is
+   little-endian), and back. Masked half loads and stores go through integer registers in
+   pieces of a constant size: a vector load from a buffer just written in smaller pieces would
+   wait for the stores to retire (no store forwarding), in every partial block of a tile. */
+static inline uint64_t ln_load_halves64(const uint16_t *p, int n) {
+  uint64_t v = 0;
+  if (n & 4) {
+    memcpy(&v, p, 8);
+    return v;
+  }
+  uint32_t w = 0;
+  if (n & 2) memcpy(&w, p, 4);
+  v = w;
+  if (n & 1) v |= (uint64_t)p[n & 2] << (16 * (n & 2));
+  return v;
+}
+static inline void ln_store_halves64(uint16_t *p, uint64_t v, int n) {
+  if (n & 4) {
+    memcpy(p, &v, 8);
+    return;
+  }
+  if (n & 2) {
+    const uint32_t w = (uint32_t)v;
+    memcpy(p, &w, 4);
+  }
+  if (n & 1) p[n & 2] = (uint16_t)(v >> (16 * (n & 2)));
+}
 static inline __m128i ln_smload_half(const uint16_t *p, __m256i m) {
-  uint16_t buf[8] = {0};
-  memcpy(buf, p, (size_t)ln_tail_count_ps(m) * sizeof(uint16_t));
-  return _mm_loadu_si128((const __m128i *)buf);
+  const int n = ln_tail_count_ps(m);
+  const uint64_t lo = ln_load_halves64(p, n < 4 ? n : 4), hi = n > 4 ? ln_load_halves64(p + 4, n - 4) : 0;
+  return _mm_set_epi64x((long long)hi, (long long)lo);
 }
 static inline __m256 ln_smload_bf16(const uint16_t *p, __m256i m) { return ln_bf16_widen8(ln_smload_half(p, m)); }
 static inline __m256 ln_smload_f16(const uint16_t *p, __m256i m) { return ln_f16_widen8(ln_smload_half(p, m)); }
 static inline void ln_smstore_f32(float *p, __m256i m, __m256 v) { _mm256_maskstore_ps(p, m, v); }
 static inline void ln_smstore_f64(double *p, __m256i m, __m256d v) { _mm256_maskstore_pd(p, m, v); }
 static inline void ln_smstore_half(uint16_t *p, __m256i m, __m128i h) {
-  uint16_t buf[8];
-  _mm_storeu_si128((__m128i *)buf, h);
-  memcpy(p, buf, (size_t)ln_tail_count_ps(m) * sizeof(uint16_t));
+  const int n = ln_tail_count_ps(m);
+  ln_store_halves64(p, (uint64_t)_mm_cvtsi128_si64(h), n < 4 ? n : 4);
+  if (n > 4) ln_store_halves64(p + 4, (uint64_t)_mm_extract_epi64(h, 1), n - 4);
 }
 static inline void ln_smstore_bf16(uint16_t *p, __m256i m, __m256 v) { ln_smstore_half(p, m, ln_bf16_narrow8(v)); }
 static inline void ln_smstore_f16(uint16_t *p, __m256i m, __m256 v) { ln_smstore_half(p, m, ln_f16_narrow8(v)); }
@@ -220,10 +247,15 @@ static inline __m256 ln_sgather_zy_f32(const float *z, int64_t ld, const int32_t
 static inline __m256d ln_sgather_zy_f64(const double *z, int64_t ld, const int32_t *y, int64_t C) {
   return ln_gather_zy_pd(z, ld, y, C);
 }
+static inline uint16_t ln_zy_half(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C, int r) {
+  return y[r] >= 0 && y[r] < C ? z[r * ld + y[r]] : 0;
+}
+/* built in registers: a vector load of 16-bit stores just made would wait for them to retire */
 static inline __m128i ln_sgather_zy_half(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C) {
-  uint16_t buf[8];
-  for (int r = 0; r < 8; ++r) buf[r] = y[r] >= 0 && y[r] < C ? z[r * ld + y[r]] : 0;
-  return _mm_loadu_si128((const __m128i *)buf);
+  return _mm_setr_epi16((short)ln_zy_half(z, ld, y, C, 0), (short)ln_zy_half(z, ld, y, C, 1),
+                        (short)ln_zy_half(z, ld, y, C, 2), (short)ln_zy_half(z, ld, y, C, 3),
+                        (short)ln_zy_half(z, ld, y, C, 4), (short)ln_zy_half(z, ld, y, C, 5),
+                        (short)ln_zy_half(z, ld, y, C, 6), (short)ln_zy_half(z, ld, y, C, 7));
 }
 static inline __m256 ln_sgather_zy_bf16(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C) {
   return ln_bf16_widen8(ln_sgather_zy_half(z, ld, y, C));
