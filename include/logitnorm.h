@@ -423,6 +423,18 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_fit_f32(logitnorm_scorer *s, int
 LOGITNORM_API logitnorm_status logitnorm_scorer_prepare(logitnorm_scorer *s);
 LOGITNORM_API logitnorm_status logitnorm_scorer_score_f32(const logitnorm_scorer *s, int64_t n,
     const float *logits, int64_t ld, const float *features, int64_t ldf, float *scores);
+/* (since 1.2) score_f32 with bf16 or f16 logits and features (logitnorm_bf16 and logitnorm_f16,
+   declared with the half loss above): each equals logitnorm_scorer_score_f32 on the exactly
+   widened values, bit for bit: the same status for the same bad input (NaN and +inf are bad
+   input, -inf a masked class, as there; ld and ldf are sized as for floats), the same scores.
+   Memory: one scratch block besides what the f32 call takes: the logit-only kinds widen each
+   row into a row of C floats per thread; the other kinds widen blocks of 256 rows (KNN and
+   NNGUIDE: 512) into 256 x D (512 x D, KL_MATCHING 256 x C) floats. Fitting, set_head and
+   score_grad stay f32. */
+LOGITNORM_API logitnorm_status logitnorm_scorer_score_bf16(const logitnorm_scorer *s, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const logitnorm_bf16 *features, int64_t ldf, float *scores);
+LOGITNORM_API logitnorm_status logitnorm_scorer_score_f16(const logitnorm_scorer *s, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const logitnorm_f16 *features, int64_t ldf, float *scores);
 /* d score / d logits (n rows, leading dimension ldg), logit-only kinds; scores may be NULL. */
 LOGITNORM_API logitnorm_status logitnorm_scorer_score_grad_f32(const logitnorm_scorer *s, int64_t n,
     const float *logits, int64_t ld, float *scores, float *grad, int64_t ldg);
@@ -560,6 +572,13 @@ LOGITNORM_API logitnorm_status logitnorm_calibration_set(logitnorm_calibration *
 LOGITNORM_API logitnorm_status logitnorm_calibration_get(const logitnorm_calibration *c, int param, double *value);
 LOGITNORM_API logitnorm_status logitnorm_calibration_add_f32(logitnorm_calibration *c, int64_t n,
     const float *logits, int64_t ld, const int32_t *labels);
+/* (since 1.2) add_f32 with bf16 or f16 logits: each equals logitnorm_calibration_add_f32 on the
+   exactly widened values, bit for bit: the same status for the same bad input, and the same
+   accumulator afterwards (values and saved blob alike). Allocates one row of C floats. */
+LOGITNORM_API logitnorm_status logitnorm_calibration_add_bf16(logitnorm_calibration *c, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const int32_t *labels);
+LOGITNORM_API logitnorm_status logitnorm_calibration_add_f16(logitnorm_calibration *c, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const int32_t *labels);
 LOGITNORM_API logitnorm_status logitnorm_calibration_value(const logitnorm_calibration *c, int which, double *out);
 LOGITNORM_API logitnorm_status logitnorm_calibration_merge(logitnorm_calibration *dst,
                                                            const logitnorm_calibration *src);

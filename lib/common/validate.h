@@ -38,13 +38,16 @@ logitnorm_status ln_check_masked_labelled_f32(const float *p, int64_t rows, int6
 logitnorm_status ln_check_masked_labelled_f64(const double *p, int64_t rows, int64_t cols, int64_t ld,
                                               const int32_t *labels, int64_t ignore_index, const char *name);
 /* The half types (common/half.h) under the rules of the float checks above: ln_check_finite_half
-   as ln_check_finite_*, ln_check_masked_half as ln_check_masked_*, on bf16 or f16 bit patterns
-   (validate_half.c). */
+   as ln_check_finite_*, ln_check_masked_half as ln_check_masked_*, ln_check_masked_labelled_half
+   as ln_check_masked_labelled_*, on bf16 or f16 bit patterns (validate_half.c). */
 typedef enum ln_half_kind { LN_HALF_BF16 = 0, LN_HALF_F16 = 1 } ln_half_kind;
 logitnorm_status ln_check_finite_half(ln_half_kind kind, const uint16_t *p, int64_t rows, int64_t cols, int64_t ld,
                                       const char *name);
 logitnorm_status ln_check_masked_half(ln_half_kind kind, const uint16_t *p, int64_t rows, int64_t cols, int64_t ld,
                                       const int32_t *labels, int64_t ignore_index, const char *name);
+logitnorm_status ln_check_masked_labelled_half(ln_half_kind kind, const uint16_t *p, int64_t rows, int64_t cols,
+                                               int64_t ld, const int32_t *labels, int64_t ignore_index,
+                                               const char *name);
 /* Labels in [0, num_classes) or equal to ignore_index (pass INT64_MIN for "no ignore"). */
 logitnorm_status ln_check_labels(const int32_t *labels, int64_t n, int64_t num_classes, int64_t ignore_index);
 /* Bytes spanned by a rows x cols matrix with leading dimension ld (0 when rows == 0); only for

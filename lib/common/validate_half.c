@@ -20,30 +20,42 @@ static inline int ln_row_flagged_half(const uint16_t *row, int64_t cols, uint16_
 }
 
 /* Row i entry by entry: NaN and +inf are NONFINITE, and so is -inf unless masks is set; with
-   masks, a row of nothing but -inf is INVALID_ARGUMENT unless its label is the ignore index. */
-static logitnorm_status ln_half_row(ln_half_kind kind, const uint16_t *row, int64_t i, int64_t cols, int masks,
-                                    const int32_t *labels, int64_t ignore_index, const char *name) {
+   masks, a row of nothing but -inf is INVALID_ARGUMENT unless its label is the ignore index, and
+   with labelled set, a label (other than the ignore index) on a -inf class is INVALID_LABEL. */
+typedef struct ln_half_rule {
+  ln_half_kind kind;
+  int masks, labelled;
+  const int32_t *labels;
+  int64_t ignore_index;
+  const char *name;
+} ln_half_rule;
+
+static logitnorm_status ln_half_row(const ln_half_rule *r, const uint16_t *row, int64_t i, int64_t cols) {
   int64_t kept = 0;
   for (int64_t j = 0; j < cols; ++j) {
-    const float v = ln_half_widen(kind, row[j]);
-    if (isnan(v) || v == INFINITY || (!masks && v == -INFINITY))
-      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld][%lld] is %s", name, (long long)i, (long long)j,
-                     isnan(v) ? "NaN" : masks ? "+inf" : "infinite");
+    const float v = ln_half_widen(r->kind, row[j]);
+    if (isnan(v) || v == INFINITY || (!r->masks && v == -INFINITY))
+      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s[%lld][%lld] is %s", r->name, (long long)i, (long long)j,
+                     isnan(v) ? "NaN" : r->masks ? "+inf" : "infinite");
     kept += v != -INFINITY;
   }
-  if (masks && kept == 0 && !(labels != NULL && labels[i] == ignore_index))
-    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s row %lld has every one of its %lld classes masked (-inf)", name,
-                   (long long)i, (long long)cols);
+  const int ignored = r->labels != NULL && r->labels[i] == r->ignore_index;
+  if (r->masks && kept == 0 && !ignored)
+    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%s row %lld has every one of its %lld classes masked (-inf)",
+                   r->name, (long long)i, (long long)cols);
+  if (r->labelled && !ignored && ln_half_widen(r->kind, row[r->labels[i]]) == -INFINITY)
+    return ln_fail(LOGITNORM_ERR_INVALID_LABEL, "label %lld at row %lld names a masked class (%s[%lld][%lld] is -inf)",
+                   (long long)r->labels[i], (long long)i, r->name, (long long)i, (long long)r->labels[i]);
   return LOGITNORM_OK;
 }
 
-static logitnorm_status ln_half_scan(ln_half_kind kind, const uint16_t *p, int64_t rows, int64_t cols, int64_t ld,
-                                     int masks, const int32_t *labels, int64_t ignore_index, const char *name) {
-  const uint16_t mask = ln_half_exp_mask(kind);
+static logitnorm_status ln_half_scan(const ln_half_rule *r, const uint16_t *p, int64_t rows, int64_t cols,
+                                     int64_t ld) {
+  const uint16_t mask = ln_half_exp_mask(r->kind);
   for (int64_t i = 0; i < rows; ++i) {
     const uint16_t *row = p + i * ld;
     if (ln_row_flagged_half(row, cols, mask)) {
-      logitnorm_status st = ln_half_row(kind, row, i, cols, masks, labels, ignore_index, name);
+      logitnorm_status st = ln_half_row(r, row, i, cols);
       if (st != LOGITNORM_OK) return st;
     }
   }
@@ -52,10 +64,20 @@ static logitnorm_status ln_half_scan(ln_half_kind kind, const uint16_t *p, int64
 
 logitnorm_status ln_check_finite_half(ln_half_kind kind, const uint16_t *p, int64_t rows, int64_t cols, int64_t ld,
                                       const char *name) {
-  return ln_half_scan(kind, p, rows, cols, ld, 0, NULL, 0, name);
+  const ln_half_rule r = {.kind = kind, .name = name};
+  return ln_half_scan(&r, p, rows, cols, ld);
 }
 
 logitnorm_status ln_check_masked_half(ln_half_kind kind, const uint16_t *p, int64_t rows, int64_t cols, int64_t ld,
                                       const int32_t *labels, int64_t ignore_index, const char *name) {
-  return ln_half_scan(kind, p, rows, cols, ld, 1, labels, ignore_index, name);
+  const ln_half_rule r = {.kind = kind, .masks = 1, .labels = labels, .ignore_index = ignore_index, .name = name};
+  return ln_half_scan(&r, p, rows, cols, ld);
+}
+
+logitnorm_status ln_check_masked_labelled_half(ln_half_kind kind, const uint16_t *p, int64_t rows, int64_t cols,
+                                               int64_t ld, const int32_t *labels, int64_t ignore_index,
+                                               const char *name) {
+  const ln_half_rule r = {.kind = kind, .masks = 1, .labelled = 1, .labels = labels, .ignore_index = ignore_index,
+                          .name = name};
+  return ln_half_scan(&r, p, rows, cols, ld);
 }

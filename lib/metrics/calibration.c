@@ -6,6 +6,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/matrix_in.h"
 #include "common/validate.h"
 #include "radix_sort.h"
 
@@ -168,12 +169,12 @@ static void ln_calibration_normalize(logitnorm_calibration *c) {
 }
 
 /* Under EQUAL_MASS: room for the batch's keys, counted by correctness (the prediction is the
-   first argmax of z, as in ln_calibration_row). */
-static logitnorm_status ln_reserve_mass_rows(logitnorm_calibration *c, int64_t n, const float *logits, int64_t ld,
-                                             const int32_t *labels) {
-  int64_t right = 0;
+   first argmax of z, as in ln_calibration_row). row holds C floats for a half row's widening. */
+static logitnorm_status ln_reserve_mass_rows(logitnorm_calibration *c, int64_t n, const ln_matrix_in *logits,
+                                             const int32_t *labels, float *row) {
+  int64_t right = 0, ld = 0;
   for (int64_t i = 0; i < n; ++i) {
-    const float *z = logits + i * ld;
+    const float *z = ln_rows_f32(logits, i, 1, c->num_classes, row, &ld);
     int64_t pred = 0;
     for (int64_t j = 1; j < c->num_classes; ++j)
       if (z[j] > z[pred]) pred = j;
@@ -183,35 +184,62 @@ static logitnorm_status ln_reserve_mass_rows(logitnorm_calibration *c, int64_t n
   return st == LOGITNORM_OK ? ln_mass_reserve(c, 1, right) : st;
 }
 
-/* Everything is validated, and every buffer the batch needs allocated, first; with T within
-   its range no row can overflow, so the handle changes only when the whole batch is accepted
-   (a failed allocation leaves at most spare capacity behind). */
-LOGITNORM_API logitnorm_status logitnorm_calibration_add_f32(logitnorm_calibration *c, int64_t n,
-    const float *logits, int64_t ld, const int32_t *labels) {
+/* The body of every add call. Everything is validated, and every buffer the batch needs
+   allocated, first; with T within its range no row can overflow, so the handle changes only
+   when the whole batch is accepted (a failed allocation leaves at most spare capacity behind).
+   A half call widens each row into one scratch row of C floats (its one allocation more than
+   the _f32 call's, made before anything else), so every pass sees the _f32 call's values. */
+static logitnorm_status ln_calibration_add(logitnorm_calibration *c, int64_t n, const ln_matrix_in *logits,
+                                           const int32_t *labels) {
   logitnorm_status st = ln_check_ptr(c, "c");
   if (st != LOGITNORM_OK) return st;
   st = ln_check_count(n, "n");
-  if (st == LOGITNORM_OK) st = ln_check_matrix(logits, n, c->num_classes, ld, sizeof(float), "logits");
+  if (st == LOGITNORM_OK) st = ln_check_matrix_in(logits, n, c->num_classes, "logits");
   if (st == LOGITNORM_OK) st = ln_check_ptr(labels, "labels");
   if (st == LOGITNORM_OK) st = ln_check_labels(labels, n, c->num_classes, INT64_MIN);
   /* -inf is a masked class (DESIGN.md, Version 1.1): NaN, +inf, an all-masked row and a label
      on a masked class are bad input */
-  if (st == LOGITNORM_OK) st = ln_check_masked_labelled_f32(logits, n, c->num_classes, ld, labels, INT64_MIN, "logits");
+  if (st == LOGITNORM_OK) st = ln_check_masked_labelled_in(logits, n, c->num_classes, labels, "logits");
   if (st == LOGITNORM_OK && n > INT64_MAX - c->count)
     st = ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "%lld more samples overflow the count", (long long)n);
   if (st != LOGITNORM_OK || n == 0) return st;
+  float *row = NULL;
+  if (logits->type != LN_STORE_F32 && (row = ln_malloc(c->num_classes, sizeof *row)) == NULL)
+    return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for a row of %lld widened logits",
+                   (long long)c->num_classes);
   /* classwise sums from the first row on, or never until a reset (calibration.h) */
   int classwise = c->binning == LOGITNORM_BINNING_EQUAL_WIDTH && (c->count == 0 || c->classwise != NULL);
   if (classwise) st = ln_classwise_alloc(c);
   if (st == LOGITNORM_OK && c->binning == LOGITNORM_BINNING_EQUAL_MASS)
-    st = ln_reserve_mass_rows(c, n, logits, ld, labels);
-  if (st != LOGITNORM_OK) return st;
-  for (int64_t i = 0; i < n; ++i) {
-    ln_calibration_row(c, logits + i * ld, labels[i], classwise);
-    if ((i + 1) % LN_XSUM_ADDS_PER_NORMALIZE == 0) ln_calibration_normalize(c);
+    st = ln_reserve_mass_rows(c, n, logits, labels, row);
+  if (st == LOGITNORM_OK) {
+    int64_t ld = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      ln_calibration_row(c, ln_rows_f32(logits, i, 1, c->num_classes, row, &ld), labels[i], classwise);
+      if ((i + 1) % LN_XSUM_ADDS_PER_NORMALIZE == 0) ln_calibration_normalize(c);
+    }
+    ln_calibration_normalize(c);
   }
-  ln_calibration_normalize(c);
-  return LOGITNORM_OK;
+  ln_free(row);
+  return st;
+}
+
+LOGITNORM_API logitnorm_status logitnorm_calibration_add_f32(logitnorm_calibration *c, int64_t n,
+    const float *logits, int64_t ld, const int32_t *labels) {
+  const ln_matrix_in z = {.type = LN_STORE_F32, .p = logits, .ld = ld};
+  return ln_calibration_add(c, n, &z, labels);
+}
+
+LOGITNORM_API logitnorm_status logitnorm_calibration_add_bf16(logitnorm_calibration *c, int64_t n,
+    const logitnorm_bf16 *logits, int64_t ld, const int32_t *labels) {
+  const ln_matrix_in z = {.type = LN_STORE_BF16, .p = logits, .ld = ld};
+  return ln_calibration_add(c, n, &z, labels);
+}
+
+LOGITNORM_API logitnorm_status logitnorm_calibration_add_f16(logitnorm_calibration *c, int64_t n,
+    const logitnorm_f16 *logits, int64_t ld, const int32_t *labels) {
+  const ln_matrix_in z = {.type = LN_STORE_F16, .p = logits, .ld = ld};
+  return ln_calibration_add(c, n, &z, labels);
 }
 
 /* The classwise part of a merge (calibration.h): the result keeps per-class sums only when

@@ -26,7 +26,10 @@ logitnorm_status ln_dml_units(const logitnorm_scorer *s, const float *w, float *
   return LOGITNORM_OK;
 }
 
-logitnorm_status ln_dml_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out) {
+logitnorm_status ln_dml_score(const logitnorm_scorer *s, const ln_score_block *b) {
+  const int64_t n = b->n, ldf = b->ld;
+  const float *h = b->rows;
+  float *out = b->out;
   int64_t c = s->num_classes, d = s->feature_dim, blk = LN_SCORE_BLOCK;
   float *dots = ln_calloc(blk * c, sizeof *dots);
   if (dots == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for DML work space");

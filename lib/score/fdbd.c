@@ -81,7 +81,10 @@ logitnorm_status ln_fdbd_prepare(logitnorm_scorer *s) {
   return LOGITNORM_OK;
 }
 
-logitnorm_status ln_fdbd_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out) {
+logitnorm_status ln_fdbd_score(const logitnorm_scorer *s, const ln_score_block *b) {
+  const int64_t n = b->n, ldf = b->ld;
+  const float *h = b->rows;
+  float *out = b->out;
   int64_t c = s->num_classes, d = s->feature_dim, blk = LN_SCORE_BLOCK;
   float *z = ln_calloc(blk * c, sizeof *z);
   if (z == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for FDBD work space");
@@ -105,7 +108,7 @@ logitnorm_status ln_fdbd_score(const logitnorm_scorer *s, int64_t n, const float
       }
       if (!(sq > 0.0)) {
         st = ln_fail(LOGITNORM_ERR_NONFINITE, "FDBD: features row %lld equal the fit mean, so the score is infinite",
-                     (long long)(i0 + i));
+                     (long long)(b->first + i0 + i));
         break;
       }
       out[i0 + i] = (float)(sum / (double)(c - 1) / sqrt(sq));

@@ -90,7 +90,10 @@ static void ln_ash_row(const logitnorm_scorer *s, const float *x, float *y, floa
   }
 }
 
-logitnorm_status ln_head_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out) {
+logitnorm_status ln_head_score(const logitnorm_scorer *s, const ln_score_block *b) {
+  const int64_t n = b->n, ldf = b->ld;
+  const float *h = b->rows;
+  float *out = b->out;
   int64_t c = s->num_classes, d = s->feature_dim, blk = LN_SCORE_BLOCK;
   float *x = ln_calloc(blk * d, sizeof *x), *z = ln_calloc(blk * c, sizeof *z), *work = ln_calloc(d, sizeof *work);
   double *zd = ln_calloc(c, sizeof *zd);

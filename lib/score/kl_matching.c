@@ -82,7 +82,10 @@ logitnorm_status ln_klm_prepare(logitnorm_scorer *s) {
 
 /* KL(p || d_k) = sum_j p_j log p_j - sum_j p_j log d_kj; the cross term for a block of rows
    and all templates is one GEMM, P (rows x C) times log-templates^T (C x K). */
-logitnorm_status ln_klm_score(const logitnorm_scorer *s, int64_t n, const float *logits, int64_t ld, float *out) {
+logitnorm_status ln_klm_score(const logitnorm_scorer *s, const ln_score_block *b) {
+  const int64_t n = b->n, ld = b->ld;
+  const float *logits = b->rows;
+  float *out = b->out;
   int64_t c = s->num_classes, k = s->n_templates, blk = LN_SCORE_BLOCK;
   double *p = ln_calloc(blk * c, sizeof *p), *cross = ln_calloc(blk * k, sizeof *cross);
   double *negent = ln_calloc(blk, sizeof *negent);

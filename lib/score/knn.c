@@ -11,7 +11,7 @@
 #include "head.h"
 #include "topk.h"
 
-#define LN_KNN_QUERIES 512 /* query rows per block */
+#define LN_KNN_QUERIES LN_SCORE_QUERY_BLOCK
 #define LN_KNN_BANK 4096   /* bank rows per block */
 
 static float ln_row_sq(const float *x, int64_t d) {
@@ -55,7 +55,10 @@ static void ln_knn_select_part(void *ctx, int part) {
   }
 }
 
-logitnorm_status ln_knn_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out) {
+logitnorm_status ln_knn_score(const logitnorm_scorer *s, const ln_score_block *b) {
+  const int64_t n = b->n, ldf = b->ld;
+  const float *h = b->rows;
+  float *out = b->out;
   int64_t d = s->feature_dim, k = s->k, nb = s->bank_n;
   int64_t qb = LN_KNN_QUERIES, bb = LN_KNN_BANK < nb ? LN_KNN_BANK : nb;
   float *q = ln_calloc(qb * d, sizeof *q), *qsq = ln_calloc(qb, sizeof *qsq);

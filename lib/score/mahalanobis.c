@@ -162,7 +162,10 @@ static float ln_sq_dist(const float *a, const float *b, int64_t d) {
 
 /* Per block of rows: Hc = h - g, Y = Hc A^T by GEMM, then the squared distances
    ||y - m_c||^2 to the whitened class means. RMDS adds ||A0 (h - g)||^2. */
-logitnorm_status ln_maha_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out) {
+logitnorm_status ln_maha_score(const logitnorm_scorer *s, const ln_score_block *b) {
+  const int64_t n = b->n, ldf = b->ld;
+  const float *h = b->rows;
+  float *out = b->out;
   int64_t d = s->feature_dim, k = s->n_templates, blk = LN_SCORE_BLOCK;
   int rmds = s->whiten_bg != NULL;
   float *hc = ln_calloc(blk * d, sizeof *hc), *y = ln_calloc(blk * d, sizeof *y);

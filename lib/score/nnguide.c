@@ -16,7 +16,7 @@
 #include "head.h"
 #include "topk.h"
 
-#define LN_NNG_QUERIES 512 /* query rows per block (as KNN) */
+#define LN_NNG_QUERIES LN_SCORE_QUERY_BLOCK
 #define LN_NNG_BANK 4096   /* bank rows per block */
 
 /* logsumexp over the c floats of z, in double, shifted by the maximum. */
@@ -88,7 +88,10 @@ static void ln_nng_select_part(void *ctx, int part) {
   }
 }
 
-logitnorm_status ln_nnguide_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out) {
+logitnorm_status ln_nnguide_score(const logitnorm_scorer *s, const ln_score_block *b) {
+  const int64_t n = b->n, ldf = b->ld;
+  const float *h = b->rows;
+  float *out = b->out;
   int64_t c = s->num_classes, d = s->feature_dim, k = s->k, nb = s->bank_n;
   int64_t qb = LN_NNG_QUERIES, bb = LN_NNG_BANK < nb ? LN_NNG_BANK : nb;
   float *z = ln_calloc(qb * c, sizeof *z), *dots = ln_calloc(qb * bb, sizeof *dots);

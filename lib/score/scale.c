@@ -36,7 +36,10 @@ static double ln_scale_exponent(const float *x, int64_t d, int64_t keep, float *
   return r > 80.0 ? 80.0 : (r < -80.0 ? -80.0 : r);
 }
 
-logitnorm_status ln_scale_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out) {
+logitnorm_status ln_scale_score(const logitnorm_scorer *s, const ln_score_block *b) {
+  const int64_t n = b->n, ldf = b->ld;
+  const float *h = b->rows;
+  float *out = b->out;
   int64_t c = s->num_classes, d = s->feature_dim, blk = LN_SCORE_BLOCK, keep = ln_kept_count(d, s->percentile);
   double (*energy)(const double *, int64_t, double) = ln_energy;
 #if defined(LN_HAVE_AVX2)

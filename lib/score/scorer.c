@@ -1,12 +1,11 @@
-/* Scorer handle: creation, parameters, head, the fit -> prepare -> score state machine and
-   the validation in front of every family. Fitting after prepare is an INVALID_STATE error;
+/* Scorer handle: creation, parameters, head, and the fit -> prepare half of the state machine
+   (the score calls are in score_entry.c). Fitting after prepare is an INVALID_STATE error;
    fitting a kind that does not fit is UNSUPPORTED. */
 #include <math.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "common/error.h"
-#include "common/parallel.h"
 #include "common/validate.h"
 #include "head.h"
 
@@ -282,149 +281,5 @@ LOGITNORM_API logitnorm_status logitnorm_scorer_prepare(logitnorm_scorer *s) {
     default: st = ln_head_prepare(s); break;
   }
   if (st == LOGITNORM_OK) s->prepared = 1;
-  return st;
-}
-
-/* What every score call checks first: state, head, and the kind's inputs. */
-static logitnorm_status ln_check_score_call(const logitnorm_scorer *s, int64_t n, const float *logits, int64_t ld,
-                                            const float *features, int64_t ldf, const void *out, size_t out_bytes) {
-  logitnorm_status st = ln_check_count(n, "n");
-  if (st != LOGITNORM_OK) return st;
-  int react_clip = s->kind == LOGITNORM_SCORE_REACT && s->clip > 0.0;
-  if (ln_kind_fits(s->kind) && !s->prepared && !react_clip)
-    return ln_fail(LOGITNORM_ERR_INVALID_STATE, "score kind %d must be fitted and prepared before scoring", s->kind);
-  if (ln_kind_needs_head(s->kind) && !s->has_head)
-    return ln_fail(LOGITNORM_ERR_INVALID_STATE, "score kind %d needs set_head_f32 before scoring", s->kind);
-  if ((s->kind == LOGITNORM_SCORE_KNN || s->kind == LOGITNORM_SCORE_NNGUIDE) && s->k > s->bank_n)
-    return ln_fail(LOGITNORM_ERR_INVALID_ARGUMENT, "k = %lld exceeds the %lld fitted rows of the bank",
-                   (long long)s->k, (long long)s->bank_n);
-  if (ln_kind_needs_features(s->kind)) {
-    int64_t d = s->feature_dim;
-    st = ln_check_matrix(features, n, d, ldf, sizeof *features, "features");
-    if (st == LOGITNORM_OK) st = ln_check_finite_f32(features, n, d, ldf, "features");
-    if (st == LOGITNORM_OK)
-      st = ln_check_disjoint(out, out_bytes, "scores", features, ln_matrix_span(n, d, ldf, sizeof *features),
-                             "features");
-  } else {
-    int64_t c = s->num_classes;
-    st = ln_check_matrix(logits, n, c, ld, sizeof *logits, "logits");
-    /* -inf is a masked class (DESIGN.md, Version 1.1); NaN, +inf and all-masked rows are not */
-    if (st == LOGITNORM_OK) st = ln_check_masked_f32(logits, n, c, ld, NULL, 0, "logits");
-    if (st == LOGITNORM_OK)
-      st = ln_check_disjoint(out, out_bytes, "scores", logits, ln_matrix_span(n, c, ld, sizeof *logits), "logits");
-  }
-  return st;
-}
-
-/* Logit scores over row parts; each part has its own 2C work doubles and C gradient doubles. */
-typedef struct ln_logit_job {
-  const logitnorm_scorer *s;
-  int64_t n;
-  const float *logits;
-  int64_t ld;
-  float *scores, *grad; /* scratch: n and n x C (or NULL) */
-  double *work;         /* per part: 3C doubles */
-  int shared_work;      /* one thread: every part uses slot 0 */
-} ln_logit_job;
-
-static void ln_logit_part(void *ctx, int part) {
-  const ln_logit_job *job = ctx;
-  int64_t c = job->s->num_classes;
-  double *work = job->work + (job->shared_work ? 0 : (int64_t)part * 3 * c);
-  double *g = job->grad != NULL ? work + 2 * c : NULL;
-  for (int64_t i = ln_part_begin(job->n, part); i < ln_part_begin(job->n, part + 1); ++i) {
-    job->scores[i] = (float)ln_logit_score(job->s, job->logits + i * job->ld, g, work);
-    if (g != NULL)
-      for (int64_t j = 0; j < c; ++j) job->grad[i * c + j] = (float)g[j];
-  }
-}
-
-static logitnorm_status ln_logit_rows(const logitnorm_scorer *s, int64_t n, const float *logits, int64_t ld,
-                                      float *scores, float *grad) {
-  int64_t c = s->num_classes;
-  int parts_alloc = s->threads > 1 ? LN_PARTS : 1;
-  double *work = ln_calloc((int64_t)parts_alloc * 3 * c, sizeof *work);
-  if (work == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for scoring work space");
-  ln_logit_job job = {.s = s, .n = n, .logits = logits, .ld = ld, .scores = scores, .grad = grad, .work = work,
-                      .shared_work = parts_alloc == 1};
-  ln_parallel_parts(s->threads, LN_PARTS, ln_logit_part, &job);
-  ln_free(work);
-  return LOGITNORM_OK;
-}
-
-static logitnorm_status ln_check_scores_finite(const float *v, int64_t n, int64_t cols, const char *name) {
-  for (int64_t i = 0; i < n * cols; ++i)
-    if (!isfinite(v[i]))
-      return ln_fail(LOGITNORM_ERR_NONFINITE, "%s of row %lld is not finite (inputs too large for float?)", name,
-                     (long long)(i / cols));
-  return LOGITNORM_OK;
-}
-
-LOGITNORM_API logitnorm_status logitnorm_scorer_score_f32(const logitnorm_scorer *s, int64_t n, const float *logits,
-                                                          int64_t ld, const float *features, int64_t ldf,
-                                                          float *scores) {
-  logitnorm_status st = ln_check_ptr(s, "s");
-  if (st == LOGITNORM_OK) st = ln_check_ptr(scores, "scores");
-  if (st == LOGITNORM_OK) st = ln_check_score_call(s, n, logits, ld, features, ldf, scores, ln_array_bytes(n, sizeof *scores));
-  if (st != LOGITNORM_OK) return st;
-  if (n == 0) return LOGITNORM_OK;
-  float *out = ln_calloc(n, sizeof *out);
-  if (out == NULL) return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for %lld scores", (long long)n);
-  switch (s->kind) {
-    case LOGITNORM_SCORE_KL_MATCHING: st = ln_klm_score(s, n, logits, ld, out); break;
-    case LOGITNORM_SCORE_MAHALANOBIS:
-    case LOGITNORM_SCORE_RMDS: st = ln_maha_score(s, n, features, ldf, out); break;
-    case LOGITNORM_SCORE_KNN: st = ln_knn_score(s, n, features, ldf, out); break;
-    case LOGITNORM_SCORE_VIM: st = ln_vim_score(s, n, features, ldf, out); break;
-    case LOGITNORM_SCORE_GRADNORM:
-    case LOGITNORM_SCORE_REACT:
-    case LOGITNORM_SCORE_ASH:
-    case LOGITNORM_SCORE_DICE: st = ln_head_score(s, n, features, ldf, out); break;
-    case LOGITNORM_SCORE_NNGUIDE: st = ln_nnguide_score(s, n, features, ldf, out); break;
-    case LOGITNORM_SCORE_FDBD: st = ln_fdbd_score(s, n, features, ldf, out); break;
-    case LOGITNORM_SCORE_SCALE: st = ln_scale_score(s, n, features, ldf, out); break;
-    case LOGITNORM_SCORE_DML: st = ln_dml_score(s, n, features, ldf, out); break;
-    default: st = ln_logit_rows(s, n, logits, ld, out, NULL); break;
-  }
-  if (st == LOGITNORM_OK) st = ln_check_scores_finite(out, n, 1, "score");
-  if (st == LOGITNORM_OK) memcpy(scores, out, (size_t)n * sizeof *out);
-  ln_free(out);
-  return st;
-}
-
-LOGITNORM_API logitnorm_status logitnorm_scorer_score_grad_f32(const logitnorm_scorer *s, int64_t n,
-                                                               const float *logits, int64_t ld, float *scores,
-                                                               float *grad, int64_t ldg) {
-  logitnorm_status st = ln_check_ptr(s, "s");
-  if (st != LOGITNORM_OK) return st;
-  if (!ln_kind_logit_only(s->kind))
-    return ln_fail(LOGITNORM_ERR_UNSUPPORTED, "score kind %d has no logit gradient", s->kind);
-  int64_t c = s->num_classes;
-  st = ln_check_score_call(s, n, logits, ld, NULL, 0, scores, scores != NULL ? ln_array_bytes(n, sizeof *scores) : 0);
-  if (st == LOGITNORM_OK) st = ln_check_matrix(grad, n, c, ldg, sizeof *grad, "grad");
-  if (st != LOGITNORM_OK) return st;
-  size_t gspan = ln_matrix_span(n, c, ldg, sizeof *grad);
-  /* grad == logits with the same leading dimension is in place; any other overlap is an error. */
-  if (!((const void *)grad == (const void *)logits && ldg == ld))
-    st = ln_check_disjoint(grad, gspan, "grad", logits, ln_matrix_span(n, c, ld, sizeof *logits), "logits");
-  if (st == LOGITNORM_OK && scores != NULL)
-    st = ln_check_disjoint(grad, gspan, "grad", scores, ln_array_bytes(n, sizeof *scores), "scores");
-  if (st != LOGITNORM_OK) return st;
-  if (n == 0) return LOGITNORM_OK;
-  float *out = ln_calloc(n, sizeof *out), *g = ln_calloc(n * c, sizeof *g);
-  if (out == NULL || g == NULL) {
-    ln_free(out);
-    ln_free(g);
-    return ln_fail(LOGITNORM_ERR_OUT_OF_MEMORY, "out of memory for %lld gradient rows", (long long)n);
-  }
-  st = ln_logit_rows(s, n, logits, ld, out, g);
-  if (st == LOGITNORM_OK) st = ln_check_scores_finite(out, n, 1, "score");
-  if (st == LOGITNORM_OK) st = ln_check_scores_finite(g, n, c, "gradient");
-  if (st == LOGITNORM_OK) {
-    if (scores != NULL) memcpy(scores, out, (size_t)n * sizeof *out);
-    for (int64_t i = 0; i < n; ++i) memcpy(grad + i * ldg, g + i * c, (size_t)c * sizeof *g);
-  }
-  ln_free(out);
-  ln_free(g);
   return st;
 }

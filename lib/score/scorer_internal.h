@@ -7,8 +7,12 @@
 #include "common/blas.h"
 #include "logitnorm.h"
 
-/* Rows per block when a call works through scratch buffers (bounds scratch memory). */
+/* Rows per block when a call works through scratch buffers (bounds scratch memory); KNN and
+   NNGUIDE take blocks of LN_SCORE_QUERY_BLOCK query rows. A half score call widens its rows in
+   blocks of the same sizes (score_entry.c), so that every GEMM sees the shapes it sees in the
+   _f32 call. */
 #define LN_SCORE_BLOCK 256
+#define LN_SCORE_QUERY_BLOCK 512
 
 struct logitnorm_scorer {
   int kind; /* logitnorm_score_kind */
@@ -79,39 +83,48 @@ double ln_percentile_f32(float *v, int64_t n, double pct);
 /* The value of rank r in descending order (0 = the largest) of n values; reorders v. */
 float ln_kth_largest_f32(float *v, int64_t n, int64_t r);
 
-/* Fit (validated arguments), prepare and score of each family. Scores go to out[0..n). */
+/* Rows to score, as floats: rows [0, n) of `rows` (leading dimension ld) are rows
+   [first, first + n) of the call, as messages number them; their scores go to out[0..n). */
+typedef struct ln_score_block {
+  int64_t n, first;
+  const float *rows; /* features, or logits for KL_MATCHING */
+  int64_t ld;
+  float *out;
+} ln_score_block;
+
+/* Fit (validated arguments), prepare and score of each family. */
 logitnorm_status ln_klm_fit(logitnorm_scorer *s, int64_t n, const float *logits, int64_t ld, const int32_t *labels);
 logitnorm_status ln_klm_prepare(logitnorm_scorer *s);
-logitnorm_status ln_klm_score(const logitnorm_scorer *s, int64_t n, const float *logits, int64_t ld, float *out);
+logitnorm_status ln_klm_score(const logitnorm_scorer *s, const ln_score_block *b);
 
 logitnorm_status ln_maha_fit(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, const int32_t *labels);
 logitnorm_status ln_maha_prepare(logitnorm_scorer *s);
-logitnorm_status ln_maha_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+logitnorm_status ln_maha_score(const logitnorm_scorer *s, const ln_score_block *b);
 
 void ln_knn_norms(const logitnorm_scorer *s, float *sq);
 logitnorm_status ln_knn_prepare(logitnorm_scorer *s);
-logitnorm_status ln_knn_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+logitnorm_status ln_knn_score(const logitnorm_scorer *s, const ln_score_block *b);
 
 /* Kept principal dimensions of ViM for this handle (VIM_DIM or min(256, D/2)). */
 int64_t ln_vim_kept(const logitnorm_scorer *s);
 logitnorm_status ln_vim_prepare(logitnorm_scorer *s);
-logitnorm_status ln_vim_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+logitnorm_status ln_vim_score(const logitnorm_scorer *s, const ln_score_block *b);
 
 /* NNGUIDE (nnguide.c): the bank is filled by ln_bank_append (raw rows) and scaled at prepare. */
 logitnorm_status ln_nnguide_prepare(logitnorm_scorer *s);
-logitnorm_status ln_nnguide_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+logitnorm_status ln_nnguide_score(const logitnorm_scorer *s, const ln_score_block *b);
 
 /* FDBD (fdbd.c). ln_fdbd_pairs writes the C x C head distances of the C x D head w to a new
    array (*out), or fails (INVALID_ARGUMENT for two equal rows, OUT_OF_MEMORY) leaving *out alone. */
 logitnorm_status ln_fdbd_pairs(const logitnorm_scorer *s, const float *w, float **out);
 logitnorm_status ln_fdbd_prepare(logitnorm_scorer *s);
-logitnorm_status ln_fdbd_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+logitnorm_status ln_fdbd_score(const logitnorm_scorer *s, const ln_score_block *b);
 
 /* SCALE (scale.c) and DML (dml.c). ln_dml_units writes the unit rows of the C x D head w to a
    new array (*out); OUT_OF_MEMORY leaves *out alone. */
-logitnorm_status ln_scale_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+logitnorm_status ln_scale_score(const logitnorm_scorer *s, const ln_score_block *b);
 logitnorm_status ln_dml_units(const logitnorm_scorer *s, const float *w, float **out);
-logitnorm_status ln_dml_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+logitnorm_status ln_dml_score(const logitnorm_scorer *s, const ln_score_block *b);
 
 /* What a kind derives from a new head w (C x D), into a new array: FDBD's distances, DML's unit
    rows; *out = NULL for the other kinds. Fails without touching *out. */
@@ -119,6 +132,6 @@ logitnorm_status ln_head_derive(const logitnorm_scorer *s, const float *w, float
 
 logitnorm_status ln_head_fit(logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf);
 logitnorm_status ln_head_prepare(logitnorm_scorer *s);
-logitnorm_status ln_head_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out);
+logitnorm_status ln_head_score(const logitnorm_scorer *s, const ln_score_block *b);
 
 #endif

@@ -113,7 +113,10 @@ done:
   return st;
 }
 
-logitnorm_status ln_vim_score(const logitnorm_scorer *s, int64_t n, const float *h, int64_t ldf, float *out) {
+logitnorm_status ln_vim_score(const logitnorm_scorer *s, const ln_score_block *b) {
+  const int64_t n = b->n, ldf = b->ld;
+  const float *h = b->rows;
+  float *out = b->out;
   int64_t c = s->num_classes, d = s->feature_dim, rest = s->vim_rest, blk = LN_SCORE_BLOCK;
   float *hc = ln_calloc(blk * d, sizeof *hc), *r = ln_calloc(blk * rest, sizeof *r), *z = ln_calloc(blk * c, sizeof *z);
   double *res = ln_calloc(blk, sizeof *res), *zd = ln_calloc(c, sizeof *zd);

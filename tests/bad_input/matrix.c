@@ -1062,6 +1062,54 @@ static void mask_row_half(uint16_t *z, uint16_t *z_before, int row, uint16_t nin
   HALF_CASES_T(X, bf16, logits_bf16, targets_bf16, 0x7fc0u, 0x7f80u, 0xff80u)                                    \
   HALF_CASES_T(X, f16, logits_f16, targets_f16, 0x7e00u, 0x7c00u, 0xfc00u)
 
+/* The half scorer and calibration calls: scoring a logit kind (MSP, on a handle of its own) or
+   the fixture's unprepared Mahalanobis scorer, and adding to the fixture's calibration. */
+static logitnorm_status msp_score_half(int f16, int64_t n, const uint16_t *z, int64_t ld, float *scores) {
+  logitnorm_scorer *s = NULL;
+  ck_assert_int_eq(logitnorm_scorer_create(&s, LOGITNORM_SCORE_MSP, C, 0), LOGITNORM_OK);
+  logitnorm_status st = f16 ? logitnorm_scorer_score_f16(s, n, z, ld, NULL, 0, scores)
+                            : logitnorm_scorer_score_bf16(s, n, z, ld, NULL, 0, scores);
+  logitnorm_scorer_free(s);
+  return st;
+}
+
+#define HALF_SCORE_CAL_CASES_T(X, TY, F16, LGH, NANH, PINFH, NINFH)                                              \
+  X("scorer_score_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER,                                                     \
+    logitnorm_scorer_score_##TY(F.scorer, N, NULL, 0, F.LGH, LD, NULL))                                          \
+  X("scorer_score_" #TY, "wrong state", LOGITNORM_ERR_INVALID_STATE,                                             \
+    logitnorm_scorer_score_##TY(F.scorer, N, NULL, 0, F.LGH, LD, F.scores))                                      \
+  X("scorer_score_" #TY, "negative size", LOGITNORM_ERR_INVALID_ARGUMENT, msp_score_half(F16, -1, F.LGH, LD, F.scores)) \
+  X("scorer_score_" #TY, "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT, msp_score_half(F16, N, F.LGH, C - 1, F.scores)) \
+  X("scorer_score_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                                  \
+    (PUT(LGH[1 * LD + 2], NANH), msp_score_half(F16, N, F.LGH, LD, F.scores)))                                   \
+  X("scorer_score_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                                  \
+    (PUT(LGH[2 * LD + 0], PINFH), msp_score_half(F16, N, F.LGH, LD, F.scores)))                                  \
+  X("scorer_score_" #TY, "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                               \
+    (mask_row_half(F.LGH, F_before.LGH, 1, NINFH), msp_score_half(F16, N, F.LGH, LD, F.scores)))                 \
+  X("scorer_score_" #TY, "overlapping", LOGITNORM_ERR_INVALID_ARGUMENT,                                          \
+    msp_score_half(F16, N, F.LGH, LD, (float *)(void *)F.LGH))                                                   \
+  X("calibration_add_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_calibration_add_##TY(NULL, N, F.LGH, LD, Y)) \
+  X("calibration_add_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_calibration_add_##TY(F.cal, N, F.LGH, LD, NULL)) \
+  X("calibration_add_" #TY, "NULL", LOGITNORM_ERR_NULL_POINTER, logitnorm_calibration_add_##TY(F.cal, N, NULL, LD, Y)) \
+  X("calibration_add_" #TY, "negative size", LOGITNORM_ERR_INVALID_ARGUMENT,                                     \
+    logitnorm_calibration_add_##TY(F.cal, -1, F.LGH, LD, Y))                                                     \
+  X("calibration_add_" #TY, "bad strides", LOGITNORM_ERR_INVALID_ARGUMENT,                                       \
+    logitnorm_calibration_add_##TY(F.cal, N, F.LGH, C - 1, Y))                                                   \
+  X("calibration_add_" #TY, "bad label", LOGITNORM_ERR_INVALID_LABEL,                                            \
+    (PUT(labels[1], C), logitnorm_calibration_add_##TY(F.cal, N, F.LGH, LD, Y)))                                 \
+  X("calibration_add_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                               \
+    (PUT(LGH[2 * LD + 1], NANH), logitnorm_calibration_add_##TY(F.cal, N, F.LGH, LD, Y)))                        \
+  X("calibration_add_" #TY, "non-finite", LOGITNORM_ERR_NONFINITE,                                               \
+    (PUT(LGH[0 * LD + 3], PINFH), logitnorm_calibration_add_##TY(F.cal, N, F.LGH, LD, Y)))                       \
+  X("calibration_add_" #TY, "masked", LOGITNORM_ERR_INVALID_LABEL,                                               \
+    (PUT(LGH[1 * LD + 3], NINFH), logitnorm_calibration_add_##TY(F.cal, N, F.LGH, LD, Y)))                       \
+  X("calibration_add_" #TY, "masked", LOGITNORM_ERR_INVALID_ARGUMENT,                                            \
+    (mask_row_half(F.LGH, F_before.LGH, 2, NINFH), logitnorm_calibration_add_##TY(F.cal, N, F.LGH, LD, Y)))
+
+#define HALF_SCORE_CAL_CASES(X)                                                                                  \
+  HALF_SCORE_CAL_CASES_T(X, bf16, 0, logits_bf16, 0x7fc0u, 0x7f80u, 0xff80u)                                     \
+  HALF_SCORE_CAL_CASES_T(X, f16, 1, logits_f16, 0x7e00u, 0x7c00u, 0xfc00u)
+
 /* ---- the scorers of 1.2 (NNGUIDE, FDBD, SCALE, DML): each case on a handle of its own ---- */
 
 static const float kHead[3 * 2] = {1, 0, 0, 1, 3, 1}; /* pairwise distinct rows */
@@ -1158,7 +1206,8 @@ typedef struct bad_case {
 
 #define LN_ROW(fn, cls, st, call) {fn, cls, st},
 static const bad_case CASES[] = {LOSS_CASES(LN_ROW) V11_CASES(LN_ROW) HALF_CASES(LN_ROW) OTHER_CASES(LN_ROW)
-                                     V12_CALIBRATION_CASES(LN_ROW) SCORER_V12_CASES(LN_ROW)};
+                                     V12_CALIBRATION_CASES(LN_ROW) SCORER_V12_CASES(LN_ROW)
+                                         HALF_SCORE_CAL_CASES(LN_ROW)};
 #undef LN_ROW
 enum { N_CASES = (int)(sizeof CASES / sizeof CASES[0]) };
 
@@ -1172,6 +1221,7 @@ static logitnorm_status run_case(int i) {
   OTHER_CASES(LN_CALL)
   V12_CALIBRATION_CASES(LN_CALL)
   SCORER_V12_CASES(LN_CALL)
+  HALF_SCORE_CAL_CASES(LN_CALL)
 #undef LN_CALL
   ck_abort_msg("no case %d", i);
   return LOGITNORM_OK;
@@ -1226,6 +1276,11 @@ START_TEST(test_fixture_is_valid) {
   logitnorm_calibration *mass = filled_cal(LOGITNORM_BINNING_EQUAL_MASS);
   ck_assert_int_eq(logitnorm_calibration_value(mass, LOGITNORM_CALIBRATION_ECE, &F.value), LOGITNORM_OK);
   logitnorm_calibration_free(mass);
+  /* 1.2 half scorer and calibration calls */
+  ck_assert_int_eq(msp_score_half(0, N, F.logits_bf16, LD, F.scores), LOGITNORM_OK);
+  ck_assert_int_eq(msp_score_half(1, N, F.logits_f16, LD, F.scores), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_calibration_add_bf16(F.cal, N, F.logits_bf16, LD, Y), LOGITNORM_OK);
+  ck_assert_int_eq(logitnorm_calibration_add_f16(F.cal, N, F.logits_f16, LD, Y), LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_loss_forward_f32(L, N, LG, LD, Y, &F.loss_out, RL), LOGITNORM_OK);
   ck_assert_int_eq(logitnorm_loss_forward_backward_f32(L, N, LG, LD, Y, &F.loss_out, RL, 1.0f, 0.0f, G, LD),
                    LOGITNORM_OK);

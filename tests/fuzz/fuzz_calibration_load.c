@@ -1,10 +1,66 @@
 /* logitnorm_calibration_load on arbitrary bytes (blob format versions 1 and 2): never a crash
    or an over-read; a failed load writes nothing to *out; a loaded accumulator gives finite
    values (or a failing status) and consistent reliability data, and saves to a blob that loads
-   and saves to the same bytes. */
+   and saves to the same bytes. A batch made from the input bytes (special values included) is
+   then added to two copies of the loaded accumulator, through add_f32 on the values rounded to
+   bf16 or f16 and widened back, and through the half twin on the rounded values: the same
+   status, and the same saved bytes and values afterwards (the blob as loaded when the add
+   failed). White-box: the number of classes is read from the handle. */
 #include <math.h>
 
+#include "common/half.h"
 #include "fuzz_common.h"
+#include "metrics/calibration.h"
+
+enum { ADD_ROWS = 3 };
+
+static float pick_logit(fuzz_bytes *b) {
+  static const float special[12] = {0.0f, -0.0f, 1.0f, -1.0f, NAN, INFINITY, -INFINITY, 3.5f, 1e-6f, 65504.0f,
+                                    1e5f, -30.0f};
+  uint8_t sel = fuzz_u8(b);
+  if (sel < 96) return special[sel % 12];
+  return (float)(int8_t)fuzz_u8(b) * 0.37f;
+}
+
+static void add_half_twin(const unsigned char *blob, size_t len, const uint8_t *data, size_t size) {
+  logitnorm_calibration *cf = NULL, *ch = NULL;
+  FUZZ_CHECK(logitnorm_calibration_load(&cf, blob, len) == LOGITNORM_OK);
+  FUZZ_CHECK(logitnorm_calibration_load(&ch, blob, len) == LOGITNORM_OK);
+  int64_t C = cf->num_classes;
+  if (C <= 4096) {
+    fuzz_bytes b = {.p = data, .size = size};
+    const int f16 = fuzz_u8(&b) & 1;
+    uint16_t *zh = malloc((size_t)(ADD_ROWS * C) * 2);
+    float *zw = malloc((size_t)(ADD_ROWS * C) * 4);
+    int32_t labels[ADD_ROWS];
+    for (int i = 0; i < ADD_ROWS; ++i) labels[i] = (int32_t)(fuzz_u8(&b) % (C + 1)); /* C is out of range */
+    for (int64_t k = 0; k < ADD_ROWS * C; ++k) {
+      zh[k] = f16 ? ln_f32_to_f16(pick_logit(&b)) : ln_f32_to_bf16(pick_logit(&b));
+      zw[k] = f16 ? ln_f16_to_f32(zh[k]) : ln_bf16_to_f32(zh[k]);
+    }
+    logitnorm_status sh = f16 ? logitnorm_calibration_add_f16(ch, ADD_ROWS, zh, C, labels)
+                              : logitnorm_calibration_add_bf16(ch, ADD_ROWS, zh, C, labels);
+    logitnorm_status sf = logitnorm_calibration_add_f32(cf, ADD_ROWS, zw, C, labels);
+    FUZZ_CHECK(sh == sf);
+    if (sh != LOGITNORM_OK) FUZZ_CHECK_FAILED(sh);
+    size_t nh = 0, nf = 0;
+    FUZZ_CHECK(logitnorm_calibration_save(ch, NULL, 0, &nh) == LOGITNORM_OK);
+    FUZZ_CHECK(logitnorm_calibration_save(cf, NULL, 0, &nf) == LOGITNORM_OK && nf == nh);
+    unsigned char *bh = malloc(nh), *bf = malloc(nf);
+    FUZZ_CHECK(logitnorm_calibration_save(ch, bh, nh, &nh) == LOGITNORM_OK);
+    FUZZ_CHECK(logitnorm_calibration_save(cf, bf, nf, &nf) == LOGITNORM_OK);
+    FUZZ_CHECK(memcmp(bh, bf, nh) == 0);
+    if (sh != LOGITNORM_OK) FUZZ_CHECK(nh == len && memcmp(bh, blob, len) == 0);
+    for (int which = LOGITNORM_CALIBRATION_ECE; which <= LOGITNORM_CALIBRATION_CLASSWISE_ECE; ++which) {
+      double vh = NAN, vf = NAN;
+      logitnorm_status qh = logitnorm_calibration_value(ch, which, &vh), qf = logitnorm_calibration_value(cf, which, &vf);
+      FUZZ_CHECK(qh == qf && (qh != LOGITNORM_OK || memcmp(&vh, &vf, sizeof vh) == 0));
+    }
+    free(bh), free(bf), free(zh), free(zw);
+  }
+  logitnorm_calibration_free(cf);
+  logitnorm_calibration_free(ch);
+}
 
 static void exercise(const logitnorm_calibration *c) {
   for (int which = LOGITNORM_CALIBRATION_ECE; which <= LOGITNORM_CALIBRATION_CLASSWISE_ECE; ++which) {
@@ -64,6 +120,7 @@ static int one_input(const uint8_t *data, size_t size) {
   FUZZ_CHECK(logitnorm_calibration_load(&c2, a, na) == LOGITNORM_OK);
   FUZZ_CHECK(logitnorm_calibration_save(c2, b, need, &nb) == LOGITNORM_OK && nb == na);
   FUZZ_CHECK(memcmp(a, b, na) == 0);
+  add_half_twin(a, na, data, size);
   if (logitnorm_calibration_merge(c2, c) == LOGITNORM_OK) exercise(c2);
   logitnorm_calibration_free(c2);
   logitnorm_calibration_free(c);
