@@ -1,13 +1,26 @@
 // liblogitnorm in LibTorch: a torch::autograd::Function that computes the loss of a
-// logitnorm_loss handle (LogitNorm or cross-entropy) on a CPU float/double [N, C] tensor, and a
-// module LogitNormLoss with PyTorch's option names. Header-only (C++17), installed beside
-// logitnorm.h. In CMake, link logitnorm::torch (liblogitnorm, LibTorch and C++17): the package
-// defines it after find_package(Torch), or with find_package(logitnorm 1 COMPONENTS torch).
+// logitnorm_loss handle (LogitNorm or cross-entropy) on a CPU float, double, bfloat16 or half
+// [N, C] tensor, and a module LogitNormLoss with PyTorch's option names. Header-only (C++17),
+// installed beside logitnorm.h. In CMake, link logitnorm::torch (liblogitnorm, LibTorch and
+// C++17): the package defines it after find_package(Torch), or with find_package(logitnorm 1
+// COMPONENTS torch).
 //
 // Data movement. Logits whose rows are contiguous (stride(1) == 1, any row stride >= C, e.g. a
 // [N, ld] tensor sliced to [:, :C]) are read in place with ld = stride(0); any other layout is
 // made contiguous once. int64 labels are converted to int32 (the library's label type). Nothing
-// but new tensors is written. The gradient is
+// but new tensors is written.
+// Half precision (liblogitnorm 1.2). torch::kBFloat16 and torch::kHalf logits (and probability
+// targets of the same dtype) go to the library's _bf16 / _f16 entry points as they are, never
+// converted to float: the arithmetic is the float kernels' own on the exactly widened values, and
+// the gradient, of the logits' dtype, is the float gradient rounded once to nearest-even. The loss
+// (and the row losses of NONE) stays float, as the C API returns it, and so does the upstream
+// gradient that multiplies the result. With grad_in_forward = true (below) an upstream gradient
+// other than 1 (a scaled loss) multiplies the already rounded half gradient in float and rounds
+// again; with grad_in_forward = false it goes to the library as alpha or row_scale and the
+// gradient is rounded once (the better choice for f16 under loss scaling: f16's range ends at
+// 65504 and its subnormals start below 6.1e-5). Half support needs liblogitnorm 1.2's header
+// (LOGITNORM_TORCH_HALF is then 1).
+// The gradient is
 //   reduced loss (MEAN, SUM):  grad = grad_output * dL/dz
 //   NONE:                      grad_i = grad_output_i * dL_i/dz_i
 // computed in one of two ways (Handle::grad_in_forward):
@@ -49,6 +62,17 @@
 // including this header to get the 1.0 path.
 #ifndef LOGITNORM_HAVE_ROW_STATS
 #define LOGITNORM_HAVE_ROW_STATS 1
+#endif
+
+// bfloat16 and half tensors need the _bf16 / _f16 entry points of liblogitnorm 1.2: with an older
+// logitnorm.h the adapter takes float and double only.
+#if defined(LOGITNORM_VERSION_NUMBER) && LOGITNORM_VERSION_NUMBER >= 10200
+#define LOGITNORM_TORCH_HALF 1
+#define LOGITNORM_TORCH_DISPATCH_(type, name, ...) \
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::ScalarType::BFloat16, at::ScalarType::Half, type, name, __VA_ARGS__)
+#else
+#define LOGITNORM_TORCH_HALF 0
+#define LOGITNORM_TORCH_DISPATCH_(type, name, ...) AT_DISPATCH_FLOATING_TYPES(type, name, __VA_ARGS__)
 #endif
 
 namespace logitnorm_torch {
@@ -120,9 +144,13 @@ inline void check(logitnorm_status s, const char *call) {
               logitnorm_last_error());
 }
 
-// The typed entry points, so that one template serves float and double.
-template <typename T> struct api;
+// The typed entry points, so that one template serves every dtype. S is the tensors' ATen scalar
+// type; elem is the library's element type for it (the pointer the data is passed as, with no
+// copy), wide the type of its row losses, row scales and alpha (float for the half types).
+template <typename S> struct api;
 template <> struct api<float> {
+  using elem = float;
+  using wide = float;
   static constexpr auto forward = logitnorm_loss_forward_f32;
   static constexpr auto backward = logitnorm_loss_backward_f32;
   static constexpr auto forward_soft = logitnorm_loss_forward_soft_f32;
@@ -137,6 +165,8 @@ template <> struct api<float> {
 #endif
 };
 template <> struct api<double> {
+  using elem = double;
+  using wide = double;
   static constexpr auto forward = logitnorm_loss_forward_f64;
   static constexpr auto backward = logitnorm_loss_backward_f64;
   static constexpr auto forward_soft = logitnorm_loss_forward_soft_f64;
@@ -150,6 +180,54 @@ template <> struct api<double> {
   static constexpr auto backward_stats_soft = logitnorm_loss_backward_stats_soft_f64;
 #endif
 };
+#if LOGITNORM_TORCH_HALF
+// at::BFloat16 and at::Half hold exactly the 16-bit patterns that logitnorm_bf16 and
+// logitnorm_f16 name (bfloat16: the top half of a float; IEEE binary16), so their data is passed
+// as it is.
+static_assert(sizeof(at::BFloat16) == sizeof(logitnorm_bf16) && alignof(at::BFloat16) >= alignof(logitnorm_bf16),
+              "at::BFloat16 is not 16-bit bfloat16 storage");
+static_assert(sizeof(at::Half) == sizeof(logitnorm_f16) && alignof(at::Half) >= alignof(logitnorm_f16),
+              "at::Half is not 16-bit binary16 storage");
+template <> struct api<at::BFloat16> {
+  using elem = logitnorm_bf16;
+  using wide = float;
+  static constexpr auto forward = logitnorm_loss_forward_bf16;
+  static constexpr auto backward = logitnorm_loss_backward_bf16;
+  static constexpr auto forward_soft = logitnorm_loss_forward_soft_bf16;
+  static constexpr auto backward_soft = logitnorm_loss_backward_soft_bf16;
+  static constexpr auto forward_backward = logitnorm_loss_forward_backward_bf16;
+  static constexpr auto forward_backward_soft = logitnorm_loss_forward_backward_soft_bf16;
+  static constexpr auto forward_stats = logitnorm_loss_forward_stats_bf16;
+  static constexpr auto backward_stats = logitnorm_loss_backward_stats_bf16;
+  static constexpr auto forward_stats_soft = logitnorm_loss_forward_stats_soft_bf16;
+  static constexpr auto backward_stats_soft = logitnorm_loss_backward_stats_soft_bf16;
+};
+template <> struct api<at::Half> {
+  using elem = logitnorm_f16;
+  using wide = float;
+  static constexpr auto forward = logitnorm_loss_forward_f16;
+  static constexpr auto backward = logitnorm_loss_backward_f16;
+  static constexpr auto forward_soft = logitnorm_loss_forward_soft_f16;
+  static constexpr auto backward_soft = logitnorm_loss_backward_soft_f16;
+  static constexpr auto forward_backward = logitnorm_loss_forward_backward_f16;
+  static constexpr auto forward_backward_soft = logitnorm_loss_forward_backward_soft_f16;
+  static constexpr auto forward_stats = logitnorm_loss_forward_stats_f16;
+  static constexpr auto backward_stats = logitnorm_loss_backward_stats_f16;
+  static constexpr auto forward_stats_soft = logitnorm_loss_forward_stats_soft_f16;
+  static constexpr auto backward_stats_soft = logitnorm_loss_backward_stats_soft_f16;
+};
+#endif
+
+// A tensor's data as the library's element type for S (a no-op cast for float and double).
+template <typename S> typename api<S>::elem *data(const torch::Tensor &t) {
+  return reinterpret_cast<typename api<S>::elem *>(t.data_ptr<S>());
+}
+
+// The dtype of the loss, the row losses and the upstream gradient for logits of `dtype`: the
+// library's wide type (float for bfloat16 and half, else the logits' own).
+inline torch::ScalarType wide_dtype(torch::ScalarType dtype) {
+  return dtype == torch::kBFloat16 || dtype == torch::kHalf ? torch::kFloat : dtype;
+}
 
 // A [n, c] matrix as the library reads it: rows of c contiguous values, ld apart.
 struct rows {
@@ -226,8 +304,10 @@ struct LossFunction : public torch::autograd::Function<LossFunction> {
     detail::check_cpu_strided(logits, "logits");
     detail::check_cpu_strided(target, "target");
     const auto dtype = logits.scalar_type();
-    TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kDouble,
-                "logitnorm_torch: logits must be float or double, got ", dtype);
+    TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kDouble ||
+                    (LOGITNORM_TORCH_HALF && (dtype == torch::kBFloat16 || dtype == torch::kHalf)),
+                "logitnorm_torch: logits must be ",
+                LOGITNORM_TORCH_HALF ? "float, double, bfloat16 or half" : "float or double", ", got ", dtype);
     const int64_t c = handle->num_classes;
     TORCH_CHECK(logits.dim() == 2 && logits.size(1) == c, "logitnorm_torch: logits must have shape [N, ", c,
                 "] for this handle, got ", logits.sizes());
@@ -250,7 +330,8 @@ struct LossFunction : public torch::autograd::Function<LossFunction> {
     }
     const detail::rows z = detail::row_major(logits, c);
     const logitnorm_reduction red = detail::reduction_of(*handle);
-    torch::Tensor out = torch::empty({red == LOGITNORM_REDUCTION_NONE ? n : 0}, logits.options().requires_grad(false));
+    const auto loss_options = logits.options().dtype(detail::wide_dtype(dtype)).requires_grad(false);
+    torch::Tensor out = torch::empty({red == LOGITNORM_REDUCTION_NONE ? n : 0}, loss_options);
     const bool need_grad = logits.requires_grad(), eager = need_grad && handle->grad_in_forward;
     torch::Tensor grad =
         eager ? GradPool::empty(handle->grads, n, c, logits.options().requires_grad(false)) : torch::Tensor();
@@ -259,14 +340,15 @@ struct LossFunction : public torch::autograd::Function<LossFunction> {
         need_grad && !eager ? torch::empty({n, LOGITNORM_LOSS_ROW_STATS}, torch::kDouble) : torch::Tensor();
 #endif
     double total = 0.0;
-    AT_DISPATCH_FLOATING_TYPES(dtype, "logitnorm_torch::forward", [&] {
+    LOGITNORM_TORCH_DISPATCH_(dtype, "logitnorm_torch::forward", [&] {
       using A = detail::api<scalar_t>;
-      const scalar_t *zp = z.t.data_ptr<scalar_t>();
-      const scalar_t *tp = soft ? tgt.data_ptr<scalar_t>() : nullptr;
+      using W = typename A::wide;
+      const auto *zp = detail::data<scalar_t>(z.t);
+      const auto *tp = soft ? detail::data<scalar_t>(tgt) : nullptr;
       const int32_t *yp = soft ? nullptr : tgt.data_ptr<int32_t>();
-      scalar_t *row_loss = red == LOGITNORM_REDUCTION_NONE ? out.data_ptr<scalar_t>() : nullptr;
+      W *row_loss = red == LOGITNORM_REDUCTION_NONE ? out.data_ptr<W>() : nullptr;
       if (eager) {
-        scalar_t *gp = grad.data_ptr<scalar_t>();
+        auto *gp = detail::data<scalar_t>(grad);
         if (soft)
           detail::check(A::forward_backward_soft(handle->loss, n, zp, z.ld, tp, ldt, &total, row_loss, 1, 0, gp, c),
                         "logitnorm_loss_forward_backward_soft");
@@ -293,7 +375,7 @@ struct LossFunction : public torch::autograd::Function<LossFunction> {
       else
         detail::check(A::forward(handle->loss, n, zp, z.ld, yp, &total, row_loss), "logitnorm_loss_forward");
     });
-    if (red != LOGITNORM_REDUCTION_NONE) out = torch::scalar_tensor(total, logits.options().requires_grad(false));
+    if (red != LOGITNORM_REDUCTION_NONE) out = torch::scalar_tensor(total, loss_options);
     ctx->saved_data["eager"] = eager;
     if (eager) {
       ctx->saved_data["none"] = red == LOGITNORM_REDUCTION_NONE;
@@ -318,10 +400,16 @@ struct LossFunction : public torch::autograd::Function<LossFunction> {
     if (ctx->saved_data["eager"].toBool()) {
       const torch::Tensor &grad = saved[0];
       const torch::Tensor &g = grad_out[0];
-      if (ctx->saved_data["none"].toBool()) return {grad * g.to(grad.scalar_type()).unsqueeze(1), {}, {}};
+      // grad * g in the wide dtype (float for half gradients), rounded to the gradient's dtype
+      // (for float and double both conversions are no-ops)
+      const auto scaled = [&](const torch::Tensor &factor) {
+        const auto wide = detail::wide_dtype(grad.scalar_type());
+        return (grad.to(wide) * factor.to(wide)).to(grad.scalar_type());
+      };
+      if (ctx->saved_data["none"].toBool()) return {scaled(g.unsqueeze(1)), {}, {}};
       // a reduced loss: grad_output is a scalar, 1 for loss.backward()
       if (g.item<double>() == 1.0) return {grad, torch::Tensor(), torch::Tensor()};
-      return {grad * g.to(grad.scalar_type()), torch::Tensor(), torch::Tensor()};
+      return {scaled(g), torch::Tensor(), torch::Tensor()};
     }
     const torch::Tensor &z = saved[0], &tgt = saved[1];
     auto holder = ctx->saved_data["handle"].toCapsule();
@@ -335,27 +423,28 @@ struct LossFunction : public torch::autograd::Function<LossFunction> {
     torch::Tensor row_scale;
     double alpha = 1.0;
     if (red == LOGITNORM_REDUCTION_NONE)
-      row_scale = g.to(dtype).contiguous();
+      row_scale = g.to(detail::wide_dtype(dtype)).contiguous();
     else
       alpha = g.item<double>();
     torch::Tensor grad = GradPool::empty(h.grads, n, c, z.options());
-    AT_DISPATCH_FLOATING_TYPES(dtype, "logitnorm_torch::backward", [&] {
+    LOGITNORM_TORCH_DISPATCH_(dtype, "logitnorm_torch::backward", [&] {
       using A = detail::api<scalar_t>;
-      const scalar_t *rs = row_scale.defined() ? row_scale.data_ptr<scalar_t>() : nullptr;
-      const scalar_t *zp = z.data_ptr<scalar_t>();
-      scalar_t *gp = grad.data_ptr<scalar_t>();
-      const auto a = static_cast<scalar_t>(alpha);
+      using W = typename A::wide;
+      const W *rs = row_scale.defined() ? row_scale.data_ptr<W>() : nullptr;
+      const auto *zp = detail::data<scalar_t>(z);
+      auto *gp = detail::data<scalar_t>(grad);
+      const auto a = static_cast<W>(alpha);
 #if LOGITNORM_HAVE_ROW_STATS
       const double *sp = saved[2].data_ptr<double>();
       if (soft)
-        detail::check(A::backward_stats_soft(h.loss, n, zp, ld, tgt.data_ptr<scalar_t>(), ldt, sp, rs, a, 0, gp, c),
+        detail::check(A::backward_stats_soft(h.loss, n, zp, ld, detail::data<scalar_t>(tgt), ldt, sp, rs, a, 0, gp, c),
                       "logitnorm_loss_backward_stats_soft");
       else
         detail::check(A::backward_stats(h.loss, n, zp, ld, tgt.data_ptr<int32_t>(), sp, rs, a, 0, gp, c),
                       "logitnorm_loss_backward_stats");
 #else
       if (soft)
-        detail::check(A::backward_soft(h.loss, n, zp, ld, tgt.data_ptr<scalar_t>(), ldt, rs, a, 0, gp, c),
+        detail::check(A::backward_soft(h.loss, n, zp, ld, detail::data<scalar_t>(tgt), ldt, rs, a, 0, gp, c),
                       "logitnorm_loss_backward_soft");
       else
         detail::check(A::backward(h.loss, n, zp, ld, tgt.data_ptr<int32_t>(), rs, a, 0, gp, c),
@@ -434,5 +523,7 @@ class LogitNormLossImpl : public torch::nn::Cloneable<LogitNormLossImpl> {
 TORCH_MODULE(LogitNormLoss);
 
 }  // namespace logitnorm_torch
+
+#undef LOGITNORM_TORCH_DISPATCH_
 
 #endif

@@ -10,9 +10,15 @@
 //                             (grad_in_forward true and false); then the loss inside a larger graph,
 //                             backward twice with retain_graph, and three backwards on leaf logits;
 //                             gradient buffers: never handed out while in use, reused once released.
+//   libtorch_tests half       bf16 and f16 logits (random shapes and options as above, -inf masks,
+//                             padded strides): the float loss and the half gradient against
+//                             LibTorch's upcast recipe (within one half ulp plus the float
+//                             tolerance) and bit for bit against the library's float call on the
+//                             widened logits, rounded once; the gradient's dtype; and no copy or
+//                             conversion of the logits (see run_parity_half, run_half_no_copy).
 //   libtorch_tests bad_input  non-CPU, wrong dtype, wrong shape, out-of-range labels and NaN logits
-//                             raise c10::Error (with logitnorm_last_error() where the library found
-//                             the fault) and leave every tensor untouched.
+//                             (float and half) raise c10::Error (with logitnorm_last_error() where
+//                             the library found the fault) and leave every tensor untouched.
 //
 // Errors are measured normwise: max|ours - torch| / max|torch| per tensor (the entries of a
 // gradient p - y cancel, so an entrywise relative error of the small entries means nothing).
@@ -75,10 +81,11 @@ reduction_t reduction_of(int r) {
   return torch::kMean;
 }
 
-std::string describe(const config &k) {
+// `type` names the logits' dtype when it is neither float nor double (k.dbl).
+std::string describe(const config &k, const char *type = nullptr) {
   char buf[256];
   std::snprintf(buf, sizeof buf, "%s %s %s n=%lld C=%lld ld=%lld %s w=%d ls=%.3g ii=%lld red=%d tau=%.3g scale=%.3g",
-                k.logitnorm ? "LOGITNORM" : "CE", k.dbl ? "f64" : "f32", k.eager ? "eager" : "stats", (long long)k.n,
+                k.logitnorm ? "LOGITNORM" : "CE", type ? type : k.dbl ? "f64" : "f32", k.eager ? "eager" : "stats", (long long)k.n,
                 (long long)k.c,
                 (long long)k.ld, k.soft ? "soft" : "hard", (int)k.weights, k.smoothing, (long long)k.ignore_index,
                 k.reduction, k.tau, k.scale);
@@ -318,6 +325,276 @@ int parity() {
   return failures ? 1 : 0;
 }
 
+// ---------------------------------------------------------------- half precision
+
+const char *dtype_name(torch::ScalarType t) { return t == torch::kBFloat16 ? "bf16" : "f16"; }
+
+// One ulp of the half type at each |h|: the gap to the next larger magnitude, as double.
+torch::Tensor half_ulp(const torch::Tensor &h) {
+  auto a = h.abs();
+  auto next = (a.view(torch::kShort) + 1).view(h.scalar_type());
+  return next.to(torch::kDouble) - a.to(torch::kDouble);
+}
+
+// How far the half gradient `ours` lies outside what rounding a correct float gradient allows,
+// against the float or double reference `ref`: max over entries of
+//   |ours - ref rounded to ours' dtype| - (1 half ulp there + tol * max|ref|)
+// (<= 0 passes). The library's float gradient and `ref` agree to tol * max|ref| (normwise, as in
+// run_parity: the entries of p - y cancel, so entrywise float agreement means nothing), and each
+// is rounded once to nearest-even; two float values that differ in their last bits round to the
+// same half value or to neighbours, 1 half ulp apart, when they straddle a rounding midpoint.
+double half_excess(const torch::Tensor &ours, const torch::Tensor &ref, double tol) {
+  auto r = ref.to(torch::kDouble), rh = ref.to(ours.scalar_type());
+  auto allowed = half_ulp(rh) + tol * r.abs().max().item<double>();
+  auto diff = (ours.to(torch::kDouble) - rh.to(torch::kDouble)).abs();
+  double e = (diff - allowed).max().item<double>();
+  return e == e ? e : INFINITY;
+}
+
+// Bit-for-bit equality (so -0 and +0 differ, and so do NaNs of different payloads).
+bool same_bits(const torch::Tensor &a, const torch::Tensor &b) {
+  if (a.sizes() != b.sizes() || a.scalar_type() != b.scalar_type()) return false;
+  const auto as = a.element_size() == 2 ? torch::kShort : a.element_size() == 4 ? torch::kInt : torch::kLong;
+  return torch::equal(a.view(as), b.view(as));
+}
+
+// The LogitNorm composition (torch_logitnorm) on rows that may hold -inf, the masked classes:
+// the norm over the finite entries, and each -inf entry kept as it is, so that cross_entropy
+// gives it probability 0 and gradient 0 (the library's mask rule; valid with hard labels that
+// are not masked and no label smoothing). where() keeps the -inf entries out of the division,
+// whose gradient would be 0 * inf = NaN. On rows without -inf it is torch_logitnorm.
+torch::Tensor torch_logitnorm_masked(const torch::Tensor &z, const torch::Tensor &target, double tau,
+                                     const F::CrossEntropyFuncOptions &o) {
+  auto masked = torch::isinf(z);
+  auto finite = torch::where(masked, torch::zeros_like(z), z);
+  auto norms = torch::norm(finite, 2, {-1}, true) + 1e-7;
+  return F::cross_entropy(torch::where(masked, z, finite / norms / tau), target, o);
+}
+
+int half_judged_exact = 0;  // configurations passed by the exact-gradient rule (see run_parity_half)
+int half_masked = 0;        // configurations with -inf masks
+int64_t half_off = 0;       // gradient entries that differ from LibTorch's upcast recipe (by rounding)
+
+// bf16 or f16 logits through the module, against
+//  (1) LibTorch's upcast recipe: cross_entropy (or the LogitNorm composition) on logits.to(kFloat),
+//      the gradient rounded to the logits' dtype as .to() does (nearest-even), within half_excess;
+//  (2) the library's float call on the widened logits (the same module on logits.to(kFloat)),
+//      rounded once: bit for bit, the loss and row losses included (the half entry points'
+//      contract). With the gradient computed in the forward and an upstream gradient other than
+//      1, the half gradient is rounded before the upstream factor multiplies it (in float), and
+//      rounded again: the expectation does the same.
+// Rows with -inf masks where LibTorch's reference defines them (hard labels, no smoothing).
+void run_parity_half(const config &k, torch::ScalarType dtype) {
+  const double tol = 1e-5;
+  const bool masks = !k.soft && k.smoothing == 0.0 && k.c >= 3;
+  torch::Tensor base = (torch::randn({k.n, k.ld}, torch::kDouble) * k.scale).to(dtype);
+  if (k.ld > k.c) base.slice(1, k.c, k.ld).fill_(NAN);  // padding must not be read
+  torch::Tensor target;
+  if (k.soft) {
+    auto t = torch::softmax(torch::randn({k.n, k.ldt}, torch::kDouble).slice(1, 0, k.c) * 2.0, 1).to(dtype);
+    auto padded = torch::full({k.n, k.ldt}, NAN, torch::TensorOptions().dtype(dtype));
+    padded.slice(1, 0, k.c).copy_(t);
+    target = padded.slice(1, 0, k.c);
+  } else {
+    target = torch::randint(0, k.c, {k.n}, torch::kLong);
+    for (int64_t i = 0; i < k.n; i += 3)
+      if (i > 0 && k.ignore_index != 0) target[i] = k.ignore_index;
+    if (masks) {  // every fourth row: about a third of its classes masked, never its label
+      auto m = torch::rand({k.n, k.c}) < 0.3;
+      for (int64_t i = 0; i < k.n; i++) {
+        const int64_t y = target[i].item<int64_t>();
+        if (i % 4 != 1 || y < 0 || y >= k.c)
+          m[i].fill_(false);
+        else
+          m[i][y] = false;
+      }
+      base.slice(1, 0, k.c).masked_fill_(m, -INFINITY);
+    }
+  }
+  torch::Tensor w;
+  if (k.weights) w = torch::rand({k.c}, torch::kFloat) * 2.0 + 0.1;
+
+  auto options = LogitNormLossOptions(k.c)
+                     .kind(k.logitnorm ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY)
+                     .temperature(k.tau)
+                     .ignore_index(k.ignore_index)
+                     .label_smoothing(k.smoothing)
+                     .reduction(reduction_of(k.reduction))
+                     .grad_in_forward(k.eager);
+  if (w.defined()) options.weight(w);
+  LogitNormLoss module(options);
+  F::CrossEntropyFuncOptions ref_opt;
+  ref_opt.ignore_index(k.ignore_index).label_smoothing(k.smoothing).reduction(reduction_of(k.reduction));
+  if (w.defined()) ref_opt.weight(w);
+  const std::string what = describe(k, dtype_name(dtype)) + (masks ? " masks" : "");
+
+  // the loss is float for half logits, and so is its upstream gradient
+  const auto fopt = torch::TensorOptions().dtype(torch::kFloat);
+  torch::Tensor upstream = k.reduction == 2 ? torch::randn({k.n}, fopt) : torch::full({}, k.n % 2 ? 1.0 : 0.75, fopt);
+  torch::Tensor ours_base = base.clone().requires_grad_(true);
+  torch::Tensor ours_z = ours_base.slice(1, 0, k.c);
+  auto rm = logitnorm_torch::detail::row_major(ours_z, k.c);
+  EXPECT(rm.t.data_ptr() == ours_z.data_ptr() && (k.n <= 1 || rm.ld == k.ld), "%s: padded logits were copied",
+         what.c_str());
+  torch::Tensor ours = module(ours_z, target);
+  (ours * upstream).sum().backward();
+  const torch::Tensor g = ours_base.grad().slice(1, 0, k.c);
+  EXPECT(ours.scalar_type() == torch::kFloat, "%s: loss dtype %s, not float", what.c_str(),
+         c10::toString(ours.scalar_type()));
+  EXPECT(ours_base.grad().scalar_type() == dtype, "%s: gradient dtype %s", what.c_str(),
+         c10::toString(ours_base.grad().scalar_type()));
+  if (k.ld > k.c)
+    EXPECT(ours_base.grad().slice(1, k.c, k.ld).abs().max().item<double>() == 0.0, "%s: padding got a gradient",
+           what.c_str());
+
+  // (1) LibTorch on the upcast logits, in float (and in double where float results cancel)
+  const torch::Tensor z_wide = base.slice(1, 0, k.c).to(torch::kFloat);
+  const torch::Tensor t_wide = k.soft ? target.to(torch::kFloat) : target;
+  auto ref_z = z_wide.clone().requires_grad_(true);
+  torch::Tensor ref = k.logitnorm ? torch_logitnorm_masked(ref_z, t_wide, k.tau, ref_opt)
+                                  : F::cross_entropy(ref_z, t_wide, ref_opt);
+  (ref * upstream).sum().backward();
+  EXPECT(ours.sizes() == ref.sizes(), "%s: result shape", what.c_str());
+  double e_loss = rel_err(ours.detach(), ref.detach());
+  EXPECT(e_loss <= tol, "%s: loss error %.3g > %.0g (ours %.10g, torch %.10g)", what.c_str(), e_loss, tol,
+         ours.sum().item<double>(), ref.sum().item<double>());
+  double excess = half_excess(g, ref_z.grad(), tol);
+  half_masked += masks;
+  half_off += (g.to(torch::kFloat) != ref_z.grad().to(dtype).to(torch::kFloat)).sum().item<int64_t>();
+  if (excess > 0) {
+    // As in run_parity: where a LogitNorm gradient cancels, two correct float results differ by
+    // more than tol of the largest entry; then ours must be within the bound of the double one.
+    auto exact_z = z_wide.to(torch::kDouble).requires_grad_(true);
+    F::CrossEntropyFuncOptions exact_opt;
+    exact_opt.ignore_index(k.ignore_index).label_smoothing(k.smoothing).reduction(reduction_of(k.reduction));
+    if (w.defined()) exact_opt.weight(w.to(torch::kDouble));
+    auto exact_t = k.soft ? target.to(torch::kDouble) : target;
+    auto exact = k.logitnorm ? torch_logitnorm_masked(exact_z, exact_t, k.tau, exact_opt)
+                             : F::cross_entropy(exact_z, exact_t, exact_opt);
+    (exact * upstream.to(torch::kDouble)).sum().backward();
+    double excess_exact = half_excess(g, exact_z.grad(), tol);
+    EXPECT(excess_exact <= 0, "%s: gradient beyond 1 half ulp + %.0g of LibTorch's by %.3g, of the double one by %.3g",
+           what.c_str(), tol, excess, excess_exact);
+    half_judged_exact++;
+  }
+
+  // (2) the float call on the widened logits, rounded once
+  auto f32_z = z_wide.clone().requires_grad_(true);
+  torch::Tensor f32_loss = module(f32_z, t_wide);
+  EXPECT(same_bits(ours.detach(), f32_loss.detach()), "%s: loss differs from the float call's (%.10g, %.10g)",
+         what.c_str(), ours.sum().item<double>(), f32_loss.sum().item<double>());
+  torch::Tensor expected;
+  if (k.eager) {
+    (f32_loss * torch::ones_like(upstream)).sum().backward();  // the gradient the forward computes
+    auto up = k.reduction == 2 ? upstream.unsqueeze(1) : upstream;
+    expected = (f32_z.grad().to(dtype).to(torch::kFloat) * up).to(dtype);
+  } else {
+    (f32_loss * upstream).sum().backward();  // the upstream gradient goes to the library as alpha or row_scale
+    expected = f32_z.grad().to(dtype);
+  }
+  EXPECT(same_bits(g, expected), "%s: gradient differs from the float call's rounded (%lld entries)", what.c_str(),
+         (long long)(g.to(torch::kFloat) != expected.to(torch::kFloat)).sum().item<int64_t>());
+}
+
+// Names of the ATen operators run on this thread while the callback is installed.
+thread_local std::vector<std::string> *recorded_ops = nullptr;
+std::unique_ptr<at::ObserverContext> record_op(const at::RecordFunction &fn) {
+  if (recorded_ops) recorded_ops->push_back(fn.name());
+  return nullptr;
+}
+
+// The half logits are never copied or converted. The forward runs no copying operator (a .to(),
+// a clone, a copy_), and the forward of the row-statistics recipe saves the logits tensor itself:
+// a change to the logits between the forward and the backward is then caught by autograd's
+// version check. A transposed tensor, which the adapter makes contiguous, is the control.
+void run_half_no_copy(torch::ScalarType dtype, bool eager) {
+  const int64_t n = 33, c = 70, ld = 75;
+  LogitNormLoss module(LogitNormLossOptions(c).temperature(0.3).grad_in_forward(eager));
+  auto y = torch::randint(0, c, {n}, torch::kLong);
+  const char *name = dtype_name(dtype), *mode = eager ? "eager" : "stats";
+  auto copies = [&](const torch::Tensor &z) {
+    std::vector<std::string> ops;
+    recorded_ops = &ops;
+    auto handle = at::addThreadLocalCallback(at::RecordFunctionCallback(record_op));
+    torch::Tensor l = module(z, y);
+    at::removeCallback(handle);
+    recorded_ops = nullptr;
+    std::string found;
+    for (const auto &op : ops)
+      if (op.find("copy") != std::string::npos || op.find("clone") != std::string::npos || op == "aten::to" ||
+          op == "aten::contiguous")
+        found += " " + op;
+    return std::make_pair(l, found);
+  };
+  auto base = (torch::randn({n, ld}) * 2.0).to(dtype).requires_grad_(true);
+  auto [loss, found] = copies(base.slice(1, 0, c));
+  EXPECT(found.empty(), "no copy %s %s: the forward ran%s", name, mode, found.c_str());
+  auto [loss_t, found_t] = copies(base.detach().t().contiguous().t().slice(0, 0, n).slice(1, 0, c));
+  EXPECT(!found_t.empty(), "no copy %s %s: a transposed input was not seen to be copied", name, mode);
+  if (!eager) {
+    {
+      torch::NoGradGuard guard;
+      base.mul_(1);  // bumps the logits' version
+    }
+    bool caught = false;
+    try {
+      loss.backward();
+    } catch (const c10::Error &e) {
+      caught = std::string(e.what_without_backtrace()).find("modified by an inplace operation") != std::string::npos;
+    }
+    EXPECT(caught, "no copy %s stats: the backward did not use the logits tensor itself", name);
+  } else {
+    loss.backward();
+    EXPECT(base.grad().scalar_type() == dtype, "no copy %s eager: gradient dtype", name);
+  }
+}
+
+int half_parity() {
+  // many small LibTorch operations per configuration: on a busy machine a second OpenMP thread
+  // spends more time waiting at their barriers than it saves
+  torch::set_num_threads(1);
+  std::mt19937_64 rng(20250301);
+  auto uniform = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); };
+  auto pick = [&](int64_t a, int64_t b) { return std::uniform_int_distribution<int64_t>(a, b)(rng); };
+  int count = 0;
+  const int64_t fixed_c[] = {1, 2, 50257};
+  for (int i = 0; i < 24; i++) {
+    config k{};
+    k.c = i < 3 ? fixed_c[i] : (int64_t)std::floor(std::exp(uniform(0.0, std::log(50257.0))));
+    if (k.c < 1) k.c = 1;
+    k.n = pick(1, std::max<int64_t>(1, std::min<int64_t>(64, 60000 / k.c)));
+    k.ld = pick(0, 1) ? k.c + pick(1, 9) : k.c;
+    k.ldt = pick(0, 1) ? k.c + pick(1, 5) : k.c;
+    k.soft = pick(0, 3) == 0;
+    k.weights = pick(0, 1) == 1;
+    k.smoothing = pick(0, 2) == 0 ? uniform(0.0, 0.3) : 0.0;  // two thirds without, where masks go
+    k.ignore_index = pick(0, 1) ? -100 : -1;
+    k.tau = uniform(0.05, 1.0);
+    k.scale = std::exp(uniform(std::log(0.01), std::log(20.0)));
+    for (torch::ScalarType dtype : {torch::kBFloat16, torch::kHalf})
+      for (int kind = 0; kind < 2; kind++)
+        for (int red = 0; red < 3; red++)
+          for (int eager = 0; eager < 2; eager++) {
+            k.logitnorm = kind == 1;
+            k.reduction = red;
+            k.eager = eager == 1;
+            try {
+              run_parity_half(k, dtype);
+            } catch (const c10::Error &e) {
+              failures++;
+              std::fprintf(stderr, "FAIL %s: %s\n", describe(k, dtype_name(dtype)).c_str(), e.what_without_backtrace());
+            }
+            count++;
+          }
+  }
+  for (torch::ScalarType dtype : {torch::kBFloat16, torch::kHalf})
+    for (int eager = 0; eager < 2; eager++) run_half_no_copy(dtype, eager == 1);
+  std::printf("half_parity: %d configurations (%d with -inf masks, %d judged against the double gradient; %lld "
+              "gradient entries a rounding step away from LibTorch's upcast recipe), no-copy checks, %d failure(s)\n",
+              count, half_masked, half_judged_exact, (long long)half_off, failures);
+  return failures ? 1 : 0;
+}
+
 // ---------------------------------------------------------------- bad input
 
 bool same_bytes(const torch::Tensor &a, const torch::Tensor &b) {
@@ -359,8 +636,9 @@ int bad_input() {
   auto z = torch::randn({n, c}).requires_grad_(true);
 
   expect_rejected("meta tensor", m, torch::empty({n, c}, torch::device(torch::kMeta)), y, "CPU", false);
-  expect_rejected("half logits", m, torch::randn({n, c}).to(torch::kHalf), y, "float or double", false);
-  expect_rejected("int logits", m, torch::ones({n, c}, torch::kInt), y, "float or double", false);
+  const char *dtypes = "float, double, bfloat16 or half";
+  expect_rejected("int logits", m, torch::ones({n, c}, torch::kInt), y, dtypes, false);
+  expect_rejected("complex logits", m, torch::randn({n, c}, torch::kComplexFloat), y, dtypes, false);
   expect_rejected("C + 1 columns", m, torch::randn({n, c + 1}).requires_grad_(true), y, "shape", false);
   expect_rejected("3-D logits", m, torch::randn({n, c, 1}).requires_grad_(true), y, "shape", false);
   expect_rejected("labels [n + 1]", m, z, torch::randint(0, c, {n + 1}, torch::kLong), "shape", false);
@@ -389,6 +667,19 @@ int bad_input() {
   auto soft = torch::softmax(torch::randn({n, c}), 1).requires_grad_(true);
   expect_rejected("targets requiring grad", m, z, soft, "detach", false);
   expect_rejected("double targets, float logits", m, z, soft.detach().to(torch::kDouble), "dtype", false);
+  // half logits: the same rules, the library's checks through the _bf16 / _f16 entry points
+  for (torch::ScalarType half : {torch::kBFloat16, torch::kHalf}) {
+    const std::string name = std::string(dtype_name(half));
+    auto zh = torch::randn({n, c}).to(half).requires_grad_(true);
+    expect_rejected((name + " logits, float targets").c_str(), m, zh, soft.detach(), "dtype", false);
+    auto zh_nan = zh.detach().clone();
+    zh_nan[3][7] = NAN;
+    expect_rejected((name + " NaN logit").c_str(), m, zh_nan.requires_grad_(true), y, "non-finite", true);
+    auto zh_inf = zh.detach().clone();
+    zh_inf[0][2] = INFINITY;
+    expect_rejected((name + " +inf logit").c_str(), m, zh_inf.requires_grad_(true), y, "non-finite", true);
+    expect_rejected((name + " label == C").c_str(), m, zh, y_high, "invalid label", true);
+  }
   std::printf("bad_input: %d failure(s)\n", failures);
   return failures ? 1 : 0;
 }
@@ -400,7 +691,8 @@ int main(int argc, char **argv) {
   torch::set_num_threads(2);
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "parity") return parity();
+  if (mode == "half") return half_parity();
   if (mode == "bad_input") return bad_input();
-  std::fprintf(stderr, "usage: %s parity|bad_input\n", argv[0]);
+  std::fprintf(stderr, "usage: %s parity|half|bad_input\n", argv[0]);
   return 2;
 }

@@ -3,8 +3,13 @@
 // the official LogitNorm (norm + 1e-7, divide, divide by tau, cross_entropy), on the same tensors,
 // with one LibTorch thread and THREADS = 1, at the shapes of tests/bench/bench_loss.c.
 // Each timed step is what a trainer does: loss = f(x, y); loss.backward(); x.grad reset.
-// The six columns take turns step by step; prints each one's median time and the ratios; goal: the LogitNorm Function at least 10x faster
-// than the composition and faster than the fused cross_entropy at every shape.
+// bf16 columns: the Function on bf16 logits (the _bf16 entry points, the gradient in bf16)
+// against LibTorch's upcast recipe, which a trainer with bf16 logits uses without the library:
+// x.to(kFloat), then cross_entropy or the LogitNorm composition, and autograd casts the float
+// gradient back to bf16 (the backward of .to()).
+// The columns take turns step by step; prints each one's median time and the ratios; goal: the
+// f32 LogitNorm Function at least 10x faster than the composition and faster than the fused
+// cross_entropy at every shape.
 //   bench_libtorch [--quick]     --quick: shapes / 64 and 1 repetition, a smoke test
 #include <logitnorm_torch.h>
 
@@ -62,14 +67,16 @@ double median(std::vector<double> t) {
 
 int main(int argc, char **argv) {
   bool quick = false;
-  std::string only;  // --only ln|ln_stats|ce|torch_ce|torch_ln|lib: time one column (for a profiler)
+  // --only <column>: time one column (for a profiler)
+  const char *names = "ln|ln_stats|ce|torch_ce|torch_ln|lib|ln_bf16|ce_bf16|torch_ce_bf16|torch_ln_bf16";
+  std::string only;
   for (int i = 1; i < argc; i++) {
     if (std::strcmp(argv[i], "--quick") == 0)
       quick = true;
     else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc)
       only = argv[++i];
     else {
-      std::fprintf(stderr, "usage: bench_libtorch [--quick] [--only ln|ln_stats|ce|torch_ce|torch_ln|lib]\n");
+      std::fprintf(stderr, "usage: bench_libtorch [--quick] [--only %s]\n", names);
       return 2;
     }
   }
@@ -83,6 +90,7 @@ int main(int argc, char **argv) {
   std::printf("%-11s %8s %8s %8s %8s %9s %10s %9s %8s %8s\n", "shape", "lib", "LN Func", "LN stats", "CE Func",
               "torch CE", "torch LN", "LN x comp", "LN x CE", "CE x CE");
   bool goal = true, agree = true;
+  std::vector<std::string> bf16_rows;  // the bf16 table, printed after the f32 one
   for (const auto &s : shapes) {
     const int64_t n = quick ? s[0] / 64 : s[0], c = s[1];
     torch::Tensor x = (torch::randn({n, c}) * 3.0).requires_grad_(true);
@@ -93,8 +101,14 @@ int main(int argc, char **argv) {
     logitnorm_torch::detail::check(logitnorm_loss_set(ln_stats->loss, LOGITNORM_LOSS_TEMPERATURE, tau), "set");
     ln_stats->grad_in_forward = false;
     logitnorm_torch::HandlePtr ce = logitnorm_torch::make_handle(LOGITNORM_LOSS_CROSS_ENTROPY, c);
-    double v_ln = 0, v_lns = 0, v_ce = 0, v_tce = 0, v_tln = 0;
-    double t_lib = 0, t_ln = 0, t_lns = 0, t_ce = 0, t_tce = 0, t_tln = 0;
+    // the bf16 columns: their own handles (and gradient pools), the same values rounded to bf16
+    torch::Tensor x16 = x.detach().to(torch::kBFloat16).requires_grad_(true);
+    logitnorm_torch::HandlePtr ln16 = logitnorm_torch::make_handle(LOGITNORM_LOSS_LOGITNORM, c);
+    logitnorm_torch::detail::check(logitnorm_loss_set(ln16->loss, LOGITNORM_LOSS_TEMPERATURE, tau), "set");
+    logitnorm_torch::HandlePtr ce16 = logitnorm_torch::make_handle(LOGITNORM_LOSS_CROSS_ENTROPY, c);
+    double v_ln = 0, v_lns = 0, v_ce = 0, v_tce = 0, v_tln = 0, v_ln16 = 0, v_ce16 = 0, v_tce16 = 0, v_tln16 = 0;
+    double t_lib = 0, t_ln = 0, t_lns = 0, t_ce = 0, t_tce = 0, t_tln = 0, t_ln16 = 0, t_ce16 = 0, t_tce16 = 0,
+           t_tln16 = 0;
     auto want = [&](const char *name) { return only.empty() || only == name; };
     const torch::Tensor xd = x.detach(), y32 = y.to(torch::kInt);
     torch::Tensor g = torch::empty({n, c});
@@ -123,6 +137,21 @@ int main(int argc, char **argv) {
            }, &v_tln);
          },
          {}},
+        {"ln_bf16", &t_ln16, [&] { return step_ms(x16, [&] { return logitnorm_torch::loss(x16, y, ln16); }, &v_ln16); },
+         {}},
+        {"ce_bf16", &t_ce16, [&] { return step_ms(x16, [&] { return logitnorm_torch::loss(x16, y, ce16); }, &v_ce16); },
+         {}},
+        {"torch_ce_bf16", &t_tce16,
+         [&] { return step_ms(x16, [&] { return F::cross_entropy(x16.to(torch::kFloat), y); }, &v_tce16); }, {}},
+        {"torch_ln_bf16", &t_tln16,
+         [&] {
+           return step_ms(x16, [&] {
+             auto xf = x16.to(torch::kFloat);
+             auto norms = torch::norm(xf, 2, {-1}, true) + 1e-7;
+             return F::cross_entropy(xf / norms / tau, y);
+           }, &v_tln16);
+         },
+         {}},
     };
     for (int r = 0; r < reps; r++)
       for (auto &col : cols)
@@ -134,25 +163,37 @@ int main(int argc, char **argv) {
       if (!col.t.empty()) *col.median = median(col.t);
     if (!only.empty()) {
       std::printf("%lldx%lld %s: %.3f ms\n", (long long)n, (long long)c, only.c_str(),
-                  t_lib + t_ln + t_lns + t_ce + t_tce + t_tln);
+                  t_lib + t_ln + t_lns + t_ce + t_tce + t_tln + t_ln16 + t_ce16 + t_tce16 + t_tln16);
       continue;
     }
     // A cheap guard that the timed calls compute the same losses.
     if (std::abs(v_ln - v_tln) > 1e-4 * std::abs(v_tln) || std::abs(v_lns - v_tln) > 1e-4 * std::abs(v_tln) ||
-        std::abs(v_ce - v_tce) > 1e-4 * std::abs(v_tce))
+        std::abs(v_ce - v_tce) > 1e-4 * std::abs(v_tce) || std::abs(v_ln16 - v_tln16) > 1e-4 * std::abs(v_tln16) ||
+        std::abs(v_ce16 - v_tce16) > 1e-4 * std::abs(v_tce16))
       agree = false;
     char shape[32];
     std::snprintf(shape, sizeof shape, "%lldx%lld", (long long)n, (long long)c);
     std::printf("%-11s %8.3f %8.3f %8.3f %8.3f %9.3f %10.3f %9.1f %8.2f %8.2f\n", shape, t_lib, t_ln, t_lns, t_ce,
                 t_tce, t_tln, t_tln / t_ln, t_tce / t_ln, t_tce / t_ce);
     if (t_tln / t_ln < 10.0 || t_tce / t_ln <= 1.0) goal = false;
+    char row[160];
+    std::snprintf(row, sizeof row, "%-11s %8.3f %8.3f %9.3f %9.3f %9.2f %9.2f %9.1f %9.2f", shape, t_ln16, t_ce16,
+                  t_tce16, t_tln16, t_ln16 / t_ln, t_ce16 / t_ce, t_tln16 / t_ln16, t_tce16 / t_ce16);
+    bf16_rows.push_back(row);
   }
   if (!only.empty()) return 0;
+  std::printf("\nbf16 logits, the same rounds: median thread CPU ms\n");
+  std::printf("%-11s %8s %8s %9s %9s %9s %9s %9s %9s\n", "shape", "LN bf16", "CE bf16", "torch CE", "torch LN",
+              "LN/LN32", "CE/CE32", "LN x comp", "CE x CE");
+  for (const auto &row : bf16_rows) std::printf("%s\n", row.c_str());
   std::printf("columns: lib = forward_backward called directly into a preallocated gradient (LOGITNORM);\n"
               "LN/CE Func = logitnorm_torch::LossFunction with a LOGITNORM (tau %.2g) / CROSS_ENTROPY handle\n"
               "(gradient computed in the forward), loss.backward() included; LN stats = the LOGITNORM Function\n"
               "with grad_in_forward = false (forward_stats, then backward_stats); torch CE = F::cross_entropy;\n"
-              "torch LN = the LogitNorm composition; 'A x B' = time of B / time of A\n",
+              "torch LN = the LogitNorm composition; 'A x B' = time of B / time of A\n"
+              "bf16 table: LN/CE bf16 = the Functions on bf16 logits (gradient in bf16); torch CE / LN = LibTorch's\n"
+              "upcast recipe (x.to(kFloat), cross_entropy or the composition, the gradient cast back to bf16 by\n"
+              "autograd); LN/LN32, CE/CE32 = time of the bf16 Function / the f32 one\n",
               tau);
   std::printf("goal (LN Func >= 10x the composition and faster than torch CE at every shape): %s\n",
               goal ? "met" : "NOT met");
