@@ -92,6 +92,27 @@ std::string describe(const config &k, const char *type = nullptr) {
   return buf;
 }
 
+// The module under test for a case, with class weights w (undefined: none).
+static LogitNormLossOptions module_options(const config &k, const torch::Tensor &w) {
+  auto options = LogitNormLossOptions(k.c)
+                     .kind(k.logitnorm ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY)
+                     .temperature(k.tau)
+                     .ignore_index(k.ignore_index)
+                     .label_smoothing(k.smoothing)
+                     .reduction(reduction_of(k.reduction))
+                     .grad_in_forward(k.eager);
+  if (w.defined()) options.weight(w);
+  return options;
+}
+
+// LibTorch's cross_entropy options for the same case.
+static F::CrossEntropyFuncOptions reference_options(const config &k, const torch::Tensor &w) {
+  F::CrossEntropyFuncOptions ref_opt;
+  ref_opt.ignore_index(k.ignore_index).label_smoothing(k.smoothing).reduction(reduction_of(k.reduction));
+  if (w.defined()) ref_opt.weight(w);
+  return ref_opt;
+}
+
 // One comparison: the module and the torch reference on the same data, with an upstream gradient
 // (a scalar factor for reduced losses, a random vector for NONE).
 void run_parity(const config &k, std::mt19937_64 &rng) {
@@ -113,18 +134,8 @@ void run_parity(const config &k, std::mt19937_64 &rng) {
   torch::Tensor w;
   if (k.weights) w = torch::rand({k.c}, torch::kFloat) * 2.0 + 0.1;  // float values: exact in both dtypes
 
-  auto options = LogitNormLossOptions(k.c)
-                     .kind(k.logitnorm ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY)
-                     .temperature(k.tau)
-                     .ignore_index(k.ignore_index)
-                     .label_smoothing(k.smoothing)
-                     .reduction(reduction_of(k.reduction))
-                     .grad_in_forward(k.eager);
-  if (w.defined()) options.weight(w);
-  LogitNormLoss module(options);
-  F::CrossEntropyFuncOptions ref_opt;
-  ref_opt.ignore_index(k.ignore_index).label_smoothing(k.smoothing).reduction(reduction_of(k.reduction));
-  if (w.defined()) ref_opt.weight(w.to(dtype));
+  LogitNormLoss module(module_options(k, w));
+  F::CrossEntropyFuncOptions ref_opt = reference_options(k, w.defined() ? w.to(dtype) : w);
 
   // a reduced loss's upstream gradient: 1 (the saved gradient returned as it is) or 0.75 (scaled)
   torch::Tensor upstream = k.reduction == 2 ? torch::randn({k.n}, opt) : torch::full({}, k.n % 2 ? 1.0 : 0.75, opt);
@@ -414,18 +425,8 @@ void run_parity_half(const config &k, torch::ScalarType dtype) {
   torch::Tensor w;
   if (k.weights) w = torch::rand({k.c}, torch::kFloat) * 2.0 + 0.1;
 
-  auto options = LogitNormLossOptions(k.c)
-                     .kind(k.logitnorm ? LOGITNORM_LOSS_LOGITNORM : LOGITNORM_LOSS_CROSS_ENTROPY)
-                     .temperature(k.tau)
-                     .ignore_index(k.ignore_index)
-                     .label_smoothing(k.smoothing)
-                     .reduction(reduction_of(k.reduction))
-                     .grad_in_forward(k.eager);
-  if (w.defined()) options.weight(w);
-  LogitNormLoss module(options);
-  F::CrossEntropyFuncOptions ref_opt;
-  ref_opt.ignore_index(k.ignore_index).label_smoothing(k.smoothing).reduction(reduction_of(k.reduction));
-  if (w.defined()) ref_opt.weight(w);
+  LogitNormLoss module(module_options(k, w));
+  F::CrossEntropyFuncOptions ref_opt = reference_options(k, w);
   const std::string what = describe(k, dtype_name(dtype)) + (masks ? " masks" : "");
 
   // the loss is float for half logits, and so is its upstream gradient
