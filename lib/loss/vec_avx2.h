@@ -231,10 +231,17 @@ static inline __m256 ln_smload_bf16(const uint16_t *p, __m256i m) { return ln_bf
 static inline __m256 ln_smload_f16(const uint16_t *p, __m256i m) { return ln_f16_widen8(ln_smload_half(p, m)); }
 static inline void ln_smstore_f32(float *p, __m256i m, __m256 v) { _mm256_maskstore_ps(p, m, v); }
 static inline void ln_smstore_f64(double *p, __m256i m, __m256d v) { _mm256_maskstore_pd(p, m, v); }
+/* The low 64 bits of h (movq; written so that 32-bit x86, which has no 64-bit integer
+   registers, compiles it too). */
+static inline uint64_t ln_low64(__m128i h) {
+  uint64_t v;
+  _mm_storel_epi64((__m128i *)(void *)&v, h);
+  return v;
+}
 static inline void ln_smstore_half(uint16_t *p, __m256i m, __m128i h) {
   const int n = ln_tail_count_ps(m);
-  ln_store_halves64(p, (uint64_t)_mm_cvtsi128_si64(h), n < 4 ? n : 4);
-  if (n > 4) ln_store_halves64(p + 4, (uint64_t)_mm_extract_epi64(h, 1), n - 4);
+  ln_store_halves64(p, ln_low64(h), n < 4 ? n : 4);
+  if (n > 4) ln_store_halves64(p + 4, ln_low64(_mm_unpackhi_epi64(h, h)), n - 4);
 }
 static inline void ln_smstore_bf16(uint16_t *p, __m256i m, __m256 v) { ln_smstore_half(p, m, ln_bf16_narrow8(v)); }
 static inline void ln_smstore_f16(uint16_t *p, __m256i m, __m256 v) { ln_smstore_half(p, m, ln_f16_narrow8(v)); }
@@ -247,21 +254,31 @@ static inline __m256 ln_sgather_zy_f32(const float *z, int64_t ld, const int32_t
 static inline __m256d ln_sgather_zy_f64(const double *z, int64_t ld, const int32_t *y, int64_t C) {
   return ln_gather_zy_pd(z, ld, y, C);
 }
-static inline uint16_t ln_zy_half(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C, int r) {
-  return y[r] >= 0 && y[r] < C ? z[r * ld + y[r]] : 0;
-}
-/* built in registers: a vector load of 16-bit stores just made would wait for them to retire */
-static inline __m128i ln_sgather_zy_half(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C) {
-  return _mm_setr_epi16((short)ln_zy_half(z, ld, y, C, 0), (short)ln_zy_half(z, ld, y, C, 1),
-                        (short)ln_zy_half(z, ld, y, C, 2), (short)ln_zy_half(z, ld, y, C, 3),
-                        (short)ln_zy_half(z, ld, y, C, 4), (short)ln_zy_half(z, ld, y, C, 5),
-                        (short)ln_zy_half(z, ld, y, C, 6), (short)ln_zy_half(z, ld, y, C, 7));
+/* The half z[r ld + y_r] in the high 16 bits of 32-bit lanes (0 in the lanes
+   ln_gather_zy_ps leaves 0), by one masked 32-bit gather; the same int32 bound. A lane with
+   element index i >= 1 reads elements i - 1 and i (x86 is little-endian: i is the high half),
+   which lie inside the rows; the lane with i = 0 reads elements 0 and 1 and shifts element 0
+   up (callers gather from LANES rows, so element 1 exists). No element outside the rows is
+   read, and the lanes are not put together one 16-bit load at a time. */
+static inline __m256i ln_gather_zy_half_hi(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C) {
+  const __m256i yv = _mm256_loadu_si256((const __m256i *)y);
+  const __m256i ok = _mm256_and_si256(_mm256_cmpgt_epi32(yv, _mm256_set1_epi32(-1)),
+                                      _mm256_cmpgt_epi32(_mm256_set1_epi32((int32_t)C), yv));
+  const __m256i row = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int32_t)ld));
+  const __m256i i = _mm256_add_epi32(yv, row);
+  const __m256i first = _mm256_cmpeq_epi32(i, _mm256_setzero_si256()); /* -1 where i = 0 */
+  const __m256i at = _mm256_sub_epi32(_mm256_add_epi32(i, _mm256_set1_epi32(-1)), first); /* i - 1, or 0 */
+  const __m256i w = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), (const int *)z, at, ok, 2);
+  return _mm256_blendv_epi8(_mm256_and_si256(w, _mm256_set1_epi32((int32_t)0xffff0000u)),
+                            _mm256_slli_epi32(w, 16), first);
 }
 static inline __m256 ln_sgather_zy_bf16(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C) {
-  return ln_bf16_widen8(ln_sgather_zy_half(z, ld, y, C));
+  return _mm256_castsi256_ps(ln_gather_zy_half_hi(z, ld, y, C)); /* a bf16 is the top half of its float */
 }
 static inline __m256 ln_sgather_zy_f16(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C) {
-  return ln_f16_widen8(ln_sgather_zy_half(z, ld, y, C));
+  const __m256i h = _mm256_srli_epi32(ln_gather_zy_half_hi(z, ld, y, C), 16);
+  /* packus per 128-bit half gives h0-3 h0-3 | h4-7 h4-7: quadwords 0 and 2 are h0-7 */
+  return ln_f16_widen8(_mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(h, h), 0x08)));
 }
 
 /* Lane counters in the integer lanes of the type's width (32 or 64 bits): an all-ones lane is
