@@ -71,8 +71,12 @@ static inline __m256 ln_load_keep_ps(const double *p) {
   return _mm256_castsi256_ps(_mm256_permute2x128_si256(lo, hi, 0x20));
 }
 
-/* r[j] (row j) becomes column j: the 8 x 8 float transpose (unpack, shuffle, swap halves). */
-static inline void ln_transpose_ps(__m256 *r) {
+/* out[j] = column j of the rows r[0..8): the 8 x 8 float transpose (unpack, shuffle, swap
+   halves). Every r[j] is read before out is written, so out may be r. Taking the source and
+   the destination as arguments keeps the tile's columns from being copied through the stack
+   in 16-byte pieces and read back as whole vectors, which stalls the loads (no store
+   forwarding). */
+static inline void ln_transpose_ps(const __m256 *r, __m256 *out) {
   __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
   __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
   __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -82,23 +86,24 @@ static inline void ln_transpose_ps(__m256 *r) {
   __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee);
   __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xee);
   __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xee);
-  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+  out[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  out[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  out[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  out[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  out[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  out[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  out[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  out[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-static inline void ln_transpose_pd(__m256d *r) {
+/* The 4 x 4 double transpose, likewise. */
+static inline void ln_transpose_pd(const __m256d *r, __m256d *out) {
   __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
   __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
-  r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
-  r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
-  r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
-  r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+  out[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+  out[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+  out[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+  out[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
 }
 
 /* The double forms of the float helpers above, so that rows_avx2.inc names each operation
@@ -331,7 +336,7 @@ static inline int64_t ln_mask_hsum_pd(__m256i v) {
 #define V_LOAD_W(p) VF(ln_load_wide_)(p)
 #define V_STORE_W(p, v) VF(ln_store_wide_)(p, v)
 #define V_LOAD_KEEP(p) VF(ln_load_keep_)(p)
-#define V_TRANSPOSE(r) VF(ln_transpose_)(r)
+#define V_TRANSPOSE(in, out) VF(ln_transpose_)(in, out) /* out = in transposed (may be in) */
 #define V_Y_LOAD(y) VF(ln_y_load_)(y)
 #define V_Y_EQ(yv, cv) VF(ln_y_eq_)(yv, cv)
 #define V_Y_NEXT(cv) VF(ln_y_next_)(cv)
