@@ -171,13 +171,18 @@ static inline __m256d ln_gather_zy_pd(const double *z, int64_t ld, const int32_t
 static inline __m256 ln_bf16_widen8(__m128i h) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
-static inline __m128i ln_bf16_narrow8(__m256 v) {
+/* The bf16 of each lane in the low 16 bits of its 32-bit lane (so each lane < 2^16 and packs
+   exactly). */
+static inline __m256i ln_bf16_round8(__m256 v) {
   const __m256i u = _mm256_castps_si256(v);
   const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
   const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), lsb), 16);
   const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40));
   const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-  const __m256i r = _mm256_blendv_epi8(rounded, quiet, nan); /* each lane < 2^16: packs exactly */
+  return _mm256_blendv_epi8(rounded, quiet, nan);
+}
+static inline __m128i ln_bf16_narrow8(__m256 v) {
+  const __m256i r = ln_bf16_round8(v);
   /* packus per 128-bit half gives r0-3 r0-3 | r4-7 r4-7: quadwords 0 and 2 are r0-7 */
   return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08));
 }
@@ -197,6 +202,25 @@ static inline void ln_sstore_f32(float *p, __m256 v) { _mm256_storeu_ps(p, v); }
 static inline void ln_sstore_f64(double *p, __m256d v) { _mm256_storeu_pd(p, v); }
 static inline void ln_sstore_bf16(uint16_t *p, __m256 v) { _mm_storeu_si128((__m128i *)p, ln_bf16_narrow8(v)); }
 static inline void ln_sstore_f16(uint16_t *p, __m256 v) { _mm_storeu_si128((__m128i *)p, ln_f16_narrow8(v)); }
+/* a to pa, then b to pb (two rows of a tile): bf16 narrows both with one pack and one permute
+   (a0-3 b0-3 | a4-7 b4-7, then quadwords 0 2 1 3); the other types store each. */
+static inline void ln_sstore2_f32(float *pa, float *pb, __m256 a, __m256 b) {
+  _mm256_storeu_ps(pa, a);
+  _mm256_storeu_ps(pb, b);
+}
+static inline void ln_sstore2_f64(double *pa, double *pb, __m256d a, __m256d b) {
+  _mm256_storeu_pd(pa, a);
+  _mm256_storeu_pd(pb, b);
+}
+static inline void ln_sstore2_bf16(uint16_t *pa, uint16_t *pb, __m256 a, __m256 b) {
+  const __m256i ab = _mm256_permute4x64_epi64(_mm256_packus_epi32(ln_bf16_round8(a), ln_bf16_round8(b)), 0xd8);
+  _mm_storeu_si128((__m128i *)pa, _mm256_castsi256_si128(ab));
+  _mm_storeu_si128((__m128i *)pb, _mm256_extracti128_si256(ab, 1));
+}
+static inline void ln_sstore2_f16(uint16_t *pa, uint16_t *pb, __m256 a, __m256 b) {
+  ln_sstore_f16(pa, a);
+  ln_sstore_f16(pb, b);
+}
 
 static inline __m256 ln_smload_f32(const float *p, __m256i m) { return _mm256_maskload_ps(p, m); }
 static inline __m256d ln_smload_f64(const double *p, __m256i m) { return _mm256_maskload_pd(p, m); }
@@ -344,6 +368,7 @@ static inline int64_t ln_mask_hsum_pd(__m256i v) {
 /* loads and stores of the storage type S (logits, targets, gradients), with the suffix SFX */
 #define S_LOADU(p) LN_CAT(ln_sload_, SFX)(p)
 #define S_STOREU(p, v) LN_CAT(ln_sstore_, SFX)(p, v)
+#define S_STOREU2(pa, pb, a, b) LN_CAT(ln_sstore2_, SFX)(pa, pb, a, b) /* a to pa, then b to pb */
 #define S_MLOAD(p, m) LN_CAT(ln_smload_, SFX)(p, m)
 #define S_MSTORE(p, m, v) LN_CAT(ln_smstore_, SFX)(p, m, v)
 #define V_ONEHOT(a, j) VF(ln_onehot_)(a, j)
