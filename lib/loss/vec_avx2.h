@@ -285,10 +285,11 @@ static inline __m256d ln_sgather_zy_f64(const double *z, int64_t ld, const int32
 }
 /* The half z[r ld + y_r] in the high 16 bits of 32-bit lanes (0 in the lanes
    ln_gather_zy_ps leaves 0), by one masked 32-bit gather; the same int32 bound. A lane with
-   element index i >= 1 reads elements i - 1 and i (x86 is little-endian: i is the high half),
-   which lie inside the rows; the lane with i = 0 reads elements 0 and 1 and shifts element 0
-   up (callers gather from LANES rows, so element 1 exists). No element outside the rows is
-   read, and the lanes are not put together one 16-bit load at a time. */
+   element index i >= 1 reads elements i - 1 and i (x86 is little-endian: i is the high half);
+   element i - 1 is in row r, or at worst the last padding element of row r - 1. The lane with
+   i = 0 reads elements 0 and 1 and shifts element 0 up (callers gather from LANES rows, so
+   element 1 exists). Nothing outside the matrix is read, and the lanes are not put together
+   one 16-bit load at a time. */
 static inline __m256i ln_gather_zy_half_hi(const uint16_t *z, int64_t ld, const int32_t *y, int64_t C) {
   const __m256i yv = _mm256_loadu_si256((const __m256i *)y);
   const __m256i ok = _mm256_and_si256(_mm256_cmpgt_epi32(yv, _mm256_set1_epi32(-1)),
